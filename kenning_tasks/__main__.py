@@ -1,0 +1,107 @@
+"""Command line: ``python -m kenning_tasks {list,info,why,validate}``.
+
+Listing and describing blocks reads their declarations only; no framework is imported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from kenning_tasks import registry
+from kenning_tasks.errors import KenningTasksError
+
+
+def _split_scenario(args: list[str]) -> tuple[str | None, list[str]]:
+    scenario, rest = None, []
+    for arg in args:
+        if arg.startswith("scenario="):
+            scenario = arg.partition("=")[2]
+        else:
+            rest.append(arg)
+    return scenario, rest
+
+
+def cmd_list(group: str | None) -> int:
+    families = [group] if group else list(registry.BLOCKS)
+    for family in families:
+        if family not in registry.BLOCKS:
+            raise KenningTasksError(f"unknown group {family!r}; allowed: "
+                                    + ", ".join(registry.BLOCKS))
+        print(f"{family}:")
+        for name in registry.BLOCKS[family]:
+            cls = registry.find_block(family, name)
+            installed = "" if cls.dependencies_installed() else "  [dependencies missing]"
+            print(f"  {name:<22} {cls.summary()}{installed}")
+    return 0
+
+
+def block_info(name: str) -> list[str]:
+    for family, blocks in registry.BLOCKS.items():
+        if name in blocks:
+            cls = registry.find_block(family, name)
+            break
+    else:
+        raise KenningTasksError(f"unknown block {name!r}; see `python -m kenning_tasks list`")
+    lines = [f"{name} ({family}): {cls.summary()}", f"  class: {cls.__module__}.{name}"]
+    accepts = getattr(cls, "ACCEPTS", None)
+    if accepts:
+        lines.append(f"  accepts formats: {', '.join(accepts)}")
+    if family == "model_wrapper":
+        lines.append(f"  produces format: {cls.FORMAT}")
+    if family == "optimizer":
+        lines.append(f"  phases: {', '.join(cls.PHASES)}")
+    versions = cls.tool_versions()
+    if versions:
+        lines.append("  requires: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
+    lines.append("  parameters:" if cls.PARAMETERS else "  parameters: none")
+    for param in cls.PARAMETERS:
+        schema = param.to_schema()
+        default = "required" if param.required else f"default {schema['default']!r}"
+        allowed = f"; allowed: {', '.join(map(repr, param.enum))}" if param.enum else ""
+        phase = f" [{param.phase}]" if param.phase else ""
+        lines.append(f"    {param.name} ({schema['type']}, {default}{allowed}){phase}: "
+                     f"{param.description}")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m kenning_tasks")
+    commands = parser.add_subparsers(dest="command", required=True)
+    listing = commands.add_parser("list", help="list blocks, optionally of one group")
+    listing.add_argument("group", nargs="?", choices=list(registry.BLOCKS))
+    info = commands.add_parser("info", help="parameters and formats of one block")
+    info.add_argument("block")
+    why = commands.add_parser("why", help="explain which stages would rerun and why")
+    why.add_argument("args", nargs="*", help="[scenario=NAME] [stage ...]")
+    validate = commands.add_parser("validate", help="validate scenarios without running")
+    validate.add_argument("args", nargs="*", help="[scenario=NAME|a,b|all]")
+    options = parser.parse_args(argv)
+    try:
+        if options.command == "list":
+            return cmd_list(options.group)
+        if options.command == "info":
+            print("\n".join(block_info(options.block)))
+            return 0
+        from kenning_tasks.scenario import load_scenario, select_scenarios
+
+        spec, rest = _split_scenario(options.args)
+        scenarios = [load_scenario(p) for p in select_scenarios(spec)]
+        if options.command == "validate":
+            for scenario in scenarios:
+                steps = [s.describe(scenario) for s in (*scenario.convert_steps,
+                         *scenario.quantize_steps, *scenario.compile_steps)]
+                print(f"{scenario.path}: ok ({'; '.join(steps)})")
+            return 0
+        from kenning_tasks.explain import explain
+
+        for scenario in scenarios:
+            print("\n".join(explain(scenario, rest or None)))
+        return 0
+    except KenningTasksError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Dataset blocks: produce train/validation/test splits."""

@@ -1,0 +1,1 @@
+"""Model wrapper blocks: build and train a model in a native framework."""

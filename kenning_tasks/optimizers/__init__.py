@@ -1,0 +1,1 @@
+"""Optimizer blocks: quantize and compile a model, each declaring its formats."""

@@ -1,0 +1,55 @@
+"""The optimizer contract.
+
+An optimizer has up to two phases: ``quantize`` (numeric format: int8, float16, ...) and
+``compile`` (lowering for a runtime). The quantize stage runs the chain's quantize phases and
+the compile stage its compile phases, so each stage's signature holds only the parameters of
+its own phase (``Param.phase``): editing a compiler option never re-quantizes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from kenning_tasks.block import Block
+
+
+@dataclass(frozen=True)
+class StepContext:
+    """What an optimizer phase may read besides its input model."""
+
+    splits_path: Path
+    dataset_info: dict[str, Any]
+    log: Callable[[str], None]
+
+
+class Optimizer(Block):
+    """Base of optimizer blocks."""
+
+    family = "optimizer"
+    ACCEPTS: ClassVar[tuple[str, ...]] = ()
+    PHASES: ClassVar[tuple[str, ...]] = ("quantize", "compile")
+
+    def output_format(self, phase: str, input_format: str) -> str:
+        """Format a phase writes given its input format (the same unless overridden)."""
+        return input_format
+
+    def phase_parameters(self, phase: str) -> dict[str, Any]:
+        return {p.name: self.parameters[p.name] for p in self.PARAMETERS if p.phase == phase}
+
+    def quantize(self, source: Path, target: Path, ctx: StepContext) -> None:
+        raise NotImplementedError
+
+    def compile(self, source: Path, target: Path, ctx: StepContext) -> None:
+        raise NotImplementedError
+
+
+def calibration_samples(splits_path: Path, fraction: float) -> Any:
+    """The first ``fraction`` of the train split (its order is already a seeded shuffle)."""
+    from kenning_tasks.datasets.base import load_splits
+
+    x_train = load_splits(splits_path)["x_train"]
+    count = max(1, round(len(x_train) * fraction))
+    return x_train[:count]

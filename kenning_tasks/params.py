@@ -1,0 +1,138 @@
+"""Declare-once block parameters.
+
+A block lists its parameters once as ``Param`` objects; validation, defaults, the ``info``
+command and the stage signatures all derive from that single declaration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from kenning_tasks.errors import ScenarioError
+
+REQUIRED: Any = object()  # sentinel: the parameter has no default and must be given
+
+_TYPE_NAMES = {bool: "bool", int: "int", float: "float", str: "str", list: "list", dict: "dict"}
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter of a block: its name, type, default, allowed values and meaning."""
+
+    name: str
+    type: type
+    default: Any = REQUIRED
+    description: str = ""
+    enum: tuple[Any, ...] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    nullable: bool = False
+    # Which stage phase uses this parameter (optimizers only): "quantize" or "compile".
+    phase: str | None = None
+    item_type: type | None = None  # element type for list parameters
+    pattern: str | None = None  # regular expression a str value must match in full
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+    def type_name(self) -> str:
+        name = _TYPE_NAMES.get(self.type, self.type.__name__)
+        if self.item_type is not None:
+            name += f"[{_TYPE_NAMES.get(self.item_type, self.item_type.__name__)}]"
+        return name + (" or null" if self.nullable else "")
+
+    def describe_allowed(self) -> str:
+        if self.enum is not None:
+            return "one of " + ", ".join(repr(v) for v in self.enum)
+        text = self.type_name()
+        if self.minimum is not None and self.maximum is not None:
+            text += f" in [{self.minimum}, {self.maximum}]"
+        elif self.minimum is not None:
+            text += f" >= {self.minimum}"
+        elif self.maximum is not None:
+            text += f" <= {self.maximum}"
+        return text
+
+    def to_schema(self) -> dict[str, Any]:
+        """A JSON-friendly description, used by ``python -m kenning_tasks info``."""
+        schema: dict[str, Any] = {"name": self.name, "type": self.type_name(),
+                                  "description": self.description}
+        schema["default"] = None if self.required else self.default
+        schema["required"] = self.required
+        if self.enum is not None:
+            schema["enum"] = list(self.enum)
+        if self.minimum is not None:
+            schema["minimum"] = self.minimum
+        if self.maximum is not None:
+            schema["maximum"] = self.maximum
+        if self.phase is not None:
+            schema["phase"] = self.phase
+        return schema
+
+
+def _check_type(value: Any, expected: type) -> bool:
+    if expected is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if expected is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, expected)
+
+
+def resolve_parameters(params: tuple[Param, ...], given: Any, where: str) -> dict[str, Any]:
+    """Check ``given`` against ``params`` and return it with defaults filled in.
+
+    ``where`` is a "file: key.path" prefix so every error names the file and the key.
+    """
+    if given is None:
+        given = {}
+    if not isinstance(given, dict):
+        raise ScenarioError(f"{where}: must be a mapping of parameters, got {type(given).__name__}")
+    known = {p.name: p for p in params}
+    for key in given:
+        if key not in known:
+            allowed = ", ".join(sorted(known)) or "no parameters"
+            raise ScenarioError(f"{where}.{key}: unknown parameter; allowed: {allowed}")
+    resolved: dict[str, Any] = {}
+    for param in params:
+        key_path = f"{where}.{param.name}"
+        if param.name not in given:
+            if param.required:
+                raise ScenarioError(
+                    f"{key_path}: missing required parameter ({param.describe_allowed()})")
+            resolved[param.name] = param.default
+            continue
+        value = given[param.name]
+        resolved[param.name] = check_value(param, value, key_path)
+    return resolved
+
+
+def check_value(param: Param, value: Any, key_path: str) -> Any:
+    """Validate one value; return it normalised (ints accepted where floats are expected)."""
+    if value is None and param.nullable:
+        return None
+    if not _check_type(value, param.type):
+        raise ScenarioError(
+            f"{key_path}: expected {param.type_name()}, got {type(value).__name__} {value!r}")
+    if param.enum is not None and value not in param.enum:
+        raise ScenarioError(f"{key_path}: {value!r} is not allowed; allowed: "
+                            + ", ".join(repr(v) for v in param.enum))
+    if param.minimum is not None and value < param.minimum:
+        raise ScenarioError(f"{key_path}: {value!r} is below the minimum {param.minimum}")
+    if param.maximum is not None and value > param.maximum:
+        raise ScenarioError(f"{key_path}: {value!r} is above the maximum {param.maximum}")
+    if param.pattern is not None:
+        import re
+
+        if not re.fullmatch(param.pattern, value):
+            raise ScenarioError(f"{key_path}: {value!r} does not match {param.pattern}")
+    if param.item_type is not None:
+        for index, item in enumerate(value):
+            if not _check_type(item, param.item_type):
+                raise ScenarioError(f"{key_path}[{index}]: expected "
+                                    f"{_TYPE_NAMES.get(param.item_type)}, got {item!r}")
+    if param.type is float:
+        return float(value)
+    return value

@@ -1,0 +1,1 @@
+"""Platform blocks: where the model runs (the host, a simulated board, a real board)."""

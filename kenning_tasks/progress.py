@@ -1,0 +1,21 @@
+"""Progress lines on stderr (doit captures stdout of actions but lets stderr through)."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+
+def log(message: str) -> None:
+    stamp = time.strftime("%H:%M:%S")
+    print(f"[{stamp}] {message}", file=sys.stderr, flush=True)
+
+
+class StageLogger:
+    """Prefixes messages with the task name, e.g. ``train:digits-tflite-int8 epoch 3/15``."""
+
+    def __init__(self, task_name: str) -> None:
+        self.task_name = task_name
+
+    def __call__(self, message: str) -> None:
+        log(f"{self.task_name}: {message}")

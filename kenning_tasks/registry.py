@@ -1,0 +1,71 @@
+"""Where every block lives, by family, so listing and validation import only light modules."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# family -> short class name -> "module:Class". Block modules import frameworks lazily.
+BLOCKS: dict[str, dict[str, str]] = {
+    "dataset": {
+        "DigitsDataset": "kenning_tasks.datasets.digits:DigitsDataset",
+        "CSVDataset": "kenning_tasks.datasets.csv:CSVDataset",
+    },
+    "model_wrapper": {
+        "KerasModel": "kenning_tasks.model_wrappers.keras:KerasModel",
+        "TorchModel": "kenning_tasks.model_wrappers.torch:TorchModel",
+    },
+    "optimizer": {
+        "TFLiteCompiler": "kenning_tasks.optimizers.tflite:TFLiteCompiler",
+        "ONNXCompiler": "kenning_tasks.optimizers.onnx:ONNXCompiler",
+        "TVMCompiler": "kenning_tasks.optimizers.tvm:TVMCompiler",
+        "IREECompiler": "kenning_tasks.optimizers.iree:IREECompiler",
+    },
+    "runtime": {
+        "TFLiteRuntime": "kenning_tasks.runtimes.litert:TFLiteRuntime",
+        "ONNXRuntime": "kenning_tasks.runtimes.onnxruntime:ONNXRuntime",
+        "KerasRuntime": "kenning_tasks.runtimes.native:KerasRuntime",
+        "TorchRuntime": "kenning_tasks.runtimes.native:TorchRuntime",
+        "TFLiteMicroRuntime": "kenning_tasks.runtimes.tflm:TFLiteMicroRuntime",
+        "TVMRuntime": "kenning_tasks.runtimes.tvm:TVMRuntime",
+        "IREERuntime": "kenning_tasks.runtimes.iree:IREERuntime",
+    },
+    "platform": {
+        "HostPlatform": "kenning_tasks.platforms.host:HostPlatform",
+    },
+}
+
+FAMILY_BASES = {
+    "dataset": "kenning_tasks.datasets.base:Dataset",
+    "model_wrapper": "kenning_tasks.model_wrappers.base:ModelWrapper",
+    "optimizer": "kenning_tasks.optimizers.base:Optimizer",
+    "runtime": "kenning_tasks.runtimes.base:Runtime",
+    "platform": "kenning_tasks.platforms.base:Platform",
+}
+
+
+def load_object(spec: str) -> Any:
+    """Import ``module:attr`` or ``module.attr``."""
+    if ":" in spec:
+        module_name, _, attr = spec.partition(":")
+    else:
+        module_name, _, attr = spec.rpartition(".")
+    return getattr(importlib.import_module(module_name), attr)
+
+
+def find_block(family: str, type_name: str) -> type | None:
+    """The class for a short name or a dotted path, or None when it does not exist."""
+    if type_name in BLOCKS[family]:
+        return load_object(BLOCKS[family][type_name])
+    if "." not in type_name:
+        return None
+    try:
+        cls = load_object(type_name)
+    except (ImportError, AttributeError, ValueError):
+        return None
+    base = load_object(FAMILY_BASES[family])
+    return cls if isinstance(cls, type) and issubclass(cls, base) else None
+
+
+def module_of(cls: type) -> str:
+    return cls.__module__

@@ -1,0 +1,38 @@
+"""doit reporter: doit's usual marks plus how long each stage took."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from doit.reporter import ConsoleReporter
+
+
+class StageReporter(ConsoleReporter):
+    """``.  stage:scenario`` when a stage starts, ``-- stage:scenario`` when it is reused,
+    and a closing line with its duration when it finishes."""
+
+    desc = "doit's console output with stage durations"
+
+    def __init__(self, outstream: Any, options: dict[str, Any]) -> None:
+        super().__init__(outstream, options)
+        self._started: dict[str, float] = {}
+        self._run_started = time.monotonic()
+
+    def execute_task(self, task: Any) -> None:
+        self._started[task.name] = time.monotonic()
+        super().execute_task(task)
+
+    def add_success(self, task: Any) -> None:
+        started = self._started.pop(task.name, None)
+        if started is not None and task.actions:
+            self.write(f"   {task.name} done in {time.monotonic() - started:.2f} s\n")
+
+    def skip_uptodate(self, task: Any) -> None:
+        if task.actions:
+            super().skip_uptodate(task)
+
+    def complete_run(self) -> None:
+        super().complete_run()
+        if not self.failures and not self.runtime_errors:
+            self.write(f"   finished in {time.monotonic() - self._run_started:.2f} s\n")

@@ -1,0 +1,1 @@
+"""Runtime blocks: load a compiled model and run inference on the host."""

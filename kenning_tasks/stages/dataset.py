@@ -1,0 +1,30 @@
+"""dataset stage: load the data set and write deterministic train/validation/test splits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kenning_tasks.scenario import Scenario
+from kenning_tasks.stages.base import Stage, StageContext
+
+
+def run(ctx: StageContext) -> None:
+    info = ctx.scenario.dataset.create().prepare(ctx.out_dir)
+    ctx.log(f"{info['samples']} samples, classes {', '.join(info['class_names'])}")
+
+
+def external_inputs(scenario: Scenario) -> list[Path]:
+    return scenario.dataset.create().input_files()
+
+
+STAGE = Stage(
+    name="dataset",
+    doc="Prepare the dataset: deterministic train/validation/test splits (.npz)",
+    run=run,
+    outputs=lambda s: ["dataset/splits.npz", "dataset/dataset.json"],
+    external_inputs=external_inputs,
+    parameters=lambda s: s.dataset.to_dict(),
+    modules=lambda s: [s.dataset.cls.__module__, "kenning_tasks.datasets.base",
+                       "kenning_tasks.datasets.resources", *s.dataset.cls.MODULES],
+    tools=lambda s: s.dataset.cls.tool_versions(),
+)

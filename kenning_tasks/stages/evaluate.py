@@ -1,0 +1,109 @@
+"""evaluate stage: run the compiled model over the test split and write measurements.json."""
+
+from __future__ import annotations
+
+import platform as host_platform
+import sys
+import time
+from typing import Any
+
+from kenning_tasks import artifacts, iospec
+from kenning_tasks.block import distribution_version
+from kenning_tasks.scenario import Scenario
+from kenning_tasks.stages.base import Stage, StageContext
+from kenning_tasks.stages.chain import model_file
+
+MEASUREMENTS = "evaluate/measurements.json"
+
+
+def run(ctx: StageContext) -> None:
+    from kenning_tasks import metrics
+    from kenning_tasks.datasets.base import load_splits
+
+    scenario = ctx.scenario
+    model_path = ctx.path(model_file(scenario, "compile"))
+    spec = iospec.read_spec(model_path)
+    splits = load_splits(ctx.path("dataset/splits.npz"))
+    x_test, y_test = splits["x_test"], splits["y_test"]
+    if scenario.target_stages():
+        from kenning_tasks.stages import on_target
+
+        scores, times, extra = on_target.evaluate(ctx, spec, x_test)
+    else:
+        scores, times = run_on_host(scenario, model_path, spec, x_test, ctx)
+        extra = {}
+    measurements: dict[str, Any] = {
+        "scenario": scenario.name,
+        **metrics.classification_metrics(y_test, scores, spec["class_names"]),
+        "inference_time_s": metrics.timing_summary(times),
+        "inference_times_s": [float(t) for t in times],
+        "model_size_bytes": model_path.stat().st_size,
+        "model_format": spec["format"],
+        "runtime": scenario.runtime.type_name,
+        "platform": scenario.platform.type_name,
+        "tool_versions": tool_versions(scenario),
+        "host": {"python": sys.version.split()[0], "machine": host_platform.machine()},
+        "resolved_scenario": scenario.resolved(),
+        "command": " ".join(sys.argv),
+        **extra,
+    }
+    artifacts.write_json(ctx.path(MEASUREMENTS), measurements)
+    ctx.log(f"accuracy {measurements['accuracy']:.4f}, mean inference "
+            f"{measurements['inference_time_s']['mean'] * 1e6:.1f} µs")
+
+
+def run_on_host(scenario: Scenario, model_path: Any, spec: dict[str, Any], x_test: Any,
+                ctx: StageContext) -> tuple[Any, list[float]]:
+    import numpy as np
+
+    from kenning_tasks import metrics
+
+    runtime = scenario.runtime.create()
+    runtime.load(model_path, spec)
+    input_spec, output_spec = spec["input"][0], spec["output"][0]
+    scores, times = [], []
+    for sample in x_test:
+        tensor = metrics.quantize(sample[np.newaxis], input_spec)
+        started = time.perf_counter()
+        output = runtime.infer(tensor)
+        times.append(time.perf_counter() - started)
+        scores.append(metrics.dequantize(np.asarray(output), output_spec).reshape(-1))
+    return np.stack(scores), times
+
+
+def tool_versions(scenario: Scenario) -> dict[str, str]:
+    names = {"numpy", "doit"}
+    for block in (scenario.dataset, scenario.model_wrapper, *scenario.optimizers,
+                  scenario.runtime, scenario.platform):
+        names.update(block.cls.REQUIRES)
+    return {name: distribution_version(name) for name in sorted(names)}
+
+
+def inputs(scenario: Scenario) -> list[str]:
+    model = model_file(scenario, "compile")
+    deps = [model, model + ".json", "dataset/splits.npz"]
+    if scenario.target_stages():
+        from kenning_tasks.stages import on_target
+
+        deps += on_target.evaluate_inputs(scenario)
+    return deps
+
+
+def modules(scenario: Scenario) -> list[str]:
+    names = [scenario.runtime.cls.__module__, "kenning_tasks.runtimes.base",
+             "kenning_tasks.metrics", "kenning_tasks.iospec", *scenario.runtime.cls.MODULES]
+    if scenario.target_stages():
+        names.append("kenning_tasks.stages.on_target")
+    return names
+
+
+STAGE = Stage(
+    name="evaluate",
+    doc="Run the model over the test split; write measurements.json (quality, latency, size)",
+    run=run,
+    outputs=lambda s: [MEASUREMENTS],
+    inputs=inputs,
+    parameters=lambda s: {"runtime": s.runtime.to_dict(), "platform": s.platform.to_dict()},
+    modules=modules,
+    tools=tool_versions,
+)

@@ -1,0 +1,44 @@
+"""train stage: train the model wrapper's network on the train split, seeded."""
+
+from __future__ import annotations
+
+import json
+
+from kenning_tasks import artifacts, formats, iospec
+from kenning_tasks.scenario import Scenario
+from kenning_tasks.stages.base import Stage, StageContext
+
+
+def model_file(scenario: Scenario) -> str:
+    return "train/" + formats.file_name(scenario.model_wrapper.cls.FORMAT)
+
+
+def run(ctx: StageContext) -> None:
+    scenario = ctx.scenario
+    info = json.loads(ctx.path("dataset/dataset.json").read_text())
+    wrapper = scenario.model_wrapper.create()
+    model_path = ctx.path(model_file(scenario))
+    history = wrapper.train(ctx.path("dataset/splits.npz"), info, model_path, ctx.log)
+    shape = [1, *info["input_shape"]]
+    iospec.write_spec(model_path, wrapper.FORMAT, [iospec.tensor("input", shape, "float32")],
+                      [iospec.tensor("output", [1, len(info["class_names"])], "float32")],
+                      info["class_names"])
+    artifacts.write_json(ctx.out_dir / "training.json", {"history": history})
+
+
+def outputs(scenario: Scenario) -> list[str]:
+    model = model_file(scenario)
+    return [model, model + ".json", "train/training.json"]
+
+
+STAGE = Stage(
+    name="train",
+    doc="Train the model (seeded, deterministic) and save it in its native format",
+    run=run,
+    outputs=outputs,
+    inputs=lambda s: ["dataset/splits.npz", "dataset/dataset.json"],
+    parameters=lambda s: s.model_wrapper.to_dict(),
+    modules=lambda s: [s.model_wrapper.cls.__module__, "kenning_tasks.model_wrappers.base",
+                       "kenning_tasks.iospec", *s.model_wrapper.cls.MODULES],
+    tools=lambda s: s.model_wrapper.cls.tool_versions(),
+)
