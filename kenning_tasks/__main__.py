@@ -83,20 +83,21 @@ def main(argv: list[str] | None = None) -> int:
         if options.command == "info":
             print("\n".join(block_info(options.block)))
             return 0
-        from kenning_tasks.scenario import load_scenario, select_scenarios
+        from kenning_tasks.graph import Graph
 
         spec, rest = _split_scenario(options.args)
-        scenarios = [load_scenario(p) for p in select_scenarios(spec)]
+        graph = Graph(spec)
         if options.command == "validate":
-            for scenario in scenarios:
+            for pipeline in graph.pipelines:
+                scenario = pipeline.scenario
                 steps = [s.describe(scenario) for s in (*scenario.convert_steps,
                          *scenario.quantize_steps, *scenario.compile_steps)]
-                print(f"{scenario.path}: ok ({'; '.join(steps)})")
+                print(f"{pipeline.name}: ok ({'; '.join(steps)})")
             return 0
         from kenning_tasks.explain import explain
 
-        for scenario in scenarios:
-            print("\n".join(explain(scenario, rest or None)))
+        for pipeline in graph.pipelines:
+            print("\n".join(explain(pipeline, rest or None)))
         return 0
     except KenningTasksError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -8,16 +8,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from kenning_tasks.graph import (
-    DOIT_CONFIG,
-    stage_applies,
-    stage_signature,
-    task_file_deps,
-    task_name,
-)
-from kenning_tasks.scenario import Scenario
+from kenning_tasks.graph import DOIT_CONFIG, Pipeline, stage_signature, task_file_deps
 from kenning_tasks.signature import changed_outputs
-from kenning_tasks.stages import STAGE_ORDER
 
 
 def recorded_state(state_file: Path) -> dict[str, dict[str, Any]]:
@@ -29,16 +21,15 @@ def recorded_state(state_file: Path) -> dict[str, dict[str, Any]]:
     return {task_id: json.loads(data) for task_id, data in rows}
 
 
-def explain(scenario: Scenario, stages: list[str] | None = None,
+def explain(pipeline: Pipeline, stages: list[str] | None = None,
             state_file: Path | None = None) -> list[str]:
-    """One paragraph of reasons per stage; an empty reason list means up to date."""
+    """For each stage: "is up to date", or "will run:" and the reasons."""
     state = recorded_state(state_file or Path(DOIT_CONFIG["dep_file"]))
     lines = []
-    for stage in stages or STAGE_ORDER:
-        if not stage_applies(stage, scenario):
+    for stage, name in pipeline.task_names.items():
+        if stages and stage not in stages:
             continue
-        name = task_name(stage, scenario)
-        reasons = stage_reasons(stage, scenario, state.get(name))
+        reasons = stage_reasons(stage, pipeline, state.get(name))
         if reasons:
             lines.append(f"{name} will run:")
             lines.extend(f"  - {reason}" for reason in reasons)
@@ -47,14 +38,14 @@ def explain(scenario: Scenario, stages: list[str] | None = None,
     return lines
 
 
-def stage_reasons(stage: str, scenario: Scenario, saved: dict[str, Any] | None) -> list[str]:
+def stage_reasons(stage: str, pipeline: Pipeline, saved: dict[str, Any] | None) -> list[str]:
     if not saved or "_values_:" not in saved:
         return ["it has never completed successfully"]
     values = saved["_values_:"]
+    current = stage_signature(stage, pipeline.scenario)
     reasons = _signature_reasons(values.get("signature", {}),
-                                 json.loads(json.dumps(stage_signature(stage, scenario),
-                                                       sort_keys=True, default=str)))
-    for dep in task_file_deps(stage, scenario):
+                                 json.loads(json.dumps(current, sort_keys=True, default=str)))
+    for dep in task_file_deps(stage, pipeline):
         recorded = saved.get(dep)
         if recorded is None:
             reasons.append(f"{dep} is a new input")

@@ -1,25 +1,31 @@
-"""Turn scenarios into doit task dicts, one task per (stage, scenario).
+"""Turn scenarios into doit task dicts, one task per (stage, pipeline).
 
-This module is what ``dodo.py`` imports, so it must stay light: it reads scenario files and
-source-file hashes but never imports a machine-learning framework.
+A plain scenario is one pipeline, built in ``build/<scenario>/``. A grid-search scenario is
+one pipeline per variant, built in ``build/<scenario>/<variant>/``; the stages before the
+model chain (dataset, train) are shared by all variants and built once in
+``build/<scenario>/``. This module is what ``dodo.py`` imports, so it must stay light: it reads
+scenario files and source-file hashes but never imports a machine-learning framework.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from kenning_tasks import signature
 from kenning_tasks.reporter import StageReporter
-from kenning_tasks.scenario import Scenario, load_scenario, select_scenarios
+from kenning_tasks.scenario import Scenario, load_pipelines, select_scenarios
 from kenning_tasks.stages import STAGE_ORDER
 from kenning_tasks.stages.base import BUILD_ROOT, get_stage, run_stage
 
 COMMON_MODULES = ["kenning_tasks.stages.base", "kenning_tasks.artifacts",
                   "kenning_tasks.scenario", "kenning_tasks.params", "kenning_tasks.block"]
+GRID_SHARED_STAGES = ("dataset", "train")  # their definition never depends on a variant
 
 DOIT_CONFIG: dict[str, Any] = {
     # sqlite3 tolerates several processes (doit -n N); the default dbm backend does not.
@@ -31,12 +37,45 @@ DOIT_CONFIG: dict[str, Any] = {
 }
 
 
-def task_name(stage: str, scenario: Scenario) -> str:
-    return f"{stage}:{scenario.name}"
+@dataclass(frozen=True)
+class Pipeline:
+    """A concrete scenario plus which build folder (and task) owns each of its stages."""
+
+    scenario: Scenario
+    owners: dict[str, str]  # stage -> build folder holding that stage's outputs
+    task_names: dict[str, str]  # stage -> doit task name
+
+    @property
+    def name(self) -> str:
+        return self.scenario.name
+
+    def stages(self) -> list[str]:
+        return [s for s in STAGE_ORDER if stage_applies(s, self.scenario)]
+
+    def path(self, relative: str) -> Path:
+        """``train/model.keras`` → the file in the folder of the pipeline owning ``train``."""
+        stage = relative.split("/", 1)[0]
+        return Path(self.owners.get(stage, str(BUILD_ROOT / self.name))) / relative
 
 
-def build_dir(scenario: Scenario) -> Path:
-    return BUILD_ROOT / scenario.name
+def plain_pipeline(scenario: Scenario) -> Pipeline:
+    folder = str(BUILD_ROOT / scenario.name)
+    stages = [s for s in STAGE_ORDER if stage_applies(s, scenario)]
+    return Pipeline(scenario, dict.fromkeys(stages, folder),
+                    {s: f"{s}:{scenario.name}" for s in stages})
+
+
+def grid_pipelines(grid_name: str, variants: list[Scenario]) -> list[Pipeline]:
+    pipelines = []
+    for scenario in variants:
+        stages = [s for s in STAGE_ORDER if stage_applies(s, scenario) and s != "report"]
+        owners, names = {}, {}
+        for stage in stages:
+            shared = stage in GRID_SHARED_STAGES
+            owners[stage] = str(BUILD_ROOT / (grid_name if shared else scenario.name))
+            names[stage] = f"{stage}:{grid_name if shared else scenario.name}"
+        pipelines.append(Pipeline(scenario, owners, names))
+    return pipelines
 
 
 def stage_signature(stage_name: str, scenario: Scenario) -> dict[str, Any]:
@@ -50,24 +89,24 @@ def stage_signature(stage_name: str, scenario: Scenario) -> dict[str, Any]:
     }
 
 
-def task_file_deps(stage_name: str, scenario: Scenario) -> list[str]:
+def task_file_deps(stage_name: str, pipeline: Pipeline) -> list[str]:
     """Files whose bytes a stage reads: upstream artifacts and external inputs."""
     stage = get_stage(stage_name)
-    directory = build_dir(scenario)
-    return ([str(directory / p) for p in stage.inputs(scenario)]
-            + [str(p) for p in stage.external_inputs(scenario)])
+    return ([str(pipeline.path(p)) for p in stage.inputs(pipeline.scenario)]
+            + [str(p) for p in stage.external_inputs(pipeline.scenario)])
 
 
-def stage_task(stage_name: str, scenario: Scenario) -> dict[str, Any]:
+def stage_task(stage_name: str, pipeline: Pipeline) -> dict[str, Any]:
     stage = get_stage(stage_name)
-    directory = build_dir(scenario)
-    name = task_name(stage_name, scenario)
+    scenario = pipeline.scenario
+    name = pipeline.task_names[stage_name]
     return {
-        "name": scenario.name,
+        "name": name.split(":", 1)[1],
         "doc": stage.doc,
-        "actions": [(run_stage, [str(scenario.path), stage_name, str(directory), name])],
-        "file_dep": task_file_deps(stage_name, scenario),
-        "targets": [str(directory / p) for p in stage.outputs(scenario)],
+        "actions": [(run_stage, [str(scenario.path), scenario.variant, stage_name,
+                                 pipeline.owners, name])],
+        "file_dep": task_file_deps(stage_name, pipeline),
+        "targets": [str(pipeline.path(p)) for p in stage.outputs(scenario)],
         "uptodate": [signature.SignatureCheck(stage_signature(stage_name, scenario)),
                      signature.OutputsIntact()],
         "clean": True,
@@ -75,42 +114,90 @@ def stage_task(stage_name: str, scenario: Scenario) -> dict[str, Any]:
 
 
 class Graph:
-    """The selected scenarios and the doit tasks they need."""
+    """The selected scenarios, expanded into pipelines, and the doit tasks they need."""
 
     def __init__(self, scenario_spec: str | None) -> None:
-        self.scenarios = [load_scenario(path) for path in select_scenarios(scenario_spec)]
+        self.pipelines: list[Pipeline] = []
+        self.grids: dict[str, list[Pipeline]] = {}
+        for path in select_scenarios(scenario_spec):
+            scenarios, skipped = load_pipelines(path)
+            for line in skipped:
+                print(line, file=sys.stderr)
+            if scenarios[0].variant is None:
+                self.pipelines.append(plain_pipeline(scenarios[0]))
+            else:
+                variants = grid_pipelines(path.stem, scenarios)
+                self.grids[path.stem] = variants
+                self.pipelines += variants
         BUILD_ROOT.mkdir(exist_ok=True)  # doit opens its state database there
 
+    def find(self, name: str) -> Pipeline:
+        for pipeline in self.pipelines:
+            if pipeline.name == name:
+                return pipeline
+        raise KeyError(name)
+
     def tasks(self, stage_name: str) -> Iterator[dict[str, Any]]:
-        for scenario in self.scenarios:
-            if stage_applies(stage_name, scenario):
-                yield stage_task(stage_name, scenario)
-        if stage_name == "report" and len(self.scenarios) > 1:
-            yield self.comparison_task()
+        seen = set()
+        for pipeline in self.pipelines:
+            name = pipeline.task_names.get(stage_name)
+            if name is not None and name not in seen:  # a shared stage is one task
+                seen.add(name)
+                yield stage_task(stage_name, pipeline)
+        if stage_name == "report":
+            for grid_name, variants in self.grids.items():
+                yield grid_report_task(grid_name, variants)
+            plain = [p for p in self.pipelines if p.scenario.variant is None]
+            if len(plain) + len(self.grids) > 1:
+                yield self.comparison_task()
 
     def comparison_task(self) -> dict[str, Any]:
         from kenning_tasks.stages import report
-        from kenning_tasks.stages.evaluate import MEASUREMENTS
 
-        names = [s.name for s in self.scenarios]
-        measurement_files = [str(build_dir(s) / MEASUREMENTS) for s in self.scenarios]
+        files = [str(p.path(report.MEASUREMENTS)) for p in self.pipelines]
+        names = [p.name for p in self.pipelines]
         key = hashlib.sha256("\n".join(names).encode()).hexdigest()[:10]
         out_dir = BUILD_ROOT / "comparison" / key
         code = signature.code_fingerprint(["kenning_tasks.stages.report", *COMMON_MODULES])
         return {
             "name": "comparison",
-            "doc": "Compare the selected scenarios (accuracy, latency, size, ratios)",
-            "actions": [(report.run_comparison, [measurement_files, str(out_dir)])],
-            "file_dep": measurement_files + [str(p) for p in report.comparison_templates()],
-            "targets": [str(out_dir / n) for n in ("comparison.json", "report.md",
-                                                   "report.html")],
-            "uptodate": [signature.SignatureCheck({"scenarios": names, "code": code}),
+            "doc": "Compare the selected pipelines (accuracy, latency, size, ratios)",
+            "actions": [(report.run_comparison, [files, str(out_dir)])],
+            "file_dep": files + [str(p) for p in report.comparison_templates()],
+            "targets": [str(out_dir / n) for n in report.COMPARISON_FILES],
+            "uptodate": [signature.SignatureCheck({"pipelines": names, "code": code}),
                          signature.OutputsIntact()],
             "clean": True,
         }
 
 
+def grid_report_task(grid_name: str, variants: list[Pipeline]) -> dict[str, Any]:
+    from kenning_tasks.stages import grid_report, report
+
+    files = [str(p.path(report.MEASUREMENTS)) for p in variants]
+    search = variants[0].scenario.search or {}
+    labels = {p.name: p.scenario.label for p in variants}
+    out_dir = BUILD_ROOT / grid_name / "report"
+    code = signature.code_fingerprint(["kenning_tasks.stages.grid_report",
+                                       "kenning_tasks.stages.report", "kenning_tasks.grid",
+                                       *COMMON_MODULES])
+    config = {"search": search, "labels": labels, "code": code}
+    return {
+        "name": grid_name,
+        "doc": "Rank the grid-search pipelines; write the best one and all results",
+        "actions": [(grid_report.run_grid_report, [grid_name, files, labels, search,
+                                                   str(out_dir)])],
+        "file_dep": files + [str(p) for p in report.comparison_templates()],
+        "targets": [str(out_dir / n) for n in grid_report.OUTPUTS],
+        "uptodate": [signature.SignatureCheck(json.loads(json.dumps(config, default=str))),
+                     signature.OutputsIntact()],
+        "clean": True,
+    }
+
+
 def stage_applies(stage_name: str, scenario: Scenario) -> bool:
     if stage_name in ("firmware", "simulate", "flash"):
         return stage_name in scenario.target_stages()
+    if stage_name == "report" and scenario.variant is not None:
+        return False  # a grid is reported as a whole (grid_report_task)
     return stage_name in STAGE_ORDER

@@ -25,6 +25,7 @@ DEFAULT_SCENARIO = "digits-tflite-int8"
 TOP_LEVEL = {
     "dataset": True, "model_wrapper": True, "optimizers": False, "runtime": True,
     "platform": False, "protocol": False, "description": False,
+    "optimization_parameters": False,
 }
 DEFAULT_BLOCKS = {"platform": {"type": "HostPlatform"}}
 
@@ -79,6 +80,10 @@ class Scenario:
     platform: BlockConfig
     protocol: BlockConfig | None
     description: str
+    # Grid search: the variant id inside its scenario file, its label and the search settings.
+    variant: str | None = None
+    label: str = ""
+    search: dict[str, Any] | None = None
     convert_steps: tuple[Step, ...] = ()
     quantize_steps: tuple[Step, ...] = ()
     compile_steps: tuple[Step, ...] = ()
@@ -170,10 +175,38 @@ def read_file(path: Path) -> dict[str, Any]:
     return data
 
 
-def load_scenario(path: Path | str) -> Scenario:
-    """Read and fully validate one scenario file."""
+class ChainError(ScenarioError):
+    """The model formats of neighbouring blocks do not connect."""
+
+
+def load_pipelines(path: Path | str) -> tuple[list[Scenario], list[str]]:
+    """The pipelines a scenario file defines: itself, or its grid-search variants.
+
+    Returns the valid pipelines and one line per skipped (incompatible) grid combination.
+    """
     path = Path(path)
     data = read_file(path)
+    if "optimization_parameters" not in data:
+        return [validate(path, path.stem, data)], []
+    from kenning_tasks.grid import expand
+
+    return expand(path, data)
+
+
+def load_scenario(path: Path | str, variant: str | None = None) -> Scenario:
+    """Read and fully validate one scenario file (one grid variant when ``variant`` is set)."""
+    pipelines, _ = load_pipelines(path)
+    if variant is None and len(pipelines) == 1 and pipelines[0].variant is None:
+        return pipelines[0]
+    for pipeline in pipelines:
+        if pipeline.variant == variant:
+            return pipeline
+    raise ScenarioError(f"{path}: no grid variant {variant!r}; variants: "
+                        + ", ".join(str(p.variant) for p in pipelines))
+
+
+def validate(path: Path, name: str, data: dict[str, Any], **fields: Any) -> Scenario:
+    """Validate one concrete scenario mapping (no alternatives left in it)."""
     for key in data:
         if key not in TOP_LEVEL:
             raise ScenarioError(f"{path}: {key}: unknown key; allowed: "
@@ -192,7 +225,7 @@ def load_scenario(path: Path | str) -> Scenario:
                             f"{type(optimizers_raw).__name__}")
     protocol = data.get("protocol")
     scenario = Scenario(
-        name=path.stem,
+        name=name,
         path=path,
         dataset=_block(path, "dataset", "dataset", data["dataset"]),
         model_wrapper=_block(path, "model_wrapper", "model_wrapper", data["model_wrapper"]),
@@ -204,6 +237,7 @@ def load_scenario(path: Path | str) -> Scenario:
         protocol=_block(path, "protocol", "protocol", protocol) if protocol else None,
         description=description,
         raw=data,
+        **fields,
     )
     _check_platform(path, scenario)
     return _plan_chain(path, scenario)
@@ -236,12 +270,12 @@ def _check_platform(path: Path, scenario: Scenario) -> None:
     on_target = scenario.runtime.cls.ON_TARGET
     embedded = bool(scenario.target_stages())
     if on_target and not embedded:
-        raise ScenarioError(
+        raise ChainError(
             f"{path}: platform.type: runtime {scenario.runtime.type_name} runs on a "
             f"microcontroller and needs an embedded platform, not "
             f"{scenario.platform.type_name}")
     if embedded and not on_target:
-        raise ScenarioError(
+        raise ChainError(
             f"{path}: runtime.type: platform {scenario.platform.type_name} runs firmware; "
             f"{scenario.runtime.type_name} is a host runtime (use an on-target runtime)")
 
@@ -254,7 +288,7 @@ def _plan_chain(path: Path, scenario: Scenario) -> Scenario:
     key, name, accepts = consumers[0]
     convert_to = formats.pick_format(native, accepts)
     if convert_to is None:
-        raise ScenarioError(
+        raise ChainError(
             f"{path}: {key}.type: {name} accepts {', '.join(accepts)} but model_wrapper "
             f"{scenario.model_wrapper.type_name} produces {native} and no conversion "
             f"{native}→({'|'.join(accepts)}) exists")
@@ -283,7 +317,7 @@ def _connect(path: Path, key: str, name: str, accepts: tuple[str, ...], current:
              previous: str, steps: list[Step]) -> str:
     chosen = formats.pick_format(current, accepts)
     if chosen is None:
-        raise ScenarioError(
+        raise ChainError(
             f"{path}: {key}.type: {name} accepts {', '.join(accepts)} but {previous} produces "
             f"{current} and no conversion {current}→({'|'.join(accepts)}) exists")
     if chosen != current:

@@ -86,7 +86,8 @@ def test_dotted_type_path_is_accepted(project: Project) -> None:
 
 
 def test_every_shipped_scenario_is_valid() -> None:
-    from kenning_tasks.scenario import available_scenarios, load_scenario
+    from kenning_tasks.scenario import available_scenarios, load_pipelines
 
     for path in available_scenarios():
-        load_scenario(path)
+        pipelines, _ = load_pipelines(path)
+        assert pipelines

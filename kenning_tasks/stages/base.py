@@ -23,20 +23,21 @@ BUILD_ROOT = Path("build")
 
 @dataclass(frozen=True)
 class StageContext:
-    """Everything a running stage needs: the scenario, where to write, how to log."""
+    """Everything a running stage needs: the scenario, where to read and write, how to log."""
 
     scenario: Scenario
     stage: str
-    build_dir: Path
+    owners: dict[str, str]  # stage -> build folder holding its outputs (see graph.Pipeline)
     log: Callable[[str], None]
 
     @property
     def out_dir(self) -> Path:
-        return self.build_dir / self.stage
+        return self.path(self.stage)
 
     def path(self, relative: str) -> Path:
         """A file of this pipeline, e.g. ``path("train/model.keras")``."""
-        return self.build_dir / relative
+        stage = relative.split("/", 1)[0]
+        return Path(self.owners.get(stage, self.owners[self.stage])) / relative
 
 
 @dataclass(frozen=True)
@@ -64,8 +65,8 @@ def get_stage(name: str) -> Stage:
     return stage_module(name).STAGE
 
 
-def run_stage(scenario_path: str, stage_name: str, build_dir: str, task_name: str
-              ) -> dict[str, Any] | Any:
+def run_stage(scenario_path: str, variant: str | None, stage_name: str,
+              owners: dict[str, str], task_name: str) -> dict[str, Any] | Any:
     """doit action: run (or restore from the run cache) one stage of one scenario.
 
     Returns the hashes of the outputs, which doit saves and ``OutputsIntact`` checks later.
@@ -73,15 +74,15 @@ def run_stage(scenario_path: str, stage_name: str, build_dir: str, task_name: st
     from doit.exceptions import TaskFailed
 
     from kenning_tasks import run_cache
-    from kenning_tasks.graph import stage_signature, task_file_deps
+    from kenning_tasks.graph import Pipeline, stage_signature, task_file_deps
     from kenning_tasks.progress import StageLogger
     from kenning_tasks.scenario import load_scenario
     from kenning_tasks.signature import record_outputs
 
-    scenario = load_scenario(scenario_path)
+    scenario = load_scenario(scenario_path, variant)
     stage = get_stage(stage_name)
     log = StageLogger(task_name)
-    ctx = StageContext(scenario, stage_name, Path(build_dir), log)
+    ctx = StageContext(scenario, stage_name, owners, log)
     ctx.out_dir.mkdir(parents=True, exist_ok=True)
     names = stage.outputs(scenario)
     outputs = {name: ctx.path(name) for name in names}
@@ -91,7 +92,8 @@ def run_stage(scenario_path: str, stage_name: str, build_dir: str, task_name: st
         if cache is None:
             _run(stage, ctx, log)
         else:
-            inputs = [Path(p) for p in task_file_deps(stage_name, scenario)]
+            pipeline = Pipeline(scenario, owners, {})
+            inputs = [Path(p) for p in task_file_deps(stage_name, pipeline)]
             key = run_cache.run_key(stage_name, stage_signature(stage_name, scenario), inputs,
                                     names)
             with run_cache.locked(cache, stage_name, key):

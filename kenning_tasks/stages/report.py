@@ -9,6 +9,7 @@ from typing import Any
 
 from kenning_tasks import artifacts, plots
 from kenning_tasks.block import distribution_version
+from kenning_tasks.progress import log
 from kenning_tasks.stages.base import Stage, StageContext
 from kenning_tasks.stages.evaluate import MEASUREMENTS
 
@@ -78,17 +79,26 @@ def comparison_rows(all_measurements: list[dict[str, Any]]) -> list[dict[str, An
     return rows
 
 
+COMPARISON_FILES = ("comparison.json", "report.md", "report.html")
+
+
+def write_comparison(rows: list[dict[str, Any]], target: Path, title: str = "Comparison",
+                     extra: dict[str, Any] | None = None) -> list[Path]:
+    """Write the comparison table as JSON, Markdown and HTML; return the files written."""
+    context = {"rows": rows, "title": title, **(extra or {})}
+    artifacts.write_json(target / "comparison.json", rows)
+    artifacts.write_text(target / "report.md", render("comparison.md.j2", **context))
+    artifacts.write_text(target / "report.html", render("comparison.html.j2", **context))
+    return [target / name for name in COMPARISON_FILES]
+
+
 def run_comparison(measurement_files: list[str], out_dir: str) -> dict[str, Any]:
     """doit action for the multi-scenario comparison report."""
     from kenning_tasks.signature import record_outputs
 
-    all_measurements = [json.loads(Path(f).read_text()) for f in measurement_files]
-    rows = comparison_rows(all_measurements)
-    target = Path(out_dir)
-    artifacts.write_json(target / "comparison.json", rows)
-    artifacts.write_text(target / "report.md", render("comparison.md.j2", rows=rows))
-    artifacts.write_text(target / "report.html", render("comparison.html.j2", rows=rows))
-    written = [target / "comparison.json", target / "report.md", target / "report.html"]
+    rows = comparison_rows([json.loads(Path(f).read_text()) for f in measurement_files])
+    written = write_comparison(rows, Path(out_dir))
+    log(f"report:comparison: wrote {written[1]}")
     return {"outputs": record_outputs(written)}
 
 

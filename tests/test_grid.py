@@ -1,0 +1,90 @@
+"""Grid search: one shared dataset and training, every compatible combination, the best one."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from kenning_tasks.errors import ScenarioError
+from kenning_tasks.grid import best
+from tests.conftest import Project
+
+GRID = """\
+optimization_parameters:
+  strategy: grid_search
+  optimizable: [optimizers, runtime]
+  metric: accuracy
+  policy: max
+dataset:
+  type: DigitsDataset
+model_wrapper:
+  type: KerasModel
+  parameters: {architecture: cnn, epochs: 8}
+optimizers:
+  - type: TFLiteCompiler
+    parameters:
+      target: [int8, default]
+  - type: ONNXCompiler
+    parameters:
+      quantization: static
+runtime:
+  - type: TFLiteRuntime
+  - type: ONNXRuntime
+"""
+
+
+@pytest.fixture(scope="module")
+def grid(module_project: Project) -> Project:
+    (module_project.root / "scenarios" / "grid.yml").write_text(GRID)
+    run = module_project.doit("-n", "2", "scenario=grid", "report")  # parallel workers
+    assert run.returncode == 0, run.stdout + run.stderr
+    module_project.first_run = run  # type: ignore[attr-defined]
+    return module_project
+
+
+def test_trains_once_and_evaluates_every_compatible_combination(grid: Project) -> None:
+    run = grid.first_run  # type: ignore[attr-defined]
+    assert [t for t in run.executed if t.startswith("train:")] == ["train:grid"]
+    assert run.stderr.count("train:grid: started") == 1
+    evaluated = [t for t in run.executed if t.startswith("evaluate:")]
+    # 2 TFLite targets × 2 runtimes + ONNX static × ONNX Runtime; ONNX → TFLiteRuntime skipped.
+    assert len(evaluated) == 5
+    assert "skipped ONNXCompiler(quantization=static) → TFLiteRuntime" in run.stderr
+
+
+def test_best_follows_metric_and_policy(grid: Project) -> None:
+    report = grid.root / "build" / "grid" / "report"
+    results = json.loads((report / "results.json").read_text())["results"]
+    chosen = json.loads((report / "best.json").read_text())
+    expected = max(results, key=lambda r: r["metrics"]["accuracy"])
+    assert chosen["pipeline"] == expected["pipeline"]
+    assert "Best:" in (report / "report.md").read_text()
+    fastest = best(results, "inference_time_mean", "min")
+    assert fastest["metrics"]["inference_time_mean"] == min(
+        r["metrics"]["inference_time_mean"] for r in results)
+
+
+def test_adding_an_alternative_reuses_every_existing_result(grid: Project) -> None:
+    before = json.loads((grid.root / "build/grid/report/results.json").read_text())["results"]
+    old = {r["pipeline"] for r in before}
+    grid.edit("scenarios/grid.yml", "target: [int8, default]", "target: [int8, default, float16]")
+    run = grid.doit("scenario=grid", "report")
+    assert run.returncode == 0, run.stderr
+    executed_pipelines = {t.split(":", 1)[1] for t in run.executed}
+    assert not executed_pipelines & old
+    assert "train:grid" not in run.executed and "dataset:grid" not in run.executed
+    new = executed_pipelines - {"grid"}
+    assert len(new) == 2  # float16 × (TFLiteRuntime, ONNXRuntime)
+    after = json.loads((grid.root / "build/grid/report/results.json").read_text())["results"]
+    assert len(after) == 7
+
+
+def test_grid_without_compatible_combination_is_an_error(tmp_path) -> None:
+    from kenning_tasks.scenario import load_pipelines
+
+    path = tmp_path / "impossible.yml"
+    path.write_text(GRID.replace("  - type: ONNXRuntime\n", "").replace(
+        "  - type: TFLiteCompiler\n    parameters:\n      target: [int8, default]\n", ""))
+    with pytest.raises(ScenarioError, match="no compatible combination"):
+        load_pipelines(path)
