@@ -27,6 +27,10 @@ class Block:
         self.parameters = parameters
 
     @classmethod
+    def check(cls, parameters: dict[str, Any], where: str) -> None:
+        """Checks beyond single parameters (raise ScenarioError naming ``where``.key)."""
+
+    @classmethod
     def summary(cls) -> str:
         """First line of the class docstring."""
         return (cls.__doc__ or cls.__name__).strip().splitlines()[0]

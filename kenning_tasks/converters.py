@@ -85,9 +85,15 @@ def tflite_to_onnx(source: Path, target: Path, dataset_info: dict[str, Any]) -> 
     from kenning_tasks.frameworks import import_tensorflow
 
     import_tensorflow()  # tf2onnx imports TensorFlow; configure it first
+    import warnings
+
     import tf2onnx
 
-    proto, _ = tf2onnx.convert.from_tflite(str(source), opset=17)
+    with warnings.catch_warnings():
+        # tf2onnx reads tensor shapes through tf.lite.Interpreter, which warns that it is
+        # deprecated in favour of LiteRT; the warning is about tf2onnx, not this model.
+        warnings.filterwarnings("ignore", message=".*tf.lite.Interpreter is deprecated")
+        proto, _ = tf2onnx.convert.from_tflite(str(source), opset=17)
     artifacts.write_bytes(target, proto.SerializeToString())
     iospec.onnx_spec(target, dataset_info["class_names"])
     source_spec, spec = iospec.read_spec(source), iospec.read_spec(target)

@@ -26,12 +26,18 @@ BLOCKS: dict[str, dict[str, str]] = {
         "ONNXRuntime": "kenning_tasks.runtimes.onnxruntime:ONNXRuntime",
         "KerasRuntime": "kenning_tasks.runtimes.native:KerasRuntime",
         "TorchRuntime": "kenning_tasks.runtimes.native:TorchRuntime",
+        "MicroInt8Runtime": "kenning_tasks.runtimes.micro:MicroInt8Runtime",
         "TFLiteMicroRuntime": "kenning_tasks.runtimes.tflm:TFLiteMicroRuntime",
         "TVMRuntime": "kenning_tasks.runtimes.tvm:TVMRuntime",
         "IREERuntime": "kenning_tasks.runtimes.iree:IREERuntime",
     },
     "platform": {
         "HostPlatform": "kenning_tasks.platforms.host:HostPlatform",
+        "QEMUPlatform": "kenning_tasks.platforms.qemu:QEMUPlatform",
+        "ZephyrPlatform": "kenning_tasks.platforms.zephyr:ZephyrPlatform",
+    },
+    "protocol": {
+        "UARTProtocol": "kenning_tasks.protocols.uart:UARTProtocol",
     },
 }
 
@@ -41,6 +47,7 @@ FAMILY_BASES = {
     "optimizer": "kenning_tasks.optimizers.base:Optimizer",
     "runtime": "kenning_tasks.runtimes.base:Runtime",
     "platform": "kenning_tasks.platforms.base:Platform",
+    "protocol": "kenning_tasks.protocols.base:Protocol",
 }
 
 

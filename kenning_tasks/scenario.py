@@ -263,6 +263,7 @@ def _block(path: Path, key: str, family: str, entry: Any) -> BlockConfig:
                             + registry.FAMILY_BASES[family].replace(":", "."))
     parameters = resolve_parameters(cls.PARAMETERS, entry.get("parameters"),
                                     f"{path}: {key}.parameters")
+    cls.check(parameters, f"{path}: {key}.parameters")
     return BlockConfig(family, cls, parameters, key)
 
 

@@ -39,6 +39,10 @@ class Optimizer(Block):
     def phase_parameters(self, phase: str) -> dict[str, Any]:
         return {p.name: self.parameters[p.name] for p in self.PARAMETERS if p.phase == phase}
 
+    def extra_outputs(self, target: Path) -> list[Path]:
+        """Files a phase writes next to ``target`` besides the model and its sidecar."""
+        return []
+
     def quantize(self, source: Path, target: Path, ctx: StepContext) -> None:
         raise NotImplementedError
 

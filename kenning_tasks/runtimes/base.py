@@ -30,5 +30,9 @@ class Runtime(Block):
         """Run one sample (with its batch dimension) and return the raw output tensor."""
         raise NotImplementedError
 
+    def extra_measurements(self) -> dict[str, Any]:
+        """Runtime-specific figures for measurements.json (e.g. an arena size), after load."""
+        return {}
+
     def framework_versions(self) -> dict[str, str]:
         return self.tool_versions()

@@ -99,12 +99,24 @@ def tools(scenario: Scenario, stage: str) -> dict[str, str]:
     return versions
 
 
+def outputs(scenario: Scenario, stage: str) -> list[str]:
+    """The model, its sidecar and any extra files the stage's last optimizer phase writes."""
+    model = model_file(scenario, stage)
+    names = [model, model + ".json"]
+    planned = steps(scenario, stage)
+    if planned and planned[-1].optimizer is not None:
+        optimizer = scenario.optimizers[planned[-1].optimizer].create()
+        folder = model.rsplit("/", 1)[0]
+        names += [f"{folder}/{p.name}" for p in optimizer.extra_outputs(Path(model))]
+    return names
+
+
 def chain_stage(name: str, doc: str) -> Stage:
     return Stage(
         name=name,
         doc=doc,
         run=run_chain,
-        outputs=lambda s: [model_file(s, name), model_file(s, name) + ".json"],
+        outputs=lambda s: outputs(s, name),
         inputs=lambda s: [model_file(s, _PREVIOUS[name]), model_file(s, _PREVIOUS[name]) + ".json",
                           "dataset/splits.npz", "dataset/dataset.json"],
         parameters=lambda s: parameters(s, name),

@@ -30,8 +30,7 @@ def run(ctx: StageContext) -> None:
 
         scores, times, extra = on_target.evaluate(ctx, spec, x_test)
     else:
-        scores, times = run_on_host(scenario, model_path, spec, x_test, ctx)
-        extra = {}
+        scores, times, extra = run_on_host(scenario, model_path, spec, x_test, ctx)
     measurements: dict[str, Any] = {
         "scenario": scenario.name,
         **metrics.classification_metrics(y_test, scores, spec["class_names"]),
@@ -53,7 +52,7 @@ def run(ctx: StageContext) -> None:
 
 
 def run_on_host(scenario: Scenario, model_path: Any, spec: dict[str, Any], x_test: Any,
-                ctx: StageContext) -> tuple[Any, list[float]]:
+                ctx: StageContext) -> tuple[Any, list[float], dict[str, Any]]:
     import numpy as np
 
     from kenning_tasks import metrics
@@ -68,7 +67,7 @@ def run_on_host(scenario: Scenario, model_path: Any, spec: dict[str, Any], x_tes
         output = runtime.infer(tensor)
         times.append(time.perf_counter() - started)
         scores.append(metrics.dequantize(np.asarray(output), output_spec).reshape(-1))
-    return np.stack(scores), times
+    return np.stack(scores), times, {"runtime_measurements": runtime.extra_measurements()}
 
 
 def tool_versions(scenario: Scenario) -> dict[str, str]:

@@ -1,0 +1,28 @@
+/* ADD int8 with broadcasting (TFLite reference_integer_ops::Add / BroadcastAdd4DSlow): both
+ * inputs are shifted left by left_shift, rescaled to a common scale, summed and rescaled. */
+#include "kt_fixedpoint.h"
+#include "kt_kernels.h"
+
+void kt_add_s8(const kt_add_params *p, const int8_t *input1, const int8_t *input2,
+               int8_t *output)
+{
+    for (int32_t i0 = 0; i0 < p->out_shape[0]; ++i0) {
+        for (int32_t i1 = 0; i1 < p->out_shape[1]; ++i1) {
+            for (int32_t i2 = 0; i2 < p->out_shape[2]; ++i2) {
+                for (int32_t i3 = 0; i3 < p->out_shape[3]; ++i3) {
+                    const int32_t a = input1[i0 * p->in1_strides[0] + i1 * p->in1_strides[1] +
+                                             i2 * p->in1_strides[2] + i3 * p->in1_strides[3]];
+                    const int32_t b = input2[i0 * p->in2_strides[0] + i1 * p->in2_strides[1] +
+                                             i2 * p->in2_strides[2] + i3 * p->in2_strides[3]];
+                    const int32_t sa = kt_wrap_shl(a + p->input1_offset, (int)p->left_shift);
+                    const int32_t sb = kt_wrap_shl(b + p->input2_offset, (int)p->left_shift);
+                    const int32_t ra = kt_mbqm(sa, p->input1_multiplier, (int)p->input1_shift);
+                    const int32_t rb = kt_mbqm(sb, p->input2_multiplier, (int)p->input2_shift);
+                    int32_t out = kt_mbqm(kt_wrap_add(ra, rb), p->output_multiplier,
+                                          (int)p->output_shift) + p->output_offset;
+                    *output++ = (int8_t)kt_clamp_i32(out, p->act_min, p->act_max);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,130 @@
+/* CONV_2D, int8 activations, per-channel int8 weights, int32 bias (TFLite ConvPerChannel). */
+#include <string.h>
+
+#include "kt_fixedpoint.h"
+#include "kt_kernels.h"
+
+/* Output channels handled per kt_dot_rows_s8 call (bounded stack use). */
+#define KT_CONV_BLOCK 16
+
+static int8_t requant_one(const kt_conv2d_params *p, int32_t acc, int32_t oc)
+{
+    acc = kt_mbqm(acc, p->rq.multiplier[oc], (int)p->rq.shift[oc]) + p->output_offset;
+    return (int8_t)kt_clamp_i32(acc, p->act_min, p->act_max);
+}
+
+/* Readable reference: a direct translation of TFLite's reference_integer_ops::ConvPerChannel. */
+void kt_conv2d_s8_ref(const kt_conv2d_params *p, const int8_t *input, int8_t *output)
+{
+    for (int32_t b = 0; b < p->batches; ++b) {
+        for (int32_t oy = 0; oy < p->out_h; ++oy) {
+            for (int32_t ox = 0; ox < p->out_w; ++ox) {
+                const int32_t iy0 = oy * p->stride_h - p->pad_h;
+                const int32_t ix0 = ox * p->stride_w - p->pad_w;
+                for (int32_t oc = 0; oc < p->out_c; ++oc) {
+                    int32_t acc = 0;
+                    for (int32_t ky = 0; ky < p->k_h; ++ky) {
+                        const int32_t iy = iy0 + p->dil_h * ky;
+                        if (iy < 0 || iy >= p->in_h) {
+                            continue; /* padding contributes zero after the input offset */
+                        }
+                        for (int32_t kx = 0; kx < p->k_w; ++kx) {
+                            const int32_t ix = ix0 + p->dil_w * kx;
+                            if (ix < 0 || ix >= p->in_w) {
+                                continue;
+                            }
+                            const int8_t *in = input + ((b * p->in_h + iy) * p->in_w + ix) * p->in_c;
+                            const int8_t *w = p->weights + ((oc * p->k_h + ky) * p->k_w + kx) * p->in_c;
+                            for (int32_t ic = 0; ic < p->in_c; ++ic) {
+                                acc += (int32_t)w[ic] * ((int32_t)in[ic] + p->input_offset);
+                            }
+                        }
+                    }
+                    if (p->bias) {
+                        acc += p->bias[oc];
+                    }
+                    output[((b * p->out_h + oy) * p->out_w + ox) * p->out_c + oc] =
+                        requant_one(p, acc, oc);
+                }
+            }
+        }
+    }
+}
+
+#if KT_FAST_KERNELS
+static void copy_s8(int8_t *dst, const int8_t *src, int32_t n)
+{
+    /* Inline byte loop: the runs are short (in_c or k_w * in_c), a libc call would dominate. */
+    for (int32_t i = 0; i < n; ++i) {
+        dst[i] = src[i];
+    }
+}
+
+static void fill_s8(int8_t *dst, int8_t value, int32_t n)
+{
+    for (int32_t i = 0; i < n; ++i) {
+        dst[i] = value;
+    }
+}
+
+/* im2col of one output pixel: out-of-image taps get the input zero point, so together with the
+ * folded bias (bias + input_offset * sum(w)) they contribute exactly zero, as in the reference. */
+static void im2col_pixel(const kt_conv2d_params *p, const int8_t *image, int32_t oy, int32_t ox,
+                         int8_t *col)
+{
+    const int32_t iy0 = oy * p->stride_h - p->pad_h;
+    const int32_t ix0 = ox * p->stride_w - p->pad_w;
+    const int8_t pad_value = (int8_t)(-p->input_offset);
+    const int32_t row_bytes = p->k_w * p->in_c;
+    const int32_t contiguous = p->dil_w == 1 && ix0 >= 0 && ix0 + p->k_w <= p->in_w;
+    for (int32_t ky = 0; ky < p->k_h; ++ky) {
+        const int32_t iy = iy0 + p->dil_h * ky;
+        if (iy < 0 || iy >= p->in_h) {
+            fill_s8(col, pad_value, row_bytes);
+        } else if (contiguous) {
+            copy_s8(col, image + (iy * p->in_w + ix0) * p->in_c, row_bytes);
+        } else {
+            for (int32_t kx = 0; kx < p->k_w; ++kx) {
+                const int32_t ix = ix0 + p->dil_w * kx;
+                if (ix < 0 || ix >= p->in_w) {
+                    fill_s8(col + kx * p->in_c, pad_value, p->in_c);
+                } else {
+                    copy_s8(col + kx * p->in_c, image + (iy * p->in_w + ix) * p->in_c, p->in_c);
+                }
+            }
+        }
+        col += row_bytes;
+    }
+}
+#endif
+
+void kt_conv2d_s8(const kt_conv2d_params *p, const int8_t *input, int8_t *output,
+                  void *scratch)
+{
+#if KT_FAST_KERNELS
+    const int32_t len = p->k_h * p->k_w * p->in_c;
+    uint32_t *col16 = (uint32_t *)scratch;
+    int8_t *col = (int8_t *)scratch + KT_COL16_BYTES(len);
+    int32_t acc[KT_CONV_BLOCK];
+    for (int32_t b = 0; b < p->batches; ++b) {
+        const int8_t *image = input + b * p->in_h * p->in_w * p->in_c;
+        for (int32_t oy = 0; oy < p->out_h; ++oy) {
+            for (int32_t ox = 0; ox < p->out_w; ++ox) {
+                im2col_pixel(p, image, oy, ox, col);
+                kt_widen_col_s8(col, len, col16);
+                for (int32_t oc0 = 0; oc0 < p->out_c; oc0 += KT_CONV_BLOCK) {
+                    const int32_t n = kt_min_i32(KT_CONV_BLOCK, p->out_c - oc0);
+                    kt_dot_rows_s8(col, col16, p->weights + oc0 * len, n, len,
+                                   p->folded_bias + oc0, acc);
+                    for (int32_t i = 0; i < n; ++i) {
+                        *output++ = requant_one(p, acc[i], oc0 + i);
+                    }
+                }
+            }
+        }
+    }
+#else
+    (void)scratch;
+    kt_conv2d_s8_ref(p, input, output);
+#endif
+}

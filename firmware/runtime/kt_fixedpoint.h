@@ -1,0 +1,73 @@
+/* Fixed-point helpers shared by every kernel.
+ *
+ * These follow TFLite's reference integer arithmetic (gemmlowp's fixedpoint.h and
+ * tensorflow/lite/kernels/internal/common.h, double-rounding variant) bit for bit, because the
+ * generated models are checked against TFLite Micro with exact int8 equality.
+ * Signed overflow is avoided by doing wrapping steps on uint32_t.
+ */
+#ifndef KT_FIXEDPOINT_H
+#define KT_FIXEDPOINT_H
+
+#include <stdint.h>
+
+static inline int32_t kt_min_i32(int32_t a, int32_t b) { return a < b ? a : b; }
+static inline int32_t kt_max_i32(int32_t a, int32_t b) { return a > b ? a : b; }
+
+static inline int32_t kt_clamp_i32(int32_t x, int32_t lo, int32_t hi)
+{
+    return x < lo ? lo : (x > hi ? hi : x);
+}
+
+/* Wrapping int32 arithmetic (gemmlowp adds raw values without saturation). */
+static inline int32_t kt_wrap_add(int32_t a, int32_t b) { return (int32_t)((uint32_t)a + (uint32_t)b); }
+static inline int32_t kt_wrap_sub(int32_t a, int32_t b) { return (int32_t)((uint32_t)a - (uint32_t)b); }
+static inline int32_t kt_wrap_shl(int32_t a, int s) { return (int32_t)((uint32_t)a << s); }
+
+/* gemmlowp SaturatingRoundingDoublingHighMul: round(a * b / 2^31), saturating the one
+ * overflowing case INT32_MIN * INT32_MIN.
+ * gemmlowp writes it as (ab + nudge) / 2^31 with nudge = 2^30 or 1 - 2^30 by sign and a
+ * truncating division; for ab < 0 that truncation equals floor((ab + 2^30) / 2^31), and for
+ * ab >= 0 it is the same floor, so one add and an arithmetic shift give identical bits (and
+ * compile to SMULL/ADDS/ADC/shift instead of a sign-dependent 64-bit division). */
+static inline int32_t kt_srdhm(int32_t a, int32_t b)
+{
+    if (a == b && a == INT32_MIN) {
+        return INT32_MAX;
+    }
+    const int64_t ab = (int64_t)a * (int64_t)b;
+    return (int32_t)((ab + ((int64_t)1 << 30)) >> 31);
+}
+
+/* gemmlowp RoundingDivideByPOT: x / 2^exponent rounded half away from zero. */
+static inline int32_t kt_rdbypot(int32_t x, int exponent)
+{
+    int32_t mask = (int32_t)(((int64_t)1 << exponent) - 1);
+    int32_t remainder = x & mask;
+    int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+/* TFLite MultiplyByQuantizedMultiplier: x * multiplier * 2^shift, shift < 0 = right shift. */
+static inline int32_t kt_mbqm(int32_t x, int32_t multiplier, int shift)
+{
+    int left = shift > 0 ? shift : 0;
+    int right = shift > 0 ? 0 : -shift;
+    return kt_rdbypot(kt_srdhm(kt_wrap_shl(x, left), multiplier), right);
+}
+
+/* gemmlowp SaturatingRoundingMultiplyByPOT for a positive exponent (left shift). */
+static inline int32_t kt_sat_shl(int32_t x, int exponent)
+{
+    int32_t threshold = (int32_t)(((int64_t)1 << (31 - exponent)) - 1);
+    if (x > threshold) {
+        return INT32_MAX;
+    }
+    if (x < -threshold) {
+        return INT32_MIN;
+    }
+    return kt_wrap_shl(x, exponent);
+}
+
+static inline int8_t kt_sat_s8(int32_t x) { return (int8_t)kt_clamp_i32(x, -128, 127); }
+
+#endif /* KT_FIXEDPOINT_H */

@@ -1,0 +1,145 @@
+/* Prototypes and parameter structs of the kenning-tasks int8 kernels.
+ *
+ * All "prepare" work (requantization multipliers, padding, activation ranges, softmax
+ * constants, folded biases) is done ahead of time by kenning_tasks.codegen, so a kernel only
+ * loops. Layouts are TFLite's: activations NHWC, conv weights OHWI, depthwise weights 1HW(C*M),
+ * fully-connected weights [out][in]. No kernel allocates memory.
+ */
+#ifndef KT_KERNELS_H
+#define KT_KERNELS_H
+
+#include <stdint.h>
+
+/* The fast CONV_2D / FULLY_CONNECTED paths (im2col + kt_dot_rows_s8, bias pre-folded) are used
+ * on Arm by default; the plain reference loops elsewhere. Either can be forced with
+ * -DKT_FAST_KERNELS=0/1 (the host tests build both). */
+#ifndef KT_FAST_KERNELS
+#if defined(__arm__) || defined(__ARM_ARCH)
+#define KT_FAST_KERNELS 1
+#else
+#define KT_FAST_KERNELS 0
+#endif
+#endif
+
+/* Per-output-channel requantization: acc * mult[c] * 2^shift[c]. */
+typedef struct {
+    const int32_t *multiplier;
+    const int32_t *shift;
+} kt_requant;
+
+typedef struct {
+    int32_t batches, in_h, in_w, in_c;
+    int32_t out_h, out_w, out_c;
+    int32_t k_h, k_w, stride_h, stride_w, dil_h, dil_w, pad_h, pad_w;
+    int32_t input_offset;  /* -input zero point */
+    int32_t output_offset; /* output zero point */
+    int32_t act_min, act_max;
+    const int8_t *weights;       /* [out_c][k_h][k_w][in_c] */
+    const int32_t *bias;         /* [out_c], may be NULL */
+    const int32_t *folded_bias;  /* bias + input_offset * sum(weights[c]); used by fast paths */
+    kt_requant rq;
+} kt_conv2d_params;
+
+/* scratch: KT_CONV_SCRATCH_BYTES(k_h * k_w * in_c) bytes, word aligned (fast path only). */
+void kt_conv2d_s8(const kt_conv2d_params *p, const int8_t *input, int8_t *output,
+                  void *scratch);
+void kt_conv2d_s8_ref(const kt_conv2d_params *p, const int8_t *input, int8_t *output);
+
+typedef struct {
+    int32_t batches, in_h, in_w, in_c;
+    int32_t out_h, out_w, out_c, depth_multiplier;
+    int32_t k_h, k_w, stride_h, stride_w, dil_h, dil_w, pad_h, pad_w;
+    int32_t input_offset, output_offset, act_min, act_max;
+    const int8_t *weights; /* [1][k_h][k_w][out_c] */
+    const int32_t *bias;   /* [out_c], may be NULL */
+    kt_requant rq;
+} kt_depthwise_conv2d_params;
+
+void kt_depthwise_conv2d_s8(const kt_depthwise_conv2d_params *p, const int8_t *input,
+                            int8_t *output);
+
+typedef struct {
+    int32_t batches, in_depth, out_depth;
+    int32_t input_offset, output_offset, act_min, act_max;
+    const int8_t *weights;      /* [out_depth][in_depth] */
+    const int32_t *bias;        /* [out_depth], may be NULL */
+    const int32_t *folded_bias; /* bias + input_offset * sum(weights[o]) */
+    kt_requant rq;
+} kt_fully_connected_params;
+
+/* scratch: KT_FC_SCRATCH_BYTES(in_depth) bytes, word aligned (fast path only). */
+void kt_fully_connected_s8(const kt_fully_connected_params *p, const int8_t *input,
+                           int8_t *output, void *scratch);
+void kt_fully_connected_s8_ref(const kt_fully_connected_params *p, const int8_t *input,
+                               int8_t *output);
+
+/* Dot products of one int8 column with rows of int8 weights: the inner loop shared by the fast
+ * CONV_2D and FULLY_CONNECTED paths. out[r] = acc_init[r] + sum_k rows[r][k] * col[k].
+ * col16 must first be filled by kt_widen_col_s8 (on Armv7E-M it holds the column widened to
+ * int16 pairs; elsewhere it is unused). */
+void kt_widen_col_s8(const int8_t *col, int32_t len, uint32_t *col16);
+void kt_dot_rows_s8(const int8_t *col, const uint32_t *col16, const int8_t *rows,
+                    int32_t n_rows, int32_t len, const int32_t *acc_init, int32_t *out);
+
+/* Scratch bytes the fast paths need: the int16 column (word aligned) then the int8 im2col
+ * column. The generator allocates this in the arena for every CONV_2D / FULLY_CONNECTED. */
+#define KT_COL16_BYTES(len) ((((len) / 4) * 8))
+#define KT_CONV_SCRATCH_BYTES(len) (KT_COL16_BYTES(len) + (len))
+#define KT_FC_SCRATCH_BYTES(in_depth) (KT_COL16_BYTES(in_depth))
+
+typedef struct {
+    int32_t batches, in_h, in_w, channels, out_h, out_w;
+    int32_t k_h, k_w, stride_h, stride_w, pad_h, pad_w;
+    int32_t act_min, act_max;
+} kt_pool2d_params;
+
+void kt_max_pool2d_s8(const kt_pool2d_params *p, const int8_t *input, int8_t *output);
+void kt_average_pool2d_s8(const kt_pool2d_params *p, const int8_t *input, int8_t *output);
+
+/* Element-wise add with broadcasting over a 4-D output shape; a stride of 0 broadcasts. */
+typedef struct {
+    int32_t out_shape[4];
+    int32_t in1_strides[4], in2_strides[4];
+    int32_t input1_offset, input2_offset, output_offset;
+    int32_t left_shift;
+    int32_t input1_multiplier, input1_shift;
+    int32_t input2_multiplier, input2_shift;
+    int32_t output_multiplier, output_shift;
+    int32_t act_min, act_max;
+} kt_add_params;
+
+void kt_add_s8(const kt_add_params *p, const int8_t *input1, const int8_t *input2,
+               int8_t *output);
+
+typedef struct {
+    int32_t outer, depth;
+    int32_t input_multiplier, input_left_shift, diff_min;
+} kt_softmax_params;
+
+void kt_softmax_s8(const kt_softmax_params *p, const int8_t *input, int8_t *output);
+
+typedef struct {
+    int32_t count;
+    float scale; /* float -> int8: round(real value / scale) + zero_point, in float32 */
+    int32_t zero_point;
+} kt_quantize_params;
+
+void kt_quantize_f32_s8(const kt_quantize_params *p, const float *input, int8_t *output);
+
+typedef struct {
+    int32_t count;
+    int32_t input_zero_point, output_zero_point;
+    int32_t multiplier, shift;
+} kt_requantize_params;
+
+void kt_requantize_s8(const kt_requantize_params *p, const int8_t *input, int8_t *output);
+
+typedef struct {
+    int32_t count;
+    double scale;
+    int32_t zero_point;
+} kt_dequantize_params;
+
+void kt_dequantize_s8_f32(const kt_dequantize_params *p, const int8_t *input, float *output);
+
+#endif /* KT_KERNELS_H */

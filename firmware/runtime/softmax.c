@@ -1,0 +1,131 @@
+/* SOFTMAX int8 -> int8 (output scale 1/256, zero point -128), bit-exact with TFLite's
+ * reference_ops::Softmax for quantized types, which evaluates exp() on non-positive fixed-point
+ * inputs with gemmlowp's polynomial + barrel shifter and divides with a Newton-Raphson
+ * reciprocal. Fixed-point formats are written Qm (m integer bits, 31 - m fraction bits). */
+#include "kt_fixedpoint.h"
+#include "kt_kernels.h"
+
+#define KT_SCALED_DIFF_INT_BITS 5  /* Q5 input of exp */
+#define KT_ACCUM_INT_BITS 12       /* Q12 sum of exps */
+
+static inline int32_t fx_mul(int32_t a, int32_t b) { return kt_srdhm(a, b); }
+
+/* exp(x) for x in [-1/4, 0), Q0 in and out: Taylor series around -1/8. */
+static int32_t exp_on_interval_neg_quarter_to_0(int32_t a)
+{
+    const int32_t constant_term = 1895147668;    /* exp(-1/8) */
+    const int32_t constant_1_over_3 = 715827883; /* 1/3 */
+    const int32_t x = kt_wrap_add(a, 1 << 28);   /* + 1/8 */
+    const int32_t x2 = fx_mul(x, x);
+    const int32_t x3 = fx_mul(x2, x);
+    const int32_t x4 = fx_mul(x2, x2);
+    const int32_t x4_over_4 = kt_rdbypot(x4, 2);
+    const int32_t poly = kt_rdbypot(
+        kt_wrap_add(fx_mul(kt_wrap_add(x4_over_4, x3), constant_1_over_3), x2), 1);
+    return kt_wrap_add(constant_term, fx_mul(constant_term, kt_wrap_add(x, poly)));
+}
+
+/* exp(a) for a <= 0 given in Q5; result in Q0. */
+static int32_t exp_on_negative_values_q5(int32_t a)
+{
+    const int frac_bits = 31 - KT_SCALED_DIFF_INT_BITS;
+    const int32_t one_quarter = 1 << (frac_bits - 2);
+    const int32_t mask = one_quarter - 1;
+    const int32_t a_mod_quarter_minus_quarter = kt_wrap_sub(a & mask, one_quarter);
+    /* Rescale Q5 -> Q0 (saturating left shift by 5). */
+    int32_t result = exp_on_interval_neg_quarter_to_0(
+        kt_sat_shl(a_mod_quarter_minus_quarter, KT_SCALED_DIFF_INT_BITS));
+    const int32_t remainder = kt_wrap_sub(a_mod_quarter_minus_quarter, a);
+    /* exp(-2^k) for k = -2 .. 4, Q0. */
+    static const int32_t multipliers[7] = {1672461947, 1302514674, 790015084, 290630308,
+                                           39332535,   720401,     242};
+    for (int k = 0; k < 7; ++k) {
+        const int exponent = k - 2;
+        if (KT_SCALED_DIFF_INT_BITS > exponent &&
+            (remainder & (int32_t)((uint32_t)1 << (frac_bits + exponent))) != 0) {
+            result = fx_mul(result, multipliers[k]);
+        }
+    }
+    /* The clamp to zero below -32 only applies for more than 5 integer bits. */
+    if (a == 0) {
+        result = INT32_MAX; /* One() in Q0 */
+    }
+    return result;
+}
+
+/* 1 / (1 + x) for x in [0, 1), Q0 in and out. */
+static int32_t one_over_one_plus_x_for_x_in_0_1(int32_t a)
+{
+    /* RoundingHalfSum(a, One) */
+    const int64_t sum = (int64_t)a + (int64_t)INT32_MAX;
+    const int32_t half_denominator = (int32_t)((sum + (sum >= 0 ? 1 : -1)) / 2);
+    const int32_t constant_48_over_17 = 1515870810;   /* Q2 */
+    const int32_t constant_neg_32_over_17 = -1010580540; /* Q2 */
+    int32_t x = kt_wrap_add(constant_48_over_17, fx_mul(half_denominator, constant_neg_32_over_17));
+    const int32_t one_q2 = 1 << 29;
+    for (int i = 0; i < 3; ++i) {
+        const int32_t half_denominator_times_x = fx_mul(half_denominator, x);     /* Q2 */
+        const int32_t one_minus = kt_wrap_sub(one_q2, half_denominator_times_x); /* Q2 */
+        /* x * one_minus is Q4; Rescale to Q2 = saturating left shift by 2. */
+        x = kt_wrap_add(x, kt_sat_shl(fx_mul(x, one_minus), 2));
+    }
+    /* ExactMulByPot<-1>: Q2 -> Q1 (same raw), then Rescale Q1 -> Q0. */
+    return kt_sat_shl(x, 1);
+}
+
+static int count_leading_zeros(uint32_t x)
+{
+    int n = 0;
+    if (x == 0) {
+        return 32;
+    }
+    while ((x & 0x80000000u) == 0) {
+        x <<= 1;
+        ++n;
+    }
+    return n;
+}
+
+void kt_softmax_s8(const kt_softmax_params *p, const int8_t *input, int8_t *output)
+{
+    for (int32_t i = 0; i < p->outer; ++i) {
+        const int8_t *in = input + i * p->depth;
+        int8_t *out = output + i * p->depth;
+        int32_t max_in_row = -128;
+        for (int32_t c = 0; c < p->depth; ++c) {
+            max_in_row = kt_max_i32(max_in_row, in[c]);
+        }
+
+        int32_t sum_of_exps = 0; /* Q12 */
+        for (int32_t c = 0; c < p->depth; ++c) {
+            const int32_t diff = (int32_t)in[c] - max_in_row;
+            if (diff >= p->diff_min) {
+                const int32_t scaled = kt_srdhm(kt_wrap_shl(diff, (int)p->input_left_shift),
+                                                p->input_multiplier);
+                sum_of_exps = kt_wrap_add(
+                    sum_of_exps, kt_rdbypot(exp_on_negative_values_q5(scaled), KT_ACCUM_INT_BITS));
+            }
+        }
+
+        /* GetReciprocal: normalise the sum to [1, 2) and invert it. */
+        const int headroom_plus_one = count_leading_zeros((uint32_t)sum_of_exps);
+        const int num_bits_over_unit = KT_ACCUM_INT_BITS - headroom_plus_one;
+        const int32_t shifted_sum_minus_one =
+            (int32_t)(((uint32_t)sum_of_exps << headroom_plus_one) - ((uint32_t)1 << 31));
+        const int32_t shifted_scale = one_over_one_plus_x_for_x_in_0_1(shifted_sum_minus_one);
+
+        for (int32_t c = 0; c < p->depth; ++c) {
+            const int32_t diff = (int32_t)in[c] - max_in_row;
+            if (diff >= p->diff_min) {
+                const int32_t scaled = kt_srdhm(kt_wrap_shl(diff, (int)p->input_left_shift),
+                                                p->input_multiplier);
+                const int32_t e = exp_on_negative_values_q5(scaled);
+                const int32_t unsat =
+                    kt_rdbypot(fx_mul(shifted_scale, e), num_bits_over_unit + 31 - 8);
+                out[c] = kt_sat_s8(unsat - 128);
+            } else {
+                out[c] = -128;
+            }
+        }
+    }
+}

@@ -1,0 +1,104 @@
+"""Ahead-of-time C code generation for quantized int8 .tflite models.
+
+`generate_c_model` reads a .tflite file, does everything TFLite Micro's prepare step would do on
+the host, plans a static arena and writes `model.h` + `model.c`, which call the int8 kernels in
+firmware/runtime (see `runtime_dir()`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from kenning_tasks.artifacts import write_text
+from kenning_tasks.codegen.arena import layout_arena
+from kenning_tasks.codegen.emit import header_text, source_text
+from kenning_tasks.codegen.lowering import Lowerer
+from kenning_tasks.codegen.reader import Graph, read_tflite
+
+
+@dataclass(frozen=True)
+class GeneratedModel:
+    header: Path  # <out_dir>/model.h
+    sources: list[Path]  # generated .c files
+    arena_bytes: int
+    macs: int  # multiply-accumulates per inference
+    input_bytes: int
+    output_bytes: int
+    input_scale: float
+    input_zero_point: int
+    output_scale: float
+    output_zero_point: int
+    ops: list[str]  # op names in execution order
+
+
+def runtime_dir() -> Path:
+    """firmware/runtime: the include directory that also holds every kernel .c to compile."""
+    return Path(__file__).resolve().parents[2] / "firmware" / "runtime"
+
+
+def _single_io(graph: Graph) -> tuple[int, int]:
+    from kenning_tasks.errors import UnsupportedModelError
+
+    if len(graph.inputs) != 1 or len(graph.outputs) != 1:
+        raise UnsupportedModelError(
+            f"{graph.path}: {len(graph.inputs)} inputs and {len(graph.outputs)} outputs; the "
+            "C runtime supports exactly one of each"
+        )
+    for index in (graph.inputs[0], graph.outputs[0]):
+        tensor = graph.tensors[index]
+        if tensor.dtype not in ("int8", "float32"):
+            graph.unsupported(None, tensor, f"model input/output dtype {tensor.dtype} is not "
+                                            "supported (int8 or float32)")
+    return graph.inputs[0], graph.outputs[0]
+
+
+def generate_c_model(tflite_path: Path, out_dir: Path) -> GeneratedModel:
+    """Generate `model.h` and `model.c` for ``tflite_path`` in ``out_dir``."""
+    graph = read_tflite(Path(tflite_path))
+    input_index, output_index = _single_io(graph)
+    steps = Lowerer(graph).lower()
+    layout = layout_arena(graph, steps)
+    input_t, output_t = graph.tensors[input_index], graph.tensors[output_index]
+
+    out_dir = Path(out_dir)
+    header = write_text(out_dir / "model.h", header_text(graph, input_t, output_t,
+                                                         layout.arena_bytes))
+    source = write_text(out_dir / "model.c", source_text(graph, steps, layout, input_t, output_t))
+    return GeneratedModel(
+        header=header,
+        sources=[source],
+        arena_bytes=layout.arena_bytes,
+        macs=sum(step.macs for step in steps),
+        input_bytes=input_t.nbytes,
+        output_bytes=output_t.nbytes,
+        input_scale=input_t.scale,
+        input_zero_point=input_t.zero_point,
+        output_scale=output_t.scale,
+        output_zero_point=output_t.zero_point,
+        ops=[step.op.opcode for step in steps],
+    )
+
+
+def count_macs(tflite_path: Path) -> int:
+    """Multiply-accumulates per inference of CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED.
+
+    Works on any readable model (unsupported ops just contribute nothing).
+    """
+    graph = read_tflite(Path(tflite_path))
+    total = 0
+    for op in graph.operators:
+        if op.opcode not in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
+            continue
+        out = graph.tensors[op.outputs[0]]
+        weights = graph.tensors[op.inputs[1]].shape
+        if op.opcode == "CONV_2D":
+            total += out.size * weights[1] * weights[2] * weights[3]
+        elif op.opcode == "DEPTHWISE_CONV_2D":
+            total += out.size * weights[1] * weights[2]
+        else:
+            total += out.size * weights[-1]
+    return total
+
+
+__all__ = ["GeneratedModel", "count_macs", "generate_c_model", "runtime_dir"]

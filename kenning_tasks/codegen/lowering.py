@@ -1,0 +1,439 @@
+"""Lower each TFLite operator to one kernel call with fully precomputed parameters.
+
+This is the ahead-of-time equivalent of TFLite Micro's Prepare(): shapes are checked, padding,
+requantization multipliers, activation ranges and softmax constants are computed here, and the
+kernels in firmware/runtime only loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from kenning_tasks.codegen import quant
+from kenning_tasks.codegen.reader import Graph, Operator, Tensor
+
+FAST_GUARD = "KT_FAST_KERNELS"  # C condition under which the fast-path data is compiled
+
+
+@dataclass
+class ConstArray:
+    """A derived constant (multipliers, shifts, folded biases) emitted as a flash array."""
+
+    name: str
+    ctype: str
+    values: np.ndarray
+    guard: str = ""  # C preprocessor condition, empty = always compiled
+
+
+@dataclass(frozen=True)
+class FastOrRef:
+    """A parameter whose value differs between the fast and the reference kernels."""
+
+    fast: str
+    ref: str
+
+
+def pack4_rows(rows: np.ndarray) -> np.ndarray:
+    """Weight layout of the fast path (kt_dot_rows_s8): groups of 4 rows interleaved per 4-byte
+    chunk (row0[k:k+4], row1[k:k+4], row2[k:k+4], row3[k:k+4], then the next k), followed by the
+    group's tails (len % 4 bytes per row); a last group of fewer than 4 rows stays row-major.
+
+    The 4 weight words a column word meets are then adjacent, so one pointer walks them.
+    """
+    n_rows, length = rows.shape
+    len4 = length - length % 4
+    parts = []
+    for g in range(0, n_rows - n_rows % 4, 4):
+        group = rows[g:g + 4]
+        chunks = group[:, :len4].reshape(4, len4 // 4, 4).transpose(1, 0, 2)
+        parts += [chunks.reshape(-1), group[:, len4:].reshape(-1)]
+    parts.append(rows[n_rows - n_rows % 4:].reshape(-1))
+    return np.concatenate(parts).astype(rows.dtype)
+
+
+@dataclass
+class Step:
+    """One kernel call in the invoke function."""
+
+    op: Operator
+    kernel: str  # C function name; empty for pure aliases (reshape-like ops)
+    params_type: str = ""
+    params: dict[str, Any] = field(default_factory=dict)  # C struct field -> C initializer
+    args: list[tuple[int, str]] = field(default_factory=list)  # (tensor index, C pointer type)
+    arrays: list[ConstArray] = field(default_factory=list)
+    macs: int = 0
+    takes_scratch: bool = False  # kernel has a trailing scratch pointer argument
+    scratch_bytes: int = 0
+    alias: tuple[int, int] | None = None  # (output, input): output reuses the input's bytes
+
+
+def col16_bytes(length: int) -> int:
+    """KT_COL16_BYTES: the fast path's column widened to int16 pairs."""
+    return length // 4 * 8
+
+
+def conv_scratch_bytes(length: int) -> int:
+    """KT_CONV_SCRATCH_BYTES: int16 column + int8 im2col column."""
+    return col16_bytes(length) + length
+
+
+def const_name(tensor: Tensor) -> str:
+    return f"kt_t{tensor.index}"
+
+
+class Lowerer:
+    """Turns a Graph into a list of Steps, raising UnsupportedModelError on anything else."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+        self._rules: dict[str, Callable[[Operator], Step]] = {
+            "CONV_2D": self._conv2d,
+            "DEPTHWISE_CONV_2D": self._depthwise_conv2d,
+            "FULLY_CONNECTED": self._fully_connected,
+            "MAX_POOL_2D": self._max_pool2d,
+            "AVERAGE_POOL_2D": self._average_pool2d,
+            "RESHAPE": self._reshape,
+            "SQUEEZE": self._reshape,
+            "EXPAND_DIMS": self._reshape,
+            "SOFTMAX": self._softmax,
+            "ADD": self._add,
+            "QUANTIZE": self._quantize,
+            "DEQUANTIZE": self._dequantize,
+        }
+
+    def lower(self) -> list[Step]:
+        steps = []
+        for op in self.graph.operators:
+            rule = self._rules.get(op.opcode)
+            if rule is None:
+                out = self._tensor(op.outputs[0]) if op.outputs else None
+                self.graph.unsupported(op, out, "operator not supported by the kenning-tasks "
+                                                "C runtime")
+            steps.append(rule(op))
+        return steps
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _tensor(self, index: int) -> Tensor:
+        return self.graph.tensors[index]
+
+    def _expect(self, op: Operator, index: int, dtype: str, *, const: bool = False,
+                role: str = "input") -> Tensor:
+        if index < 0:
+            self.graph.unsupported(op, None, f"missing {role}")
+        tensor = self._tensor(index)
+        if tensor.dtype != dtype:
+            self.graph.unsupported(op, tensor, f"{role} has dtype {tensor.dtype}, expected {dtype}")
+        if const and tensor.data is None:
+            self.graph.unsupported(op, tensor, f"{role} must be a constant")
+        if dtype == "int8" and not tensor.scales:
+            self.graph.unsupported(op, tensor, f"{role} is int8 without quantization parameters")
+        return tensor
+
+    def _options(self, op: Operator, cls_name: str) -> Any:
+        import tflite
+
+        table = op.raw.BuiltinOptions()
+        options = getattr(tflite, cls_name)()
+        if table is None:
+            return None
+        options.Init(table.Bytes, table.Pos)
+        return options
+
+    def _act_range(self, op: Operator, activation: int, out: Tensor) -> tuple[int, int]:
+        result = quant.activation_range(activation, out.scale, out.zero_point)
+        if result is None:
+            self.graph.unsupported(op, out, f"fused activation {activation} is not supported")
+        return result
+
+    def _rank4(self, op: Operator, tensor: Tensor) -> tuple[int, int, int, int]:
+        if len(tensor.shape) != 4:
+            self.graph.unsupported(op, tensor, f"expected a 4-D NHWC tensor, got {tensor.shape}")
+        return tensor.shape  # type: ignore[return-value]
+
+    def _per_channel(self, op: Operator, inp: Tensor, weights: Tensor, out: Tensor,
+                     channels: int, axis: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per-channel multipliers/shifts as TFLite's PopulateConvolutionQuantizationParams."""
+        if any(z != 0 for z in weights.zero_points):
+            self.graph.unsupported(op, weights, "int8 weights must have zero point 0")
+        scales = weights.scales
+        if len(scales) not in (1, channels) or (len(scales) > 1 and weights.quantized_dimension
+                                                 != axis):
+            self.graph.unsupported(op, weights, "unexpected weight quantization layout")
+        mults, shifts = [], []
+        for c in range(channels):
+            f_scale = scales[c] if len(scales) > 1 else scales[0]
+            m, s = quant.quantize_multiplier(inp.scale * f_scale / out.scale)
+            mults.append(m)
+            shifts.append(s)
+        return np.array(mults, dtype=np.int32), np.array(shifts, dtype=np.int32)
+
+    def _bias(self, op: Operator, index: int | None, channels: int) -> Tensor | None:
+        if index is None or index < 0:
+            return None
+        bias = self._expect(op, index, "int32", const=True, role="bias")
+        if bias.size != channels:
+            self.graph.unsupported(op, bias, f"bias has {bias.size} values for {channels} "
+                                             f"channels")
+        return bias
+
+    def _requant_arrays(self, step: Step, mults: np.ndarray, shifts: np.ndarray) -> None:
+        i = step.op.index
+        step.arrays += [ConstArray(f"kt_op{i}_mult", "int32_t", mults),
+                        ConstArray(f"kt_op{i}_shift", "int32_t", shifts)]
+        step.params["rq"] = f"{{kt_op{i}_mult, kt_op{i}_shift}}"
+
+    def _packed_weights(self, step: Step, weights: Tensor, channels: int) -> None:
+        name = f"kt_op{step.op.index}_packed_weights"
+        packed = pack4_rows(weights.data.reshape(channels, -1))
+        step.arrays.append(ConstArray(name, "int8_t", packed, guard=FAST_GUARD))
+        step.params["weights"] = FastOrRef(fast=name, ref=const_name(weights))
+
+    def _folded_bias(self, step: Step, weights: Tensor, bias: Tensor | None, channels: int,
+                     input_offset: int) -> None:
+        # bias + input_offset * sum(w): lets the fast kernels multiply raw int8 inputs.
+        w = weights.data.reshape(channels, -1).astype(np.int64)
+        base = bias.data.astype(np.int64).reshape(-1) if bias is not None else 0
+        folded = quant.wrap_int32(base + input_offset * w.sum(axis=1))
+        name = f"kt_op{step.op.index}_folded_bias"
+        step.arrays.append(ConstArray(name, "int32_t", folded, guard=FAST_GUARD))
+        step.params["folded_bias"] = FastOrRef(fast=name, ref="0")
+        self._packed_weights(step, weights, channels)
+
+    # -- operators ---------------------------------------------------------------------------
+
+    def _conv2d(self, op: Operator) -> Step:
+        inp = self._expect(op, op.inputs[0], "int8")
+        weights = self._expect(op, op.inputs[1], "int8", const=True, role="filter")
+        out = self._expect(op, op.outputs[0], "int8", role="output")
+        opts = self._options(op, "Conv2DOptions")
+        n, in_h, in_w, in_c = self._rank4(op, inp)
+        out_c, k_h, k_w, w_c = self._rank4(op, weights)
+        if w_c != in_c:
+            self.graph.unsupported(op, weights, "grouped convolution is not supported")
+        bias = self._bias(op, op.inputs[2] if len(op.inputs) > 2 else None, out_c)
+        stride_h, stride_w = opts.StrideH(), opts.StrideW()
+        dil_h, dil_w = opts.DilationHFactor(), opts.DilationWFactor()
+        out_h = quant.conv_output_size(opts.Padding(), in_h, k_h, stride_h, dil_h)
+        out_w = quant.conv_output_size(opts.Padding(), in_w, k_w, stride_w, dil_w)
+        self._check_shape(op, out, (n, out_h, out_w, out_c))
+        act_min, act_max = self._act_range(op, opts.FusedActivationFunction(), out)
+        mults, shifts = self._per_channel(op, inp, weights, out, out_c, axis=0)
+        step = Step(op, "kt_conv2d_s8", "kt_conv2d_params", args=[
+            (inp.index, "const int8_t *"), (out.index, "int8_t *")])
+        step.params.update(
+            batches=n, in_h=in_h, in_w=in_w, in_c=in_c, out_h=out_h, out_w=out_w, out_c=out_c,
+            k_h=k_h, k_w=k_w, stride_h=stride_h, stride_w=stride_w, dil_h=dil_h, dil_w=dil_w,
+            pad_h=quant.conv_padding(in_h, k_h, stride_h, dil_h, out_h),
+            pad_w=quant.conv_padding(in_w, k_w, stride_w, dil_w, out_w),
+            input_offset=-inp.zero_point, output_offset=out.zero_point,
+            act_min=act_min, act_max=act_max, weights=const_name(weights),
+            bias=const_name(bias) if bias is not None else "0",
+        )
+        self._folded_bias(step, weights, bias, out_c, -inp.zero_point)
+        self._requant_arrays(step, mults, shifts)
+        step.macs = n * out_h * out_w * out_c * k_h * k_w * in_c
+        step.takes_scratch = True
+        step.scratch_bytes = conv_scratch_bytes(k_h * k_w * in_c)
+        return step
+
+    def _depthwise_conv2d(self, op: Operator) -> Step:
+        inp = self._expect(op, op.inputs[0], "int8")
+        weights = self._expect(op, op.inputs[1], "int8", const=True, role="filter")
+        out = self._expect(op, op.outputs[0], "int8", role="output")
+        opts = self._options(op, "DepthwiseConv2DOptions")
+        n, in_h, in_w, in_c = self._rank4(op, inp)
+        one, k_h, k_w, out_c = self._rank4(op, weights)
+        if one != 1 or out_c % in_c:
+            self.graph.unsupported(op, weights, f"unexpected depthwise filter shape "
+                                                f"{weights.shape}")
+        bias = self._bias(op, op.inputs[2] if len(op.inputs) > 2 else None, out_c)
+        stride_h, stride_w = opts.StrideH(), opts.StrideW()
+        dil_h, dil_w = opts.DilationHFactor(), opts.DilationWFactor()
+        out_h = quant.conv_output_size(opts.Padding(), in_h, k_h, stride_h, dil_h)
+        out_w = quant.conv_output_size(opts.Padding(), in_w, k_w, stride_w, dil_w)
+        self._check_shape(op, out, (n, out_h, out_w, out_c))
+        act_min, act_max = self._act_range(op, opts.FusedActivationFunction(), out)
+        mults, shifts = self._per_channel(op, inp, weights, out, out_c, axis=3)
+        step = Step(op, "kt_depthwise_conv2d_s8", "kt_depthwise_conv2d_params", args=[
+            (inp.index, "const int8_t *"), (out.index, "int8_t *")])
+        step.params.update(
+            batches=n, in_h=in_h, in_w=in_w, in_c=in_c, out_h=out_h, out_w=out_w, out_c=out_c,
+            depth_multiplier=out_c // in_c, k_h=k_h, k_w=k_w, stride_h=stride_h,
+            stride_w=stride_w, dil_h=dil_h, dil_w=dil_w,
+            pad_h=quant.conv_padding(in_h, k_h, stride_h, dil_h, out_h),
+            pad_w=quant.conv_padding(in_w, k_w, stride_w, dil_w, out_w),
+            input_offset=-inp.zero_point, output_offset=out.zero_point,
+            act_min=act_min, act_max=act_max, weights=const_name(weights),
+            bias=const_name(bias) if bias is not None else "0",
+        )
+        self._requant_arrays(step, mults, shifts)
+        step.macs = n * out_h * out_w * out_c * k_h * k_w
+        return step
+
+    def _fully_connected(self, op: Operator) -> Step:
+        inp = self._expect(op, op.inputs[0], "int8")
+        weights = self._expect(op, op.inputs[1], "int8", const=True, role="weights")
+        out = self._expect(op, op.outputs[0], "int8", role="output")
+        opts = self._options(op, "FullyConnectedOptions")
+        if opts is not None and opts.WeightsFormat() != 0:
+            self.graph.unsupported(op, weights, "shuffled weights format is not supported")
+        if len(weights.shape) != 2:
+            self.graph.unsupported(op, weights, f"expected 2-D weights, got {weights.shape}")
+        out_depth, in_depth = weights.shape
+        if inp.size % in_depth or out.size != inp.size // in_depth * out_depth:
+            self.graph.unsupported(op, out, "input/output sizes do not match the weights")
+        bias = self._bias(op, op.inputs[2] if len(op.inputs) > 2 else None, out_depth)
+        activation = opts.FusedActivationFunction() if opts is not None else quant.ACT_NONE
+        act_min, act_max = self._act_range(op, activation, out)
+        mults, shifts = self._per_channel(op, inp, weights, out, out_depth, axis=0)
+        batches = inp.size // in_depth
+        step = Step(op, "kt_fully_connected_s8", "kt_fully_connected_params", args=[
+            (inp.index, "const int8_t *"), (out.index, "int8_t *")])
+        step.params.update(
+            batches=batches, in_depth=in_depth, out_depth=out_depth,
+            input_offset=-inp.zero_point, output_offset=out.zero_point,
+            act_min=act_min, act_max=act_max, weights=const_name(weights),
+            bias=const_name(bias) if bias is not None else "0",
+        )
+        self._folded_bias(step, weights, bias, out_depth, -inp.zero_point)
+        self._requant_arrays(step, mults, shifts)
+        step.macs = batches * out_depth * in_depth
+        step.takes_scratch = True
+        step.scratch_bytes = col16_bytes(in_depth)
+        return step
+
+    def _pool(self, op: Operator, kernel: str) -> Step:
+        inp = self._expect(op, op.inputs[0], "int8")
+        out = self._expect(op, op.outputs[0], "int8", role="output")
+        opts = self._options(op, "Pool2DOptions")
+        n, in_h, in_w, c = self._rank4(op, inp)
+        k_h, k_w = opts.FilterHeight(), opts.FilterWidth()
+        stride_h, stride_w = opts.StrideH(), opts.StrideW()
+        out_h = quant.conv_output_size(opts.Padding(), in_h, k_h, stride_h, 1)
+        out_w = quant.conv_output_size(opts.Padding(), in_w, k_w, stride_w, 1)
+        self._check_shape(op, out, (n, out_h, out_w, c))
+        act_min, act_max = self._act_range(op, opts.FusedActivationFunction(), out)
+        step = Step(op, kernel, "kt_pool2d_params", args=[
+            (inp.index, "const int8_t *"), (out.index, "int8_t *")])
+        step.params.update(
+            batches=n, in_h=in_h, in_w=in_w, channels=c, out_h=out_h, out_w=out_w,
+            k_h=k_h, k_w=k_w, stride_h=stride_h, stride_w=stride_w,
+            pad_h=quant.conv_padding(in_h, k_h, stride_h, 1, out_h),
+            pad_w=quant.conv_padding(in_w, k_w, stride_w, 1, out_w),
+            act_min=act_min, act_max=act_max,
+        )
+        return step
+
+    def _max_pool2d(self, op: Operator) -> Step:
+        return self._pool(op, "kt_max_pool2d_s8")
+
+    def _average_pool2d(self, op: Operator) -> Step:
+        return self._pool(op, "kt_average_pool2d_s8")
+
+    def _reshape(self, op: Operator) -> Step:
+        inp = self._tensor(op.inputs[0])
+        out = self._tensor(op.outputs[0])
+        if inp.data is not None:
+            self.graph.unsupported(op, inp, "reshaping a constant tensor is not supported")
+        if inp.nbytes != out.nbytes or inp.dtype != out.dtype:
+            self.graph.unsupported(op, out, "reshape changes the byte size or dtype")
+        # Same bytes in the same (row-major) order: the output is an alias of the input.
+        return Step(op, "", alias=(out.index, inp.index))
+
+    def _softmax(self, op: Operator) -> Step:
+        inp = self._expect(op, op.inputs[0], "int8")
+        out = self._expect(op, op.outputs[0], "int8", role="output")
+        if out.zero_point != -128 or abs(out.scale - 1.0 / 256) > 0.001 / 256:
+            self.graph.unsupported(op, out, "int8 softmax output must have scale 1/256 and "
+                                            "zero point -128")
+        opts = self._options(op, "SoftmaxOptions")
+        beta = float(opts.Beta()) if opts is not None else 1.0
+        multiplier, left_shift, diff_min = quant.softmax_params(beta, inp.scale)
+        depth = inp.shape[-1] if inp.shape else 1
+        step = Step(op, "kt_softmax_s8", "kt_softmax_params", args=[
+            (inp.index, "const int8_t *"), (out.index, "int8_t *")])
+        step.params.update(outer=inp.size // depth, depth=depth, input_multiplier=multiplier,
+                           input_left_shift=left_shift, diff_min=diff_min)
+        return step
+
+    def _add(self, op: Operator) -> Step:
+        in1 = self._expect(op, op.inputs[0], "int8")
+        in2 = self._expect(op, op.inputs[1], "int8")
+        out = self._expect(op, op.outputs[0], "int8", role="output")
+        opts = self._options(op, "AddOptions")
+        activation = opts.FusedActivationFunction() if opts is not None else quant.ACT_NONE
+        act_min, act_max = self._act_range(op, activation, out)
+        if len(out.shape) > 4:
+            self.graph.unsupported(op, out, "ADD supports at most 4 dimensions")
+        out_shape = (1,) * (4 - len(out.shape)) + tuple(out.shape)
+        step = Step(op, "kt_add_s8", "kt_add_params", args=[
+            (in1.index, "const int8_t *"), (in2.index, "const int8_t *"), (out.index, "int8_t *")])
+        step.params.update(
+            out_shape=_c_list(out_shape),
+            in1_strides=_c_list(self._broadcast_strides(op, in1, out_shape)),
+            in2_strides=_c_list(self._broadcast_strides(op, in2, out_shape)),
+            input1_offset=-in1.zero_point, input2_offset=-in2.zero_point,
+            output_offset=out.zero_point, act_min=act_min, act_max=act_max,
+            **quant.add_params(in1.scale, in2.scale, out.scale),
+        )
+        return step
+
+    def _broadcast_strides(self, op: Operator, tensor: Tensor,
+                           out_shape: tuple[int, ...]) -> list[int]:
+        if len(tensor.shape) > 4:
+            self.graph.unsupported(op, tensor, "ADD supports at most 4 dimensions")
+        shape = (1,) * (4 - len(tensor.shape)) + tuple(tensor.shape)
+        strides, step = [0] * 4, 1
+        for axis in range(3, -1, -1):
+            if shape[axis] == out_shape[axis]:
+                strides[axis] = step if shape[axis] > 1 else 0
+            elif shape[axis] == 1:
+                strides[axis] = 0  # broadcast along this axis
+            else:
+                self.graph.unsupported(op, tensor, f"shape {tensor.shape} does not broadcast to "
+                                                   f"{out_shape}")
+            step *= shape[axis]
+        return strides
+
+    def _quantize(self, op: Operator) -> Step:
+        inp = self._tensor(op.inputs[0])
+        out = self._expect(op, op.outputs[0], "int8", role="output")
+        if len(out.scales) > 1:
+            self.graph.unsupported(op, out, "per-channel QUANTIZE is not supported")
+        if inp.dtype == "float32":
+            step = Step(op, "kt_quantize_f32_s8", "kt_quantize_params", args=[
+                (inp.index, "const float *"), (out.index, "int8_t *")])
+            step.params.update(count=out.size, scale=float(out.scale).hex() + "f",
+                               zero_point=out.zero_point)
+            return step
+        inp = self._expect(op, op.inputs[0], "int8")
+        multiplier, shift = quant.quantize_multiplier(inp.scale / out.scale)
+        step = Step(op, "kt_requantize_s8", "kt_requantize_params", args=[
+            (inp.index, "const int8_t *"), (out.index, "int8_t *")])
+        step.params.update(count=out.size, input_zero_point=inp.zero_point,
+                           output_zero_point=out.zero_point, multiplier=multiplier, shift=shift)
+        return step
+
+    def _dequantize(self, op: Operator) -> Step:
+        inp = self._expect(op, op.inputs[0], "int8")
+        out = self._expect(op, op.outputs[0], "float32", role="output")
+        if len(inp.scales) > 1:
+            self.graph.unsupported(op, inp, "per-channel DEQUANTIZE is not supported")
+        step = Step(op, "kt_dequantize_s8_f32", "kt_dequantize_params", args=[
+            (inp.index, "const int8_t *"), (out.index, "float *")])
+        step.params.update(count=inp.size, scale=repr(inp.scale), zero_point=inp.zero_point)
+        return step
+
+    def _check_shape(self, op: Operator, out: Tensor, expected: tuple[int, ...]) -> None:
+        if tuple(out.shape) != tuple(expected):
+            self.graph.unsupported(op, out, f"output shape {out.shape} differs from the "
+                                            f"computed {expected}")
+
+
+def _c_list(values: Any) -> str:
+    return "{" + ", ".join(str(int(v)) for v in values) + "}"

@@ -1,0 +1,105 @@
+"""Host-side copy of TFLite Micro's *prepare* arithmetic (multipliers, padding, ranges).
+
+Everything here must round exactly as TFLite's C++ does, because the generated kernels are
+checked bit for bit against TFLite Micro.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+INT8_MIN, INT8_MAX = -128, 127
+
+# tflite.ActivationFunctionType values
+ACT_NONE, ACT_RELU, ACT_RELU_N1_TO_1, ACT_RELU6 = 0, 1, 2, 3
+
+# tflite.Padding values
+PADDING_SAME, PADDING_VALID = 0, 1
+
+
+def tflite_round(x: float) -> int:
+    """std::round: halves go away from zero (Python's round() goes to even)."""
+    return int(math.copysign(math.floor(abs(x) + 0.5), x))
+
+
+def quantize_multiplier(real: float) -> tuple[int, int]:
+    """TFLite QuantizeMultiplier: real = multiplier * 2^(shift - 31), multiplier in Q31."""
+    if real == 0.0:
+        return 0, 0
+    mantissa, shift = math.frexp(real)
+    q = tflite_round(mantissa * (1 << 31))
+    if q == 1 << 31:
+        q //= 2
+        shift += 1
+    if shift < -31:
+        shift, q = 0, 0
+    return q, shift
+
+
+def activation_range(activation: int, scale: float, zero_point: int) -> tuple[int, int] | None:
+    """CalculateActivationRangeQuantized for int8; None for activations it cannot fuse."""
+    f_scale = np.float32(scale)
+
+    def quantize(value: float) -> int:
+        # float / float in C++, then std::round
+        return zero_point + tflite_round(float(np.float32(value) / f_scale))
+
+    if activation == ACT_NONE:
+        return INT8_MIN, INT8_MAX
+    if activation == ACT_RELU:
+        return max(INT8_MIN, quantize(0.0)), INT8_MAX
+    if activation == ACT_RELU6:
+        return max(INT8_MIN, quantize(0.0)), min(INT8_MAX, quantize(6.0))
+    if activation == ACT_RELU_N1_TO_1:
+        return max(INT8_MIN, quantize(-1.0)), min(INT8_MAX, quantize(1.0))
+    return None
+
+
+def conv_output_size(padding: int, size: int, kernel: int, stride: int, dilation: int) -> int:
+    effective = (kernel - 1) * dilation + 1
+    if padding == PADDING_SAME:
+        return (size + stride - 1) // stride
+    return (size + stride - effective) // stride
+
+
+def conv_padding(size: int, kernel: int, stride: int, dilation: int, out_size: int) -> int:
+    """ComputePaddingWithOffset: the leading pad (the odd extra pixel goes at the end)."""
+    effective = (kernel - 1) * dilation + 1
+    total = max((out_size - 1) * stride + effective - size, 0)
+    return total // 2
+
+
+def softmax_params(beta: float, input_scale: float) -> tuple[int, int, int]:
+    """PreprocessSoftmaxScaling + CalculateInputRadius with 5 integer bits (int8 softmax).
+
+    Returns (input_multiplier, input_left_shift, diff_min).
+    """
+    integer_bits = 5
+    real = min(beta * input_scale * (1 << (31 - integer_bits)), (1 << 31) - 1.0)
+    multiplier, shift = quantize_multiplier(real)
+    radius = math.floor(
+        1.0 * ((1 << integer_bits) - 1) * (1 << (31 - integer_bits)) / (1 << shift)
+    )
+    return multiplier, shift, -radius
+
+
+def add_params(scale1: float, scale2: float, out_scale: float) -> dict[str, int]:
+    """TFLite int8 ADD prepare: both inputs to a common scale after a left shift of 20."""
+    left_shift = 20
+    twice_max = 2.0 * max(scale1, scale2)
+    m1, s1 = quantize_multiplier(scale1 / twice_max)
+    m2, s2 = quantize_multiplier(scale2 / twice_max)
+    mo, so = quantize_multiplier(twice_max / ((1 << left_shift) * out_scale))
+    return {
+        "left_shift": left_shift,
+        "input1_multiplier": m1, "input1_shift": s1,
+        "input2_multiplier": m2, "input2_shift": s2,
+        "output_multiplier": mo, "output_shift": so,
+    }
+
+
+def wrap_int32(values: np.ndarray) -> np.ndarray:
+    """Two's-complement wrap to int32 (the kernels accumulate with wrapping)."""
+    return ((values.astype(np.int64) + (1 << 31)) % (1 << 32) - (1 << 31)).astype(np.int32)

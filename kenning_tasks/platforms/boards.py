@@ -1,0 +1,37 @@
+"""Board names for platform blocks, read from platforms.yml without importing the target code."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+from kenning_tasks.errors import ScenarioError
+
+PLATFORMS_FILE = Path(__file__).resolve().parents[2] / "platforms.yml"
+
+
+@functools.cache
+def _entries() -> dict[str, dict[str, Any]]:
+    import yaml
+
+    text = PLATFORMS_FILE.read_text(encoding="utf-8")
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
+
+
+def board_names(emulated: bool | None = None, runtime: str | None = None) -> list[str]:
+    """Boards in platforms.yml, filtered by having a QEMU machine and by firmware runtime."""
+    names = []
+    for name, entry in _entries().items():
+        if emulated is not None and bool(entry.get("qemu_machine")) != emulated:
+            continue
+        if runtime is not None and entry.get("runtime") != runtime:
+            continue
+        names.append(name)
+    return names
+
+
+def check_board(board: str, allowed: list[str], where: str) -> None:
+    if board not in allowed:
+        raise ScenarioError(f"{where}.board: {board!r} is not allowed; allowed: "
+                            + ", ".join(allowed) + f" (from {PLATFORMS_FILE.name})")

@@ -1,0 +1,25 @@
+"""A Cortex-M board simulated by QEMU, running our bare-metal firmware."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kenning_tasks.params import Param
+from kenning_tasks.platforms.base import Platform
+from kenning_tasks.platforms.boards import board_names, check_board
+
+
+class QEMUPlatform(Platform):
+    """Bare-metal firmware on a QEMU Cortex-M board (mps2-an385/an386/an500), over UART."""
+
+    TARGET_STAGES = ("firmware", "simulate")
+    REQUIRES = ("pyserial",)
+    PARAMETERS = (
+        Param("board", str, "mps2-an386", "a platforms.yml board with a qemu_machine"),
+        Param("timeout_s", float, 600.0, "limit for booting and streaming the test split",
+              minimum=1.0, maximum=86_400.0),
+    )
+
+    @classmethod
+    def check(cls, parameters: dict[str, Any], where: str) -> None:
+        check_board(parameters["board"], board_names(emulated=True, runtime="baremetal"), where)

@@ -1,0 +1,110 @@
+"""firmware stage: generate C for the int8 model and build the firmware ELF for the board."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from pathlib import Path
+from typing import Any
+
+from kenning_tasks import artifacts
+from kenning_tasks.block import distribution_version
+from kenning_tasks.errors import StageError
+from kenning_tasks.scenario import Scenario
+from kenning_tasks.stages.base import Stage, StageContext
+from kenning_tasks.stages.chain import model_file
+
+FIRMWARE_DIR = Path(__file__).resolve().parents[2] / "firmware"
+PLATFORMS_FILE = FIRMWARE_DIR.parent / "platforms.yml"
+ELF = "firmware/firmware.elf"
+INFO = "firmware/firmware.json"
+MODEL_SOURCES = ("firmware/model/model.h", "firmware/model/model.c")
+
+
+def board_of(scenario: Scenario) -> Any:
+    from kenning_tasks.target import get_board
+
+    return get_board(scenario.platform.parameters["board"])
+
+
+def run(ctx: StageContext) -> None:
+    from kenning_tasks.codegen import generate_c_model
+    from kenning_tasks.target import build_firmware, build_zephyr
+
+    board = board_of(ctx.scenario)
+    model_dir = ctx.out_dir / "model"
+    generated = generate_c_model(ctx.path(model_file(ctx.scenario, "compile")), model_dir)
+    ctx.log(f"generated C for {len(generated.ops)} ops ({', '.join(sorted(set(generated.ops)))})"
+            f", arena {generated.arena_bytes} B, {generated.macs} MACs")
+    if board.runtime == "zephyr":
+        image = build_zephyr(board, model_dir, ctx.out_dir)
+    else:
+        image = build_firmware(board, model_dir, ctx.out_dir)
+    info = {
+        "board": board.name, "display_name": board.display_name,
+        "flash_bytes": image.flash_bytes, "ram_bytes": image.ram_bytes,
+        "flash_limit_bytes": image.flash_limit_bytes, "ram_limit_bytes": image.ram_limit_bytes,
+        "sections": image.sections,
+        "arena_bytes": generated.arena_bytes, "macs": generated.macs, "ops": generated.ops,
+        "input_bytes": generated.input_bytes, "output_bytes": generated.output_bytes,
+        "toolchain": toolchain(board.runtime),
+    }
+    artifacts.write_json(ctx.path(INFO), info)
+    ctx.log(f"{board.name}: flash {image.flash_bytes} B of {image.flash_limit_bytes} B, "
+            f"RAM {image.ram_bytes} B of {image.ram_limit_bytes} B")
+
+
+@functools.cache
+def toolchain(runtime: str) -> str:
+    if runtime == "zephyr":
+        return "west build (Zephyr SDK)"
+    from kenning_tasks.target.build import toolchain_version
+
+    try:
+        return toolchain_version()
+    except StageError as error:
+        return f"unavailable ({error})"
+
+
+def external_inputs(scenario: Scenario) -> list[Path]:
+    """Every source compiled into the firmware, so editing one rebuilds it."""
+    roots = [FIRMWARE_DIR / "runtime", FIRMWARE_DIR / "app", FIRMWARE_DIR / "boards"]
+    if scenario.platform.cls.__name__ == "ZephyrPlatform":
+        roots.append(FIRMWARE_DIR / "zephyr")
+    files = [PLATFORMS_FILE]
+    for root in roots:
+        files += sorted(p for p in root.rglob("*") if (p.is_file() and p.suffix in
+                        (".c", ".h", ".ld", ".S", ".s", ".txt", ".conf", ".overlay", ".cmake"))
+                        or p.name in ("Kconfig", "CMakeLists.txt"))
+    return files
+
+
+def codegen_modules() -> list[str]:
+    package = Path(__file__).resolve().parents[1] / "codegen"
+    return sorted(f"kenning_tasks.codegen.{p.stem}" if p.stem != "__init__"
+                  else "kenning_tasks.codegen" for p in package.glob("*.py"))
+
+
+def tools(scenario: Scenario) -> dict[str, str]:
+    board = board_of(scenario)
+    return {"tflite": distribution_version("tflite"), "compiler": toolchain(board.runtime)}
+
+
+def parameters(scenario: Scenario) -> dict[str, Any]:
+    board = board_of(scenario)
+    return {"platform": scenario.platform.to_dict(), "board": dataclasses.asdict(board)}
+
+
+STAGE = Stage(
+    name="firmware",
+    doc="Generate C for the int8 model and build the board's firmware (flash/RAM checked)",
+    run=run,
+    outputs=lambda s: [*MODEL_SOURCES, ELF, INFO],
+    inputs=lambda s: [model_file(s, "compile"), model_file(s, "compile") + ".json"],
+    external_inputs=external_inputs,
+    parameters=parameters,
+    modules=lambda s: [*codegen_modules(), "kenning_tasks.target.build",
+                       "kenning_tasks.target.boards", "kenning_tasks.target.elf"],
+    tools=tools,
+)
+

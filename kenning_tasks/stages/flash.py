@@ -1,0 +1,55 @@
+"""flash stage: program a real board with OpenOCD, then stream the test split over its UART.
+
+Untested here (no board is attached to the machines this project is developed on).
+"""
+
+from __future__ import annotations
+
+import glob
+from typing import Any
+
+from kenning_tasks.errors import StageError
+from kenning_tasks.scenario import Scenario
+from kenning_tasks.stages import target_session
+from kenning_tasks.stages.base import Stage, StageContext
+
+
+def serial_port(scenario: Scenario, board: Any) -> str:
+    """The protocol block's port, or the single device matching the board's wildcard."""
+    if scenario.protocol is not None and scenario.protocol.parameters["port"]:
+        return scenario.protocol.parameters["port"]
+    matches = sorted(glob.glob(board.uart_port_wildcard or ""))
+    if len(matches) != 1:
+        raise StageError(f"{scenario.path}: protocol.parameters.port: not set and "
+                         f"{len(matches)} devices match {board.uart_port_wildcard!r}; "
+                         "set the board's serial port")
+    return matches[0]
+
+
+def run(ctx: StageContext) -> None:
+    from kenning_tasks.target import flash_openocd, run_on_serial
+
+    def session(elf: Any, board: Any, inputs: list[bytes], timeout_s: float) -> Any:
+        flash_openocd(board, elf)
+        baudrate = board.uart_baudrate
+        if ctx.scenario.protocol is not None and ctx.scenario.protocol.parameters["baudrate"]:
+            baudrate = ctx.scenario.protocol.parameters["baudrate"]
+        return run_on_serial(serial_port(ctx.scenario, board), baudrate, inputs,
+                             timeout_s=timeout_s)
+
+    target_session.stream_test_split(ctx, session)
+
+
+STAGE = Stage(
+    name="flash",
+    doc="Flash a real board (OpenOCD) and stream the test split over its UART",
+    run=run,
+    outputs=lambda s: target_session.outputs("flash"),
+    inputs=target_session.inputs,
+    parameters=lambda s: {"platform": s.platform.to_dict(),
+                          "protocol": s.protocol.to_dict() if s.protocol else None},
+    modules=lambda s: ["kenning_tasks.stages.target_session", "kenning_tasks.target.link",
+                       "kenning_tasks.target.build"],
+    # The board's state is not an input doit can see: never restore a flash from the cache.
+    extra={"cacheable": False},
+)

@@ -1,0 +1,97 @@
+"""The on-target part of the evaluate stage: judge the model by what the board computed.
+
+The target's int8 outputs are compared with the host TFLite int8 interpreter's on the same
+quantized inputs (``agreement_with_host``, expected 1.0 since the kernels follow TFLite's
+reference arithmetic bit for bit), and its instruction counts are related to the model's MACs.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from kenning_tasks.scenario import Scenario
+from kenning_tasks.stages.base import StageContext
+from kenning_tasks.stages.chain import model_file
+
+
+def target_stage(scenario: Scenario) -> str:
+    return scenario.target_stages()[-1]  # "simulate" or "flash"
+
+
+def evaluate_inputs(scenario: Scenario) -> list[str]:
+    stage = target_stage(scenario)
+    return [f"{stage}/target_outputs.npz", f"{stage}/target_run.json",
+            "firmware/firmware.json"]
+
+
+def host_int8_outputs(model_path: Any, inputs: Any) -> Any:
+    """The host TFLite interpreter's raw outputs for already-quantized inputs.
+
+    It runs TFLite's reference kernels: the default XNNPACK delegate rounds some int8
+    operations differently, so it is not the arithmetic the firmware is meant to match.
+    """
+    import numpy as np
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    interpreter = Interpreter(model_path=str(model_path), num_threads=1,
+                              experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
+    interpreter.allocate_tensors()
+    input_index = interpreter.get_input_details()[0]["index"]
+    output_index = interpreter.get_output_details()[0]["index"]
+    outputs = []
+    for sample in inputs:
+        interpreter.set_tensor(input_index, sample)
+        interpreter.invoke()
+        outputs.append(interpreter.get_tensor(output_index).reshape(-1).copy())
+    return np.stack(outputs)
+
+
+def evaluate(ctx: StageContext, spec: dict[str, Any], x_test: Any
+             ) -> tuple[Any, list[float], dict[str, Any]]:
+    """Scores from the target, per-inference target time and the on-target measurements."""
+    import numpy as np
+
+    from kenning_tasks import metrics
+    from kenning_tasks.datasets.base import load_splits
+
+    stage = target_stage(ctx.scenario)
+    with np.load(ctx.path(f"{stage}/target_outputs.npz")) as data:
+        target_outputs, instructions = data["outputs"], data["instructions"]
+    run = json.loads(ctx.path(f"{stage}/target_run.json").read_text())
+    firmware = json.loads(ctx.path("firmware/firmware.json").read_text())
+    input_spec, output_spec = spec["input"][0], spec["output"][0]
+    quantized = [metrics.quantize(sample[np.newaxis], input_spec) for sample in x_test]
+    host = host_int8_outputs(ctx.path(model_file(ctx.scenario, "compile")), quantized)
+    target = target_outputs.astype(host.dtype).reshape(host.shape)
+    y_test = load_splits(ctx.path("dataset/splits.npz"))["y_test"]
+    host_scores = metrics.dequantize(host, output_spec)
+    scores = metrics.dequantize(target, output_spec)
+    info = run["target_info"]
+    tick_hz = float(info.get("tick_hz") or 1e9)
+    unit = info.get("timing_unit", "instructions")
+    # Under QEMU -icount shift=0 one instruction takes 1 ns of virtual time: report that time.
+    times = [float(n) / 1e9 for n in instructions] if unit == "instructions" else [
+        float(n) / tick_hz for n in instructions]
+    mean_instructions = float(np.mean(instructions))
+    macs = int(firmware["macs"])
+    on_target = {
+        "board": firmware["board"],
+        "agreement_with_host": float(np.mean(np.all(target == host, axis=1))),
+        "host_int8_accuracy": float(np.mean(host_scores.argmax(1) == y_test)),
+        "target_instructions": {"mean": mean_instructions, "min": int(instructions.min()),
+                                "max": int(instructions.max()), "unit": unit},
+        "macs": macs,
+        "instructions_per_mac": mean_instructions / macs if macs else float("nan"),
+        "flash_bytes": firmware["flash_bytes"], "ram_bytes": firmware["ram_bytes"],
+        "flash_limit_bytes": firmware["flash_limit_bytes"],
+        "ram_limit_bytes": firmware["ram_limit_bytes"],
+        "arena_bytes": firmware["arena_bytes"],
+        "uart_bytes_sent": run["uart_bytes_sent"],
+        "uart_bytes_received": run["uart_bytes_received"],
+        "uart_seconds": run["uart_seconds"],
+        "toolchain": firmware["toolchain"],
+        "timing_basis": ("QEMU virtual time with -icount shift=0 (1 instruction = 1 ns)"
+                         if unit == "instructions" else f"core cycles at {tick_hz:.0f} Hz"),
+    }
+    return scores, times, {"on_target": on_target}

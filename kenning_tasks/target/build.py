@@ -1,0 +1,226 @@
+"""Firmware builds: bare metal with arm-none-eabi-gcc, Zephyr with west; OpenOCD flashing."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from kenning_tasks.artifacts import atomic_path
+from kenning_tasks.errors import StageError
+from kenning_tasks.target.boards import REPO_ROOT, Board
+from kenning_tasks.target.elf import memory_use
+
+FIRMWARE_DIR = REPO_ROOT / "firmware"
+RUNTIME_DIR = FIRMWARE_DIR / "runtime"
+APP_DIR = FIRMWARE_DIR / "app"
+BOARDS_DIR = FIRMWARE_DIR / "boards"
+ZEPHYR_APP_DIR = FIRMWARE_DIR / "zephyr"
+CC = "arm-none-eabi-gcc"
+ELF_NAME = "firmware.elf"
+
+# Flags that do not depend on the board. -g only fills non-allocated sections: it costs no
+# flash, and -ffile-prefix-map keeps build paths out of it.
+COMMON_CFLAGS = (
+    "-std=c11", "-O2", "-g", "-Wall", "-Wextra", "-Wno-unused-parameter",
+    "-ffunction-sections", "-fdata-sections", "-fno-common", "-ffreestanding",
+)
+LINK_FLAGS = (
+    "--specs=nano.specs", "-nostartfiles", "-Wl,--gc-sections", "-Wl,--build-id=none",
+    "-Wl,--no-warn-rwx-segments",
+)
+
+
+@dataclass(frozen=True)
+class FirmwareImage:
+    elf: Path
+    board: str
+    flash_bytes: int
+    ram_bytes: int
+    flash_limit_bytes: int
+    ram_limit_bytes: int
+    sections: dict[str, int]
+
+
+@functools.lru_cache(maxsize=1)
+def toolchain_version() -> str:
+    """First line of ``arm-none-eabi-gcc --version`` (part of the build's signature)."""
+    try:
+        out = subprocess.run([CC, "--version"], capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError) as exc:
+        raise StageError(f"{CC} is not usable: {exc}") from exc
+    return out.stdout.splitlines()[0].strip()
+
+
+def firmware_sources(board: Board, model_dir: Path) -> list[Path]:
+    """Every C file of a bare-metal build, in a stable order."""
+    board_dir = _board_dir(board)
+    groups = [RUNTIME_DIR, Path(model_dir), APP_DIR, APP_DIR / "baremetal",
+              BOARDS_DIR / "common", board_dir]
+    return [src for group in groups for src in sorted(group.glob("*.c"))]
+
+
+def _board_dir(board: Board) -> Path:
+    if board.runtime != "baremetal" or not board.board_dir:
+        raise StageError(
+            f"board {board.name} is built with {board.runtime}, not the bare-metal toolchain"
+        )
+    path = BOARDS_DIR / board.board_dir
+    if not (path / "memory.ld").is_file():
+        raise StageError(f"board {board.name}: {path / 'memory.ld'} is missing")
+    return path
+
+
+def _compile_command(board: Board, model_dir: Path, output: Path,
+                     extra_cflags: Sequence[str]) -> list[str]:
+    board_dir = _board_dir(board)
+    model_dir = Path(model_dir).resolve()
+    includes = [RUNTIME_DIR, model_dir, APP_DIR, BOARDS_DIR / "common", board_dir]
+    return [
+        CC, *board.compilation_flags, *COMMON_CFLAGS,
+        # The model directory may lie inside the repository: GCC applies the last matching
+        # map given, so the model's comes last.
+        f"-ffile-prefix-map={REPO_ROOT}=.",
+        f"-ffile-prefix-map={model_dir}=model",
+        *extra_cflags,
+        *(f"-I{path}" for path in includes),
+        *(str(src) for src in firmware_sources(board, model_dir)),
+        *LINK_FLAGS,
+        f"-L{BOARDS_DIR / 'common'}", f"-T{board_dir / 'memory.ld'}",
+        "-o", str(output),
+    ]
+
+
+def _fit_error(board: Board, flash: int, ram: int) -> StageError:
+    return StageError(
+        f"firmware for {board.name} does not fit: flash {flash} B of {board.flash_limit_bytes} B, "
+        f"RAM {ram} B of {board.ram_limit_bytes} B"
+    )
+
+
+def _link_failure(board: Board, stderr: str) -> StageError:
+    # A model larger than the physical memory fails at link time: report it like the limits.
+    overflow = dict.fromkeys(("FLASH", "RAM"), 0)
+    for region, amount in re.findall(r"region `(\w+)' overflowed by (\d+) bytes", stderr):
+        overflow[region] = int(amount)
+    if any(overflow.values()):
+        physical = {"FLASH": board.flash_limit_bytes, "RAM": board.ram_limit_bytes}
+        return StageError(
+            f"firmware for {board.name} does not fit: "
+            + ", ".join(f"{region.replace('FLASH', 'flash')} exceeds {physical[region]} B "
+                        f"by {amount} B" for region, amount in overflow.items() if amount)
+        )
+    lines = [line for line in stderr.splitlines() if "error" in line.lower()] or stderr.splitlines()
+    detail = lines[0].strip() if lines else "no diagnostics"
+    return StageError(f"firmware build for {board.name} failed: {detail}")
+
+
+def check_limits(board: Board, elf: Path) -> FirmwareImage:
+    """Measure ``elf`` and raise StageError when it exceeds the board's flash or RAM."""
+    use = memory_use(elf)
+    if use.flash_bytes > board.flash_limit_bytes or use.ram_bytes > board.ram_limit_bytes:
+        raise _fit_error(board, use.flash_bytes, use.ram_bytes)
+    return FirmwareImage(
+        elf=Path(elf), board=board.name, flash_bytes=use.flash_bytes, ram_bytes=use.ram_bytes,
+        flash_limit_bytes=board.flash_limit_bytes, ram_limit_bytes=board.ram_limit_bytes,
+        sections=use.sections,
+    )
+
+
+def build_firmware(board: Board, model_dir: Path, out_dir: Path,
+                   extra_cflags: Sequence[str] = ()) -> FirmwareImage:
+    """Compile and link the bare-metal firmware for ``board`` around the model in ``model_dir``.
+
+    The ELF is written atomically to ``out_dir/firmware.elf``; identical inputs give identical
+    bytes. ``extra_cflags`` are appended to the compiler flags (e.g. ``-DKT_MAX_PAYLOAD=512``).
+    """
+    model_dir = Path(model_dir)
+    if not (model_dir / "model.h").is_file():
+        raise StageError(f"{model_dir} holds no generated model (model.h is missing)")
+    if shutil.which(CC) is None:
+        raise StageError(f"{CC} not found; install gcc-arm-none-eabi and libnewlib-arm-none-eabi")
+    target = Path(out_dir) / ELF_NAME
+    with atomic_path(target) as tmp:
+        command = _compile_command(board, model_dir, tmp, extra_cflags)
+        result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise _link_failure(board, result.stderr)
+        image = check_limits(board, tmp)
+    return dataclasses.replace(image, elf=target)
+
+
+def _zephyr_workspace() -> Path:
+    base = os.environ.get("ZEPHYR_BASE")
+    if base and Path(base, "CMakeLists.txt").is_file():
+        return Path(base)
+    if shutil.which("west") is None:
+        raise StageError("Zephyr build needs `west` on PATH and a Zephyr workspace (ZEPHYR_BASE)")
+    found = subprocess.run(["west", "topdir"], capture_output=True, text=True)
+    if found.returncode != 0:
+        raise StageError(
+            "Zephyr build needs a Zephyr workspace: set ZEPHYR_BASE or run from a "
+            "`west init`-ed workspace (`west topdir` found none)"
+        )
+    return Path(found.stdout.strip())
+
+
+def build_zephyr(board: Board, model_dir: Path, out_dir: Path,
+                 timeout_s: float = 1800.0) -> FirmwareImage:
+    """Build firmware/zephyr for ``board`` with west and check it against the board's limits.
+
+    Untested here: this machine has no Zephyr workspace or SDK.
+    """
+    if board.runtime != "zephyr" or not board.zephyr_board:
+        raise StageError(f"board {board.name} is not a Zephyr platform")
+    workspace = _zephyr_workspace()
+    build_dir = Path(out_dir) / "zephyr-build"
+    command = [
+        "west", "build", "--pristine", "auto", "-b", board.zephyr_board, "-d", str(build_dir),
+        str(ZEPHYR_APP_DIR), "--", f"-DKT_MODEL_DIR={Path(model_dir).resolve()}",
+    ]
+    try:
+        result = subprocess.run(command, cwd=workspace, capture_output=True, text=True,
+                                timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        raise StageError(
+            f"west build for {board.name} took longer than {timeout_s:.0f} s"
+        ) from None
+    if result.returncode != 0:
+        tail = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
+        raise StageError(f"west build for {board.name} failed: {tail[0]}")
+    built = build_dir / "zephyr" / "zephyr.elf"
+    check_limits(board, built)
+    target = Path(out_dir) / ELF_NAME
+    with atomic_path(target) as tmp:
+        shutil.copyfile(built, tmp)
+    return check_limits(board, target)
+
+
+def flash_openocd(board: Board, elf: Path, timeout_s: float = 180.0) -> None:
+    """Program ``elf`` into ``board`` with the OpenOCD commands from platforms.yml.
+
+    Untested here: it needs the board connected over its debug probe.
+    """
+    if not board.openocd_flash_cmd:
+        raise StageError(f"board {board.name} has no openocd_flash_cmd in platforms.yml")
+    if shutil.which("openocd") is None:
+        raise StageError("flashing needs `openocd` on PATH (Debian package openocd)")
+    args = ["openocd"]
+    for cmd in board.openocd_flash_cmd:
+        args += ["-c", cmd.replace("{binary_path}", str(Path(elf).resolve()))]
+    try:
+        result = subprocess.run(args, capture_output=True, text=True, timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        raise StageError(
+            f"openocd did not finish flashing {board.name} in {timeout_s:.0f} s"
+        ) from None
+    if result.returncode != 0:
+        output = result.stderr.splitlines()
+        lines = [line for line in output if "Error" in line] or output
+        raise StageError(f"openocd failed to flash {board.name}: {(lines or ['no output'])[-1]}")

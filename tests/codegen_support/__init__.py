@@ -1,0 +1,1 @@
+"""Test helpers for the int8 runtime and the C code generator."""

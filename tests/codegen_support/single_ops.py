@@ -1,0 +1,170 @@
+"""Randomised one-kernel Keras models (seeded) for the bit-exact kernel tests.
+
+Each builder draws shapes and layer options from ``rng``; quantisation parameters vary through
+the random weight scale and the random (often asymmetric) calibration input range.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class OpCase:
+    name: str
+    model: Any
+    input_shape: tuple[int, ...]
+    input_range: tuple[float, float]
+    float_io: bool = False
+
+
+def _input_range(rng: np.random.Generator) -> tuple[float, float]:
+    lo = -rng.uniform(0.05, 4.0) if rng.random() < 0.8 else rng.uniform(0.0, 0.5)
+    return lo, lo + rng.uniform(0.2, 6.0)
+
+
+def _randomize(model: Any, rng: np.random.Generator) -> None:
+    for layer in model.layers:
+        weights = layer.get_weights()
+        if weights:
+            scale = rng.uniform(0.05, 1.5)
+            layer.set_weights([rng.normal(0.0, scale, w.shape).astype(np.float32)
+                               for w in weights])
+
+
+def _activation(rng: np.random.Generator) -> str | None:
+    return [None, "relu", "relu6"][int(rng.integers(0, 3))]
+
+
+def conv2d(rng: np.random.Generator) -> OpCase:
+    import keras
+
+    h, w = (int(v) for v in rng.integers(3, 10, 2))
+    c = int(rng.integers(1, 6))
+    k = int(rng.integers(1, 4))
+    stride = int(rng.integers(1, 3))
+    dilation = 2 if stride == 1 and k > 1 and rng.random() < 0.3 and min(h, w) > 5 else 1
+    inp = keras.Input((h, w, c), batch_size=1)
+    out = keras.layers.Conv2D(int(rng.integers(1, 20)), k, strides=stride,
+                              dilation_rate=dilation,
+                              padding=["same", "valid"][int(rng.integers(0, 2))],
+                              activation=_activation(rng),
+                              use_bias=bool(rng.random() < 0.8))(inp)
+    return OpCase("conv2d", keras.Model(inp, out), (h, w, c), _input_range(rng))
+
+
+def depthwise_conv2d(rng: np.random.Generator) -> OpCase:
+    import keras
+
+    h, w = (int(v) for v in rng.integers(3, 9, 2))
+    c = int(rng.integers(1, 6))
+    inp = keras.Input((h, w, c), batch_size=1)
+    out = keras.layers.DepthwiseConv2D(int(rng.integers(1, 4)),
+                                       strides=int(rng.integers(1, 3)),
+                                       depth_multiplier=int(rng.integers(1, 3)),
+                                       padding=["same", "valid"][int(rng.integers(0, 2))],
+                                       activation=_activation(rng))(inp)
+    return OpCase("depthwise_conv2d", keras.Model(inp, out), (h, w, c), _input_range(rng))
+
+
+def fully_connected(rng: np.random.Generator) -> OpCase:
+    import keras
+
+    shape: tuple[int, ...] = (int(rng.integers(1, 70)),)
+    if rng.random() < 0.3:
+        shape = (int(rng.integers(2, 4)), *shape)  # several rows: FC with batches > 1
+    inp = keras.Input(shape, batch_size=1)
+    out = keras.layers.Dense(int(rng.integers(1, 40)), activation=_activation(rng),
+                             use_bias=bool(rng.random() < 0.8))(inp)
+    return OpCase("fully_connected", keras.Model(inp, out), shape, _input_range(rng))
+
+
+def _pool(rng: np.random.Generator, layer_cls: Any, name: str) -> OpCase:
+    import keras
+
+    h, w = (int(v) for v in rng.integers(2, 10, 2))
+    c = int(rng.integers(1, 6))
+    k = int(rng.integers(1, min(h, w, 3) + 1))
+    inp = keras.Input((h, w, c), batch_size=1)
+    out = layer_cls(k, strides=int(rng.integers(1, 3)),
+                    padding=["same", "valid"][int(rng.integers(0, 2))])(inp)
+    return OpCase(name, keras.Model(inp, out), (h, w, c), _input_range(rng))
+
+
+def max_pool2d(rng: np.random.Generator) -> OpCase:
+    import keras
+
+    return _pool(rng, keras.layers.MaxPooling2D, "max_pool2d")
+
+
+def average_pool2d(rng: np.random.Generator) -> OpCase:
+    import keras
+
+    return _pool(rng, keras.layers.AveragePooling2D, "average_pool2d")
+
+
+def add(rng: np.random.Generator) -> OpCase:
+    """Residual add of two differently scaled branches (different scales on both inputs)."""
+    import keras
+
+    h, w = (int(v) for v in rng.integers(2, 7, 2))
+    c = int(rng.integers(1, 6))
+    inp = keras.Input((h, w, c), batch_size=1)
+    branch = keras.layers.Conv2D(c, 1, activation=_activation(rng))(inp)
+    out = keras.layers.Add()([inp, branch])
+    if rng.random() < 0.5:
+        out = keras.layers.ReLU(max_value=6.0)(out)
+    return OpCase("add", keras.Model(inp, out), (h, w, c), _input_range(rng))
+
+
+def softmax(rng: np.random.Generator) -> OpCase:
+    import keras
+
+    shape: tuple[int, ...] = (int(rng.integers(2, 40)),)
+    if rng.random() < 0.3:
+        shape = (int(rng.integers(2, 4)), *shape)
+    inp = keras.Input(shape, batch_size=1)
+    out = keras.layers.Softmax()(inp)
+    lo = -rng.uniform(0.5, 30.0)
+    return OpCase("softmax", keras.Model(inp, out), shape, (lo, lo + rng.uniform(1.0, 40.0)))
+
+
+def quantize_dequantize(rng: np.random.Generator) -> OpCase:
+    """Float I/O: the converter adds QUANTIZE at the input and DEQUANTIZE at the output."""
+    import keras
+
+    n = int(rng.integers(2, 30))
+    inp = keras.Input((n,), batch_size=1)
+    out = keras.layers.Dense(int(rng.integers(1, 20)), activation=_activation(rng))(inp)
+    return OpCase("quantize_dequantize", keras.Model(inp, out), (n,), _input_range(rng),
+                  float_io=True)
+
+
+BUILDERS = [conv2d, depthwise_conv2d, fully_connected, max_pool2d, average_pool2d, add, softmax,
+            quantize_dequantize]
+
+
+def convert(case: OpCase, out: Path, rng: np.random.Generator) -> Path:
+    import tensorflow as tf
+
+    _randomize(case.model, rng)
+    lo, hi = case.input_range
+    samples = rng.uniform(lo, hi, size=(24, 1, *case.input_shape)).astype(np.float32)
+
+    def representative():
+        for sample in samples:
+            yield [sample]
+
+    conv = tf.lite.TFLiteConverter.from_keras_model(case.model)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.representative_dataset = representative
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    io_type = tf.float32 if case.float_io else tf.int8
+    conv.inference_input_type = io_type
+    conv.inference_output_type = io_type
+    out.write_bytes(conv.convert())
+    return out

@@ -1,0 +1,160 @@
+"""The code generator on the pipeline's example models: bit-exact on the host, compiles for
+Cortex-M3/M4F/M7, plans a reusing arena, and rejects what it cannot run with a clear error."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from codegen_support.build import (
+    ARM_CPUS,
+    HOST_VARIANTS,
+    HostModel,
+    TflmModel,
+    arm_compile,
+    runtime_sources,
+)
+from codegen_support.models import EXAMPLES, build_example
+
+from kenning_tasks.codegen import count_macs, generate_c_model, runtime_dir
+from kenning_tasks.codegen.arena import buffers_for
+from kenning_tasks.codegen.lowering import Lowerer
+from kenning_tasks.codegen.planner import Buffer, plan_arena
+from kenning_tasks.codegen.reader import read_tflite
+from kenning_tasks.errors import UnsupportedModelError
+
+
+@pytest.fixture(scope="module")
+def examples(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    root = tmp_path_factory.mktemp("examples")
+    built = {}
+    for name in EXAMPLES:
+        path = build_example(name, root)
+        built[name] = (path, generate_c_model(path, root / f"gen_{name}"))
+    return built
+
+
+@pytest.fixture(scope="module")
+def runtime_work(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("runtime")
+
+
+@pytest.mark.parametrize("name", list(EXAMPLES))
+def test_example_matches_tflm(name: str, examples: dict, runtime_work: Path) -> None:
+    path, gen = examples[name]
+    reference = TflmModel(path)
+    rng = np.random.default_rng(7)
+    inputs = [rng.integers(-128, 128, gen.input_bytes, dtype=np.int8) for _ in range(40)]
+    expected = [reference(x).astype(np.int8) for x in inputs]
+    assert len({e.tobytes() for e in expected}) > 1  # the check is not vacuous
+    for variant in HOST_VARIANTS:
+        model = HostModel(gen, runtime_work, variant)
+        for x, want in zip(inputs, expected, strict=True):
+            assert model(x).tolist() == want.tolist(), variant
+
+
+def test_digits_model_description(examples: dict) -> None:
+    path, gen = examples["digits"]
+    assert gen.ops == ["CONV_2D", "MAX_POOL_2D", "CONV_2D", "MAX_POOL_2D", "RESHAPE",
+                       "FULLY_CONNECTED", "FULLY_CONNECTED", "SOFTMAX"]
+    # conv 8x8x8 taps 3x3x1, conv 4x4x16 taps 3x3x8, dense 64->32, dense 32->10
+    assert gen.macs == count_macs(path) == 8 * 8 * 8 * 9 + 4 * 4 * 16 * 72 + 64 * 32 + 32 * 10
+    assert (gen.input_bytes, gen.output_bytes) == (64, 10)
+    details = TflmModel(path).interp
+    in_q = details.get_input_details(0)["quantization_parameters"]
+    out_q = details.get_output_details(0)["quantization_parameters"]
+    assert gen.input_scale == pytest.approx(float(in_q["scales"][0]), rel=0, abs=0)
+    assert gen.input_zero_point == int(in_q["zero_points"][0])
+    assert gen.output_scale == pytest.approx(float(out_q["scales"][0]), rel=0, abs=0)
+    assert gen.output_zero_point == int(out_q["zero_points"][0]) == -128
+    header = gen.header.read_text()
+    for line in ("#include <stdint.h>", "#define KT_MODEL_INPUT_BYTES  64",
+                 "#define KT_MODEL_OUTPUT_BYTES 10",
+                 f"#define KT_MODEL_ARENA_BYTES  {gen.arena_bytes}",
+                 "int kt_model_invoke(const int8_t *input, int8_t *output);"):
+        assert line in header
+    assert [p.name for p in gen.sources] == ["model.c"]
+
+
+@pytest.mark.parametrize("cpu", list(ARM_CPUS))
+def test_examples_build_for_cortex_m(cpu: str, examples: dict, tmp_path: Path) -> None:
+    arm_compile(runtime_sources(), [runtime_dir()], cpu, tmp_path / "runtime")
+    for name, (_, gen) in examples.items():
+        arm_compile(gen.sources, [runtime_dir(), gen.header.parent], cpu, tmp_path / name)
+
+
+def test_digits_arena_reuses_memory(examples: dict) -> None:
+    path, gen = examples["digits"]
+    graph = read_tflite(path)
+    activations = sum(t.nbytes for t in graph.tensors if t.data is None)
+    assert gen.arena_bytes < activations
+    steps = Lowerer(graph).lower()
+    buffers, _ = buffers_for(graph, steps)
+    plan = plan_arena(buffers)
+    assert plan.size <= gen.arena_bytes
+    _assert_no_live_overlap(buffers, plan.offsets)
+
+
+def test_planner_never_overlaps_live_buffers() -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        buffers = []
+        for i in range(int(rng.integers(1, 14))):
+            first = int(rng.integers(0, 10))
+            buffers.append(Buffer(f"b{i}", int(rng.integers(1, 300)), first,
+                                  first + int(rng.integers(0, 4))))
+        plan = plan_arena(buffers, alignment=4)
+        assert all(off % 4 == 0 for off in plan.offsets.values())
+        assert plan.size >= max(plan.offsets[b.name] + b.size for b in buffers)
+        _assert_no_live_overlap(buffers, plan.offsets)
+        # Never worse than giving every buffer its own aligned slot.
+        assert plan.size <= sum((b.size + 3) // 4 * 4 for b in buffers)
+
+
+def _assert_no_live_overlap(buffers: list[Buffer], offsets: dict[str, int]) -> None:
+    for i, a in enumerate(buffers):
+        for b in buffers[i + 1:]:
+            if a.overlaps_in_time(b):
+                a0, b0 = offsets[a.name], offsets[b.name]
+                assert a0 + a.size <= b0 or b0 + b.size <= a0, (a, b, a0, b0)
+
+
+def test_unsupported_op_names_op_tensor_and_file(tmp_path: Path) -> None:
+    import keras
+    from codegen_support.models import convert_int8
+
+    inp = keras.Input((6,), batch_size=1)
+    a = keras.layers.Dense(4)(inp)
+    b = keras.layers.Dense(4)(inp)
+    out = keras.layers.Multiply(name="gate")([a, b])
+    path = convert_int8(keras.Model(inp, out), (6,), tmp_path / "gated.tflite")
+    with pytest.raises(UnsupportedModelError) as info:
+        generate_c_model(path, tmp_path / "gen")
+    message = str(info.value)
+    assert "\n" not in message
+    assert "MUL" in message and str(path) in message
+    graph = read_tflite(path)
+    mul = next(op for op in graph.operators if op.opcode == "MUL")
+    assert f"'{graph.tensors[mul.outputs[0]].name}'" in message
+    assert not (tmp_path / "gen" / "model.c").exists()
+
+
+def test_float_model_is_rejected_naming_dtype(tmp_path: Path) -> None:
+    import keras
+    import tensorflow as tf
+
+    inp = keras.Input((5,), batch_size=1)
+    model = keras.Model(inp, keras.layers.Dense(3)(inp))
+    path = tmp_path / "float.tflite"
+    path.write_bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert())
+    with pytest.raises(UnsupportedModelError, match=r"FULLY_CONNECTED.*tensor '.*float32"):
+        generate_c_model(path, tmp_path / "gen")
+
+
+def test_codegen_import_does_not_load_tensorflow() -> None:
+    code = "import sys, kenning_tasks.codegen; sys.exit('tensorflow' in sys.modules)"
+    root = Path(__file__).resolve().parents[1]
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=root)
