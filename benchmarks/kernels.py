@@ -20,34 +20,24 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from codegen_support.build import TflmModel  # noqa: E402
-from codegen_support.models import EXAMPLES, build_example, convert_int8  # noqa: E402
+from codegen_support.models import (  # noqa: E402
+    EXAMPLES,
+    build_example,
+    conv_layer,
+    convert_int8,
+    dense_layer,
+)
 from codegen_support.qemu import BOARDS, run_on_qemu  # noqa: E402
 
 from kenning_tasks.codegen import generate_c_model  # noqa: E402
 
-
-def _conv(h: int, w: int, c: int, filters: int, k: int):
-    import keras
-
-    inp = keras.Input((h, w, c), batch_size=1)
-    out = keras.layers.Conv2D(filters, k, padding="same", activation="relu")(inp)
-    return keras.Model(inp, out), (h, w, c)
-
-
-def _dense(n_in: int, n_out: int):
-    import keras
-
-    inp = keras.Input((n_in,), batch_size=1)
-    return keras.Model(inp, keras.layers.Dense(n_out, activation="relu")(inp)), (n_in,)
-
-
 CASES = {
-    "conv 8x8x1->8 k3 (digits #1)": lambda: _conv(8, 8, 1, 8, 3),
-    "conv 4x4x8->16 k3 (digits #2)": lambda: _conv(4, 4, 8, 16, 3),
-    "conv 16x16x16->32 k3": lambda: _conv(16, 16, 16, 32, 3),
-    "conv 12x12x32->32 k1": lambda: _conv(12, 12, 32, 32, 1),
-    "fc 64->32 (digits)": lambda: _dense(64, 32),
-    "fc 256->128": lambda: _dense(256, 128),
+    "conv 8x8x1->8 k3 (digits #1)": lambda: conv_layer(8, 8, 1, 8, 3),
+    "conv 4x4x8->16 k3 (digits #2)": lambda: conv_layer(4, 4, 8, 16, 3),
+    "conv 16x16x16->32 k3": lambda: conv_layer(16, 16, 16, 32, 3),
+    "conv 12x12x32->32 k1": lambda: conv_layer(12, 12, 32, 32, 1),
+    "fc 64->32 (digits)": lambda: dense_layer(64, 32),
+    "fc 256->128": lambda: dense_layer(256, 128),
 }
 
 

@@ -20,7 +20,7 @@ from kenning_tasks.params import resolve_parameters
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 SCENARIO_SUFFIXES = (".yml", ".yaml", ".json")
-DEFAULT_SCENARIO = "digits-tflite-int8"
+DEFAULT_SCENARIO = "digits-int8-qemu-m4"
 
 TOP_LEVEL = {
     "dataset": True, "model_wrapper": True, "optimizers": False, "runtime": True,

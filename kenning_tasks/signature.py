@@ -27,7 +27,11 @@ def _file_digest(path: str) -> str:
 
 
 def module_file(module: str) -> Path:
-    """Source file of a module, found without importing it."""
+    """Source file of a module, found without importing it (or its package)."""
+    relative = ROOT.joinpath(*module.split("."))
+    for candidate in (relative.with_suffix(".py"), relative / "__init__.py"):
+        if candidate.is_file():
+            return candidate
     spec = importlib.util.find_spec(module)
     if spec is None or spec.origin is None:
         raise ImportError(f"module {module} not found")

@@ -21,7 +21,7 @@ from codegen_support.models import EXAMPLES, build_example
 
 from kenning_tasks.codegen import count_macs, generate_c_model, runtime_dir
 from kenning_tasks.codegen.arena import buffers_for
-from kenning_tasks.codegen.lowering import Lowerer
+from kenning_tasks.codegen.lowering import Lowerer, pack4_rows
 from kenning_tasks.codegen.planner import Buffer, plan_arena
 from kenning_tasks.codegen.reader import read_tflite
 from kenning_tasks.errors import UnsupportedModelError
@@ -158,3 +158,13 @@ def test_codegen_import_does_not_load_tensorflow() -> None:
     code = "import sys, kenning_tasks.codegen; sys.exit('tensorflow' in sys.modules)"
     root = Path(__file__).resolve().parents[1]
     subprocess.run([sys.executable, "-c", code], check=True, cwd=root)
+
+
+def test_pack4_layout_interleaves_groups_of_four_rows() -> None:
+    rows = np.arange(6 * 6, dtype=np.int8).reshape(6, 6)  # 6 rows of 6: 4-byte chunk + 2 tail
+    expected = np.concatenate([
+        rows[0, :4], rows[1, :4], rows[2, :4], rows[3, :4],  # chunk 0 of rows 0..3
+        rows[0, 4:], rows[1, 4:], rows[2, 4:], rows[3, 4:],  # their tails
+        rows[4], rows[5],  # last, incomplete group stays row-major
+    ])
+    assert pack4_rows(rows).tolist() == expected.tolist()

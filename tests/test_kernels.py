@@ -12,7 +12,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from codegen_support import qemu, single_ops
 from codegen_support.build import HOST_VARIANTS, HostModel, TflmModel
+from codegen_support.models import conv_layer, convert_int8, dense_layer
 from codegen_support.single_ops import BUILDERS, convert
 
 from kenning_tasks.codegen import generate_c_model
@@ -79,3 +81,49 @@ def test_kernel_matches_tflm(builder, seed: int, tmp_path: Path, runtime_work: P
             # Compare bytes: exact, and float outputs must match bit for bit too.
             assert got.tobytes() == want.tobytes(), (
                 f"{variant} differs from TFLM for {gen.ops}: {got} vs {want}")
+
+
+# -- the optimized kernels on the real instruction sets (QEMU MPS2 boards) ---------------------
+
+# Layer shapes whose instructions/MAC are bounded (fast path, -icount instruction counting).
+PERF_CASES = {"conv 16x16x16->32 k3": (conv_layer, (16, 16, 16, 32, 3)),
+              "fc 256->128": (dense_layer, (256, 128))}
+MAX_INSNS_PER_MAC = {"cortex-m3": 5.0, "cortex-m4f": 3.0, "cortex-m7": 3.0}
+
+
+@pytest.fixture(scope="module")
+def qemu_models(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    import keras
+
+    root = tmp_path_factory.mktemp("qemu_models")
+    models = {}
+    for seed, builder in enumerate([single_ops.conv2d, single_ops.conv2d,
+                                    single_ops.fully_connected, single_ops.add]):
+        keras.utils.set_random_seed(100 + seed)
+        rng = np.random.default_rng(100 + seed)
+        case = builder(rng)
+        path = convert(case, root / f"{case.name}_{seed}.tflite", rng)
+        models[path.stem] = path
+    for i, (name, (build, shape)) in enumerate(PERF_CASES.items()):
+        keras.utils.set_random_seed(i)
+        model, input_shape = build(*shape)
+        models[name] = convert_int8(model, input_shape, root / f"perf{i}.tflite", seed=i)
+    return models
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not qemu.tools_available(), reason="needs qemu-system-arm, arm-none-eabi-gcc")
+@pytest.mark.parametrize("cpu", list(qemu.BOARDS))
+def test_fast_kernels_on_cortex_m_match_tflm(cpu: str, qemu_models: dict, tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    for name, path in qemu_models.items():
+        gen = generate_c_model(path, tmp_path / "gen" / name.replace(" ", "_"))
+        reference = TflmModel(path)
+        count = 1 if name in PERF_CASES else 6
+        inputs = [rng.integers(-128, 128, gen.input_bytes, dtype=np.int8) for _ in range(count)]
+        run = qemu.run_on_qemu(gen, cpu, inputs, tmp_path / name.replace(" ", "_"))
+        for x, got in zip(inputs, run.outputs, strict=True):
+            assert got.tolist() == reference(x).astype(np.int8).tolist(), (cpu, name)
+        if name in PERF_CASES:
+            per_mac = run.instructions[0] / gen.macs
+            assert per_mac <= MAX_INSNS_PER_MAC[cpu], f"{cpu} {name}: {per_mac:.2f} insns/MAC"

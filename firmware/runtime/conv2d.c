@@ -116,9 +116,9 @@ void kt_conv2d_s8(const kt_conv2d_params *p, const int8_t *input, int8_t *output
                     const int32_t n = kt_min_i32(KT_CONV_BLOCK, p->out_c - oc0);
                     kt_dot_rows_s8(col, col16, p->weights + oc0 * len, n, len,
                                    p->folded_bias + oc0, acc);
-                    for (int32_t i = 0; i < n; ++i) {
-                        *output++ = requant_one(p, acc[i], oc0 + i);
-                    }
+                    kt_requant_block_s8(acc, n, p->rq.multiplier + oc0, p->rq.shift + oc0,
+                                        p->output_offset, p->act_min, p->act_max, output);
+                    output += n;
                 }
             }
         }

@@ -1,4 +1,4 @@
-/* Inner products of the fast CONV_2D / FULLY_CONNECTED paths:
+/* Inner products and requantization of the fast CONV_2D / FULLY_CONNECTED paths:
  *   out[r] = acc_init[r] + sum_k rows[r][k] * col[k]     (int32, wrapping like the reference)
  *
  * Variants of the same arithmetic:
@@ -16,7 +16,29 @@
  */
 #include <string.h>
 
+#include "kt_fixedpoint.h"
 #include "kt_kernels.h"
+
+void kt_requant_block_s8(const int32_t *acc, int32_t n, const int32_t *multiplier,
+                         const int32_t *shift, int32_t output_offset, int32_t act_min,
+                         int32_t act_max, int8_t *out)
+{
+    /* kt_mbqm with the parameters in registers and the shift cases split (a right shift is the
+     * common case: conv/FC multipliers are usually < 1). */
+    for (int32_t i = 0; i < n; ++i) {
+        const int32_t s = shift[i];
+        int32_t x = acc[i];
+        if (s > 0) {
+            x = kt_wrap_shl(x, (int)s);
+        }
+        x = kt_srdhm_pos(x, multiplier[i]);
+        if (s < 0) {
+            x = kt_rdbypot(x, (int)-s);
+        }
+        x += output_offset;
+        out[i] = (int8_t)kt_clamp_i32(x, act_min, act_max);
+    }
+}
 
 #if defined(__ARM_FEATURE_DSP) || defined(KT_EMULATE_DSP)
 

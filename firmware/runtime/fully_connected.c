@@ -43,9 +43,9 @@ void kt_fully_connected_s8(const kt_fully_connected_params *p, const int8_t *inp
             const int32_t n = kt_min_i32(KT_FC_BLOCK, p->out_depth - o0);
             kt_dot_rows_s8(x, col16, p->weights + o0 * p->in_depth, n, p->in_depth,
                            p->folded_bias + o0, acc);
-            for (int32_t i = 0; i < n; ++i) {
-                *output++ = requant_one(p, acc[i], o0 + i);
-            }
+            kt_requant_block_s8(acc, n, p->rq.multiplier + o0, p->rq.shift + o0,
+                                p->output_offset, p->act_min, p->act_max, output);
+            output += n;
         }
     }
 #else

@@ -38,6 +38,13 @@ static inline int32_t kt_srdhm(int32_t a, int32_t b)
     return (int32_t)((ab + ((int64_t)1 << 30)) >> 31);
 }
 
+/* kt_srdhm for b >= 0 (requantization multipliers are in [0, 2^31)): the saturating case needs
+ * b == INT32_MIN, so it cannot occur and the check is dropped. */
+static inline int32_t kt_srdhm_pos(int32_t a, int32_t b)
+{
+    return (int32_t)(((int64_t)a * (int64_t)b + ((int64_t)1 << 30)) >> 31);
+}
+
 /* gemmlowp RoundingDivideByPOT: x / 2^exponent rounded half away from zero. */
 static inline int32_t kt_rdbypot(int32_t x, int exponent)
 {

@@ -81,6 +81,12 @@ void kt_widen_col_s8(const int8_t *col, int32_t len, uint32_t *col16);
 void kt_dot_rows_s8(const int8_t *col, const uint32_t *col16, const int8_t *rows,
                     int32_t n_rows, int32_t len, const int32_t *acc_init, int32_t *out);
 
+/* out[i] = clamp(MBQM(acc[i], multiplier[i], shift[i]) + output_offset, act_min, act_max) for a
+ * block of output channels (the fast paths' requantization, parameters held in registers). */
+void kt_requant_block_s8(const int32_t *acc, int32_t n, const int32_t *multiplier,
+                         const int32_t *shift, int32_t output_offset, int32_t act_min,
+                         int32_t act_max, int8_t *out);
+
 /* Scratch bytes the fast paths need: the int16 column (word aligned) then the int8 im2col
  * column. The generator allocates this in the arena for every CONV_2D / FULLY_CONNECTED. */
 #define KT_COL16_BYTES(len) ((((len) / 4) * 8))

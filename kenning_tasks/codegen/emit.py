@@ -142,7 +142,10 @@ def _constant_guards(graph: Graph, steps: list[Step]) -> dict[int, str]:
 
 
 def _guarded(guard: str, lines: list[str]) -> list[str]:
-    return [f"#if {guard}", *lines, "#endif"] if guard else lines
+    if not guard:
+        return lines
+    body = lines[:-1] if lines and lines[-1] == "" else lines
+    return [f"#if {guard}", *body, "#endif", ""]
 
 
 def _pointer(graph: Graph, layout: Layout, index: int, ctype: str) -> str:
@@ -168,7 +171,8 @@ def _array(name: str, ctype: str, values: np.ndarray | None, what: str | None) -
     if not items:
         items = ["0"]
     out = [f"/* {_comment(what)} */"] if what else []
-    out.append(f"static const {ctype} {name}[{len(items)}] = {{")
+    # Word alignment lets the fast kernels read 4 weights per (aligned) LDR.
+    out.append(f"static const {ctype} {name}[{len(items)}] KT_ALIGNED = {{")
     per_line = 16
     for start in range(0, len(items), per_line):
         out.append("    " + ", ".join(items[start:start + per_line]) + ",")

@@ -202,6 +202,8 @@ class Lowerer:
         name = f"kt_op{step.op.index}_folded_bias"
         step.arrays.append(ConstArray(name, "int32_t", folded, guard=FAST_GUARD))
         step.params["folded_bias"] = FastOrRef(fast=name, ref="0")
+        # The fast kernels only read the folded bias, so the plain one stays out of their build.
+        step.params["bias"] = FastOrRef(fast="0", ref=step.params["bias"])
         self._packed_weights(step, weights, channels)
 
     # -- operators ---------------------------------------------------------------------------

@@ -52,7 +52,7 @@ class TorchModel(ModelWrapper):
                 loss = loss_fn(torch.log(probabilities + 1e-12), y_train[batch])
                 loss.backward()
                 optimizer.step()
-                total_loss += float(loss) * len(batch)
+                total_loss += loss.item() * len(batch)
             model.eval()
             with torch.no_grad():
                 train_acc = float((model(x_train).argmax(1) == y_train).float().mean())

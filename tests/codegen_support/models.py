@@ -104,3 +104,20 @@ def build_example(name: str, out_dir: Path, seed: int = 0) -> Path:
     model, shape = EXAMPLES[name]()
     _randomize(model, seed)
     return convert_int8(model, shape, out_dir / f"{name}.tflite", seed)
+
+
+def conv_layer(h: int, w: int, c: int, filters: int, k: int):
+    """One CONV_2D (SAME, ReLU) for kernel benchmarks."""
+    import keras
+
+    inp = keras.Input((h, w, c), batch_size=1)
+    out = keras.layers.Conv2D(filters, k, padding="same", activation="relu")(inp)
+    return keras.Model(inp, out), (h, w, c)
+
+
+def dense_layer(n_in: int, n_out: int):
+    """One FULLY_CONNECTED (ReLU) for kernel benchmarks."""
+    import keras
+
+    inp = keras.Input((n_in,), batch_size=1)
+    return keras.Model(inp, keras.layers.Dense(n_out, activation="relu")(inp)), (n_in,)

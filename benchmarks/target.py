@@ -1,0 +1,94 @@
+"""Per-board figures of the default model on target, printed as JSON.
+
+Builds the default scenario up to its compiled int8 model (in a temporary copy of the project,
+or reuses ``--model``), then for each QEMU board generates C, builds the firmware, runs
+``--samples`` test inputs under ``-icount shift=0`` and reports instructions per inference,
+MACs, instructions per MAC, flash and RAM bytes.
+Usage: ``.venv/bin/python benchmarks/target.py [--model compile/model.tflite] [--samples 20]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+BOARDS = ("mps2-an385", "mps2-an386", "mps2-an500")
+
+
+def build_default_model(root: Path) -> tuple[Path, Path]:
+    """Run the default scenario up to compile in ``root``; return the model and splits."""
+    from kenning_tasks.scenario import DEFAULT_SCENARIO
+
+    for name in ("dodo.py", "kenning_tasks", "scenarios", "firmware", "platforms.yml"):
+        source = REPO / name
+        copy = shutil.copytree if source.is_dir() else shutil.copy2
+        copy(source, root / name)
+    env = dict(os.environ, PYTHONPATH=str(root), KENNING_TASKS_CACHE=str(REPO / "cache"))
+    doit = Path(sys.executable).with_name("doit")
+    subprocess.run([str(doit), "-f", str(root / "dodo.py"), f"scenario={DEFAULT_SCENARIO}",
+                    "compile"], cwd=root, env=env, check=True, capture_output=True)
+    build = root / "build" / DEFAULT_SCENARIO
+    return build / "compile" / "model.tflite", build / "dataset" / "splits.npz"
+
+
+def measure_board(board_name: str, model: Path, inputs: list[bytes], work: Path) -> dict:
+    import numpy as np
+
+    from kenning_tasks.codegen import generate_c_model
+    from kenning_tasks.target import build_firmware, get_board, run_on_qemu
+
+    board = get_board(board_name)
+    generated = generate_c_model(model, work / board_name / "model")
+    image = build_firmware(board, work / board_name / "model", work / board_name)
+    run = run_on_qemu(image.elf, board, inputs, timeout_s=300)
+    instructions = np.asarray(run.instructions, dtype=np.float64)
+    return {
+        "board": board_name,
+        "instructions_per_inference": {"mean": float(instructions.mean()),
+                                       "min": int(instructions.min()),
+                                       "max": int(instructions.max())},
+        "macs": generated.macs,
+        "instructions_per_mac": float(instructions.mean()) / generated.macs,
+        "flash_bytes": image.flash_bytes, "ram_bytes": image.ram_bytes,
+        "arena_bytes": generated.arena_bytes, "samples": len(inputs),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, help="an int8 .tflite (with its .json sidecar)")
+    parser.add_argument("--splits", type=Path, help="splits.npz for the inputs")
+    parser.add_argument("--samples", type=int, default=20)
+    parser.add_argument("--boards", nargs="*", default=list(BOARDS))
+    options = parser.parse_args()
+
+    import numpy as np
+
+    from kenning_tasks import iospec, metrics
+    from kenning_tasks.datasets.base import load_splits
+
+    with tempfile.TemporaryDirectory(prefix="kt-target-") as tmp:
+        work = Path(tmp)
+        model, splits = options.model, options.splits
+        if model is None:
+            (work / "project").mkdir()
+            model, splits = build_default_model(work / "project")
+        spec = iospec.read_spec(model)["input"][0]
+        x_test = load_splits(splits)["x_test"][: options.samples]
+        inputs = [metrics.quantize(s[np.newaxis], spec).tobytes() for s in x_test]
+        results = [measure_board(b, model, inputs, work) for b in options.boards]
+    print(json.dumps({"model": str(options.model or "default scenario"), "boards": results},
+                     indent=2))
+
+
+if __name__ == "__main__":
+    main()
