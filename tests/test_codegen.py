@@ -24,6 +24,7 @@ from kenning_tasks.codegen.arena import buffers_for
 from kenning_tasks.codegen.lowering import Lowerer, pack4_rows
 from kenning_tasks.codegen.planner import Buffer, plan_arena
 from kenning_tasks.codegen.reader import read_tflite
+from kenning_tasks.codegen.reference import tflm_outputs
 from kenning_tasks.errors import UnsupportedModelError
 
 
@@ -168,3 +169,25 @@ def test_pack4_layout_interleaves_groups_of_four_rows() -> None:
         rows[4], rows[5],  # last, incomplete group stays row-major
     ])
     assert pack4_rows(rows).tolist() == expected.tolist()
+
+
+def test_weight_layout_mismatch_fails_to_link(examples: dict, tmp_path: Path) -> None:
+    """model.c built for the fast kernels must not link against a reference-only runtime."""
+    _, gen = examples["mlp"]
+    flags = ["-std=c99", "-O1", "-fPIC", "-I", str(runtime_dir()), "-I", str(gen.header.parent)]
+    objs = []
+    for src, fast in [(gen.sources[0], 1), *[(s, 0) for s in runtime_sources()]]:
+        obj = tmp_path / f"{src.stem}.o"
+        subprocess.run(["gcc", *flags, f"-DKT_FAST_KERNELS={fast}", "-c", str(src), "-o",
+                        str(obj)], check=True)
+        objs.append(str(obj))
+    link = subprocess.run(["gcc", "-shared", "-Wl,--no-undefined", *objs, "-o",
+                           str(tmp_path / "x.so")], capture_output=True, text=True)
+    assert link.returncode != 0 and "kt_runtime_abi_fast_v1" in link.stderr
+
+
+def test_tflm_outputs_accepts_raw_bytes(examples: dict) -> None:
+    path, gen = examples["mlp"]
+    x = np.arange(gen.input_bytes, dtype=np.int8)
+    from_bytes, from_array = tflm_outputs(path, [x.tobytes(), x])
+    assert from_bytes.dtype == np.int8 and from_bytes.tolist() == from_array.tolist()

@@ -19,6 +19,8 @@
 #include "kt_fixedpoint.h"
 #include "kt_kernels.h"
 
+const uint8_t KT_RUNTIME_ABI = 1;
+
 void kt_requant_block_s8(const int32_t *acc, int32_t n, const int32_t *multiplier,
                          const int32_t *shift, int32_t output_offset, int32_t act_min,
                          int32_t act_max, int8_t *out)

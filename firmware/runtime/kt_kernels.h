@@ -21,6 +21,16 @@
 #endif
 #endif
 
+/* The generated model.c stores CONV_2D / FULLY_CONNECTED weights in the layout of the
+ * KT_FAST_KERNELS setting it is compiled with; it references this symbol so that linking it
+ * with a runtime built with the other setting fails instead of computing garbage. */
+#if KT_FAST_KERNELS
+#define KT_RUNTIME_ABI kt_runtime_abi_fast_v1
+#else
+#define KT_RUNTIME_ABI kt_runtime_abi_ref_v1
+#endif
+extern const uint8_t KT_RUNTIME_ABI;
+
 /* Per-output-channel requantization: acc * mult[c] * 2^shift[c]. */
 typedef struct {
     const int32_t *multiplier;
@@ -34,9 +44,11 @@ typedef struct {
     int32_t input_offset;  /* -input zero point */
     int32_t output_offset; /* output zero point */
     int32_t act_min, act_max;
-    const int8_t *weights;       /* [out_c][k_h][k_w][in_c] */
-    const int32_t *bias;         /* [out_c], may be NULL */
-    const int32_t *folded_bias;  /* bias + input_offset * sum(weights[c]); used by fast paths */
+    /* Reference build: [out_c][k_h][k_w][in_c]. Fast build: the same rows in the generator's
+     * pack4 layout (see dot_s8.c). */
+    const int8_t *weights;
+    const int32_t *bias;         /* [out_c], may be NULL; reference build only */
+    const int32_t *folded_bias;  /* bias + input_offset * sum(weights[c]); fast build only */
     kt_requant rq;
 } kt_conv2d_params;
 
@@ -61,9 +73,9 @@ void kt_depthwise_conv2d_s8(const kt_depthwise_conv2d_params *p, const int8_t *i
 typedef struct {
     int32_t batches, in_depth, out_depth;
     int32_t input_offset, output_offset, act_min, act_max;
-    const int8_t *weights;      /* [out_depth][in_depth] */
-    const int32_t *bias;        /* [out_depth], may be NULL */
-    const int32_t *folded_bias; /* bias + input_offset * sum(weights[o]) */
+    const int8_t *weights;      /* [out_depth][in_depth]; pack4 layout in the fast build */
+    const int32_t *bias;        /* [out_depth], may be NULL; reference build only */
+    const int32_t *folded_bias; /* bias + input_offset * sum(weights[o]); fast build only */
     kt_requant rq;
 } kt_fully_connected_params;
 

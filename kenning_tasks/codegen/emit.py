@@ -90,7 +90,7 @@ def source_text(graph: Graph, steps: list[Step], layout: Layout, input_t: Tensor
         "",
         "int kt_model_invoke(const int8_t *input, int8_t *output)",
         "{",
-        "    if (input == 0 || output == 0) {",
+        "    if (input == 0 || output == 0 || KT_RUNTIME_ABI != 1) {",
         "        return -1;",
         "    }",
         f"    memcpy(kt_arena + {layout.offsets[input_t.index]}, input, KT_MODEL_INPUT_BYTES);",

@@ -161,9 +161,13 @@ class Lowerer:
         if any(z != 0 for z in weights.zero_points):
             self.graph.unsupported(op, weights, "int8 weights must have zero point 0")
         scales = weights.scales
-        if len(scales) not in (1, channels) or (len(scales) > 1 and weights.quantized_dimension
-                                                 != axis):
+        per_channel = len(scales) > 1
+        if len(scales) not in (1, channels) or (per_channel and weights.quantized_dimension
+                                                != axis):
             self.graph.unsupported(op, weights, "unexpected weight quantization layout")
+        if min(scales) <= 0 or inp.scale <= 0 or out.scale <= 0:
+            # The kernels' requantization assumes non-negative multipliers.
+            self.graph.unsupported(op, weights, "non-positive quantization scale")
         mults, shifts = [], []
         for c in range(channels):
             f_scale = scales[c] if len(scales) > 1 else scales[0]

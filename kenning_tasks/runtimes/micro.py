@@ -10,4 +10,5 @@ class MicroInt8Runtime(Runtime):
 
     ACCEPTS = ("tflite",)
     ON_TARGET = True
-    REQUIRES = ("tflite", "ai-edge-litert", "pyserial")
+    REQUIRES = ("tflite", "tflite-micro", "pyserial")
+    MODULES = ("kenning_tasks.codegen.reference",)

@@ -1,7 +1,7 @@
 """The on-target part of the evaluate stage: judge the model by what the board computed.
 
-The target's int8 outputs are compared with the host TFLite int8 interpreter's on the same
-quantized inputs (``agreement_with_host``, expected 1.0 since the kernels follow TFLite's
+The target's int8 outputs are compared with the host TFLite (Micro) int8 interpreter's on the
+same quantized inputs (``agreement_with_host``, expected 1.0 since the kernels follow TFLite's
 reference arithmetic bit for bit), and its instruction counts are related to the model's MACs.
 """
 
@@ -26,25 +26,17 @@ def evaluate_inputs(scenario: Scenario) -> list[str]:
 
 
 def host_int8_outputs(model_path: Any, inputs: Any) -> Any:
-    """The host TFLite interpreter's raw outputs for already-quantized inputs.
+    """TFLite Micro's host interpreter's raw outputs for already-quantized inputs.
 
-    It runs TFLite's reference kernels: the default XNNPACK delegate rounds some int8
-    operations differently, so it is not the arithmetic the firmware is meant to match.
+    The firmware's kernels follow TFLite's reference integer arithmetic, which is what TFLite
+    Micro runs; LiteRT's default kernels (XNNPACK, LUT-based softmax) round some int8
+    operations differently, so they are not the arithmetic to compare against.
     """
     import numpy as np
-    from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
-    interpreter = Interpreter(model_path=str(model_path), num_threads=1,
-                              experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
-    interpreter.allocate_tensors()
-    input_index = interpreter.get_input_details()[0]["index"]
-    output_index = interpreter.get_output_details()[0]["index"]
-    outputs = []
-    for sample in inputs:
-        interpreter.set_tensor(input_index, sample)
-        interpreter.invoke()
-        outputs.append(interpreter.get_tensor(output_index).reshape(-1).copy())
-    return np.stack(outputs)
+    from kenning_tasks.codegen.reference import tflm_outputs
+
+    return np.stack(tflm_outputs(model_path, list(inputs)))
 
 
 def evaluate(ctx: StageContext, spec: dict[str, Any], x_test: Any

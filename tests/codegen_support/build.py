@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from kenning_tasks.codegen import GeneratedModel, runtime_dir
+from kenning_tasks.codegen.reference import TflmReference
 
 WARN_FLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror"]
 
@@ -77,21 +78,12 @@ class HostModel:
         return out.view(out_dtype)
 
 
-class TflmModel:
-    """TFLite Micro's host interpreter: the bit-exact reference."""
+class TflmModel(TflmReference):
+    """TFLite Micro's host interpreter: the bit-exact reference (adds the test's `interp`)."""
 
     def __init__(self, path: Path) -> None:
-        from tflite_micro.python.tflite_micro import runtime
-
-        # The default arena (10x the model size) is too small for tiny models and TFLM aborts
-        # the whole process then; the test models need far less than this.
-        self.interp = runtime.Interpreter.from_file(str(path), arena_size=1 << 20)
-        self.input_details = self.interp.get_input_details(0)
-
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        self.interp.set_input(x.reshape(self.input_details["shape"]), 0)
-        self.interp.invoke()
-        return np.asarray(self.interp.get_output(0)).reshape(-1)
+        super().__init__(path)
+        self.interp = self.interpreter
 
 
 def arm_compile(sources: list[Path], include_dirs: list[Path], cpu: str, work: Path) -> None:

@@ -63,18 +63,10 @@ def sample_inputs(count: int, seed: int = 1) -> list[bytes]:
 
 
 def reference_outputs(tflite: Path, inputs: list[bytes]) -> list[np.ndarray]:
-    """Outputs of the TFLite interpreter for the same int8 inputs."""
-    import tensorflow as tf
+    """TFLite Micro's outputs for the same int8 inputs: the arithmetic the firmware follows."""
+    from kenning_tasks.codegen.reference import tflm_outputs
 
-    interp = tf.lite.Interpreter(model_path=str(tflite))
-    interp.allocate_tensors()
-    inp, out = interp.get_input_details()[0], interp.get_output_details()[0]
-    results = []
-    for data in inputs:
-        interp.set_tensor(inp["index"], np.frombuffer(data, np.int8).reshape(inp["shape"]))
-        interp.invoke()
-        results.append(interp.get_tensor(out["index"]).reshape(-1).copy())
-    return results
+    return [o.astype(np.int8) for o in tflm_outputs(tflite, inputs)]
 
 
 def write_hanging_model(model_dir: Path, input_bytes: int = 64, output_bytes: int = 10) -> Path:
