@@ -47,9 +47,11 @@ def latency_histogram(seconds: list[float], target: Path, unit_label: str = "µs
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     figure, axes = plt.subplots(figsize=(5, 3))
     axes.hist([s * scale for s in seconds], bins=40, color="#4477aa")
+    axes.xaxis.set_major_locator(MaxNLocator(5))  # long tick labels must not overlap
     axes.set_xlabel(f"inference time [{unit_label}]")
     axes.set_ylabel("samples")
     figure.tight_layout()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import http.server
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -112,3 +113,28 @@ runtime:
     assert "Traceback" not in run.stdout + run.stderr
     assert not (project.build("csv-bad-sha") / "dataset" / "splits.npz").exists()
     assert not any((project.root / "resources").rglob("*.csv"))
+
+
+def test_csv_sequence_pipeline_end_to_end(http_server: str, project: Project) -> None:
+    digest = hashlib.sha256(make_csv()).hexdigest()
+    (project.root / "scenarios" / "csv-anomaly.yml").write_text(f"""\
+dataset:
+  type: CSVDataset
+  parameters: {{source: {http_server}/series.csv, sha256: {digest}, window_size: 8}}
+model_wrapper:
+  type: KerasModel
+  parameters: {{architecture: conv1d, epochs: 20, learning_rate: 0.01}}
+optimizers:
+  - type: TFLiteCompiler
+    parameters: {{target: int8}}
+runtime:
+  type: TFLiteRuntime
+""")
+    run = project.doit("scenario=csv-anomaly", "report", timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    build = project.build("csv-anomaly")
+    spec = json.loads((build / "compile" / "model.tflite.json").read_text())
+    assert spec["input"][0]["shape"] == [1, 8, 2] and spec["input"][0]["dtype"] == "int8"
+    measurements = json.loads((build / "evaluate" / "measurements.json").read_text())
+    assert measurements["class_names"] == ["normal", "anomaly"]
+    assert measurements["accuracy"] >= 0.8
