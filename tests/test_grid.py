@@ -20,7 +20,7 @@ dataset:
   type: DigitsDataset
 model_wrapper:
   type: KerasModel
-  parameters: {architecture: cnn, epochs: 8}
+  parameters: {architecture: cnn, epochs: 15}  # as digits-tflite-int8: shared via the cache
 optimizers:
   - type: TFLiteCompiler
     parameters:
@@ -88,3 +88,15 @@ def test_grid_without_compatible_combination_is_an_error(tmp_path) -> None:
         "  - type: TFLiteCompiler\n    parameters:\n      target: [int8, default]\n", ""))
     with pytest.raises(ScenarioError, match="no compatible combination"):
         load_pipelines(path)
+
+
+def test_identical_pipelines_in_other_scenarios_keep_their_own_measurements(
+        grid: Project) -> None:
+    # digits-tflite-int8 has the same dataset, model, optimizer and runtime as one grid variant.
+    run = grid.doit("scenario=grid,digits-tflite-int8", "report")
+    assert run.returncode == 0, run.stdout + run.stderr
+    m = json.loads((grid.build("digits-tflite-int8") / "evaluate/measurements.json").read_text())
+    assert m["scenario"] == "digits-tflite-int8"
+    for result in json.loads((grid.root / "build/grid/report/results.json").read_text())[
+            "results"]:
+        assert result["pipeline"].startswith("grid/")

@@ -102,7 +102,9 @@ STAGE = Stage(
     run=run,
     outputs=lambda s: [MEASUREMENTS],
     inputs=inputs,
-    parameters=lambda s: {"runtime": s.runtime.to_dict(), "platform": s.platform.to_dict()},
+    # measurements.json names the pipeline and records its resolved scenario, so both belong
+    # to the signature (otherwise the run cache could restore another pipeline's file).
+    parameters=lambda s: {"pipeline": s.name, "resolved_scenario": s.resolved()},
     modules=modules,
     tools=tool_versions,
 )
