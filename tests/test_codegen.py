@@ -57,6 +57,31 @@ def test_example_matches_tflm(name: str, examples: dict, runtime_work: Path) -> 
             assert model(x).tolist() == want.tolist(), variant
 
 
+def test_fallback_paths_match_tflm(examples: dict, tmp_path: Path, runtime_work: Path,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fast kernels' slower branches, which the examples do not reach by themselves: the
+    generic requantization (a layer with a non-right shift gets no kt_rq_channel table) and
+    im2col with per-tap bounds checks (a padded input too big to copy)."""
+    from kenning_tasks.codegen import lowering, quant
+
+    default = examples["digits"][1].sources[0].read_text()  # the fast branches are the default
+    assert ".rq_fast = kt_op" in default and ".padded_copy = 1," in default
+    monkeypatch.setattr(quant, "fast_requant_rows", lambda *args: None)
+    monkeypatch.setattr(lowering, "MAX_PADDED_COPY_BYTES", 0)
+    rng = np.random.default_rng(8)
+    for name in ("digits", "mixed"):
+        path, _ = examples[name]
+        gen = generate_c_model(path, tmp_path / name)
+        source = gen.sources[0].read_text()
+        assert ".rq_fast = 0," in source and ".padded_copy = 1," not in source
+        reference = TflmModel(path)
+        inputs = [rng.integers(-128, 128, gen.input_bytes, dtype=np.int8) for _ in range(10)]
+        for variant in HOST_VARIANTS:
+            model = HostModel(gen, runtime_work, variant)
+            for x in inputs:
+                assert model(x).tolist() == reference(x).astype(np.int8).tolist(), variant
+
+
 def test_digits_model_description(examples: dict) -> None:
     path, gen = examples["digits"]
     assert gen.ops == ["CONV_2D", "MAX_POOL_2D", "CONV_2D", "MAX_POOL_2D", "RESHAPE",

@@ -57,7 +57,7 @@ static void copy_s8(int8_t *dst, const int8_t *src, int32_t n)
     /* Inline word/byte copy: the runs are short (in_c or k_w * in_c), a libc call would
      * dominate. The 4-byte memcpy compiles to one (unaligned-capable) LDR/STR pair. */
     for (; n >= 4; n -= 4, dst += 4, src += 4) {
-        memcpy(dst, src, 4);
+        KT_MEMCPY(dst, src, 4);
     }
     for (int32_t i = 0; i < n; ++i) {
         dst[i] = src[i];
@@ -100,6 +100,39 @@ static void im2col_pixel(const kt_conv2d_params *p, const int8_t *image, int32_t
         col += row_bytes;
     }
 }
+
+/* im2col of one output pixel from an image that needs no bounds checks (the input itself when
+ * every tap is inside it, or the padded copy); `origin` is the pixel's first tap. */
+static void im2col_pixel_inside(const kt_conv2d_params *p, const int8_t *origin,
+                                int32_t row_bytes, int8_t *col)
+{
+    const int32_t run = p->k_w * p->in_c;
+    for (int32_t ky = 0; ky < p->k_h; ++ky) {
+        const int8_t *src = origin + ky * p->dil_h * row_bytes;
+        if (p->dil_w == 1) {
+            copy_s8(col, src, run);
+        } else {
+            for (int32_t kx = 0; kx < p->k_w; ++kx) {
+                copy_s8(col + kx * p->in_c, src + kx * p->dil_w * p->in_c, p->in_c);
+            }
+        }
+        col += run;
+    }
+}
+
+/* The input surrounded by the input zero point: the taps of every output pixel fall inside it. */
+static void pad_image(const kt_conv2d_params *p, const int8_t *image, int8_t *padded,
+                      int32_t ph, int32_t pw)
+{
+    const int32_t c = p->in_c;
+    fill_s8(padded, (int8_t)(-p->input_offset), ph * pw * c);
+    const int32_t y0 = kt_max_i32(0, -p->pad_h), y1 = kt_min_i32(p->in_h, ph - p->pad_h);
+    const int32_t x0 = kt_max_i32(0, -p->pad_w), x1 = kt_min_i32(p->in_w, pw - p->pad_w);
+    for (int32_t y = y0; y < y1; ++y) {
+        copy_s8(padded + ((y + p->pad_h) * pw + x0 + p->pad_w) * c,
+                image + (y * p->in_w + x0) * c, (x1 - x0) * c);
+    }
+}
 #endif
 
 void kt_conv2d_s8(const kt_conv2d_params *p, const int8_t *input, int8_t *output,
@@ -108,18 +141,49 @@ void kt_conv2d_s8(const kt_conv2d_params *p, const int8_t *input, int8_t *output
 #if KT_FAST_KERNELS
     const int32_t len = p->k_h * p->k_w * p->in_c;
     uint32_t *col16 = (uint32_t *)scratch;
-    int8_t *col = (int8_t *)scratch + KT_COL16_BYTES(len);
+    int8_t *col = (int8_t *)scratch + KT_COL16_BYTES(KT_ROUND4(len));
     int32_t acc[KT_CONV_BLOCK];
+    /* Extent of the taps: rows/columns -pad .. -pad + ph - 1 of the input. */
+    const int32_t ph = (p->out_h - 1) * p->stride_h + (p->k_h - 1) * p->dil_h + 1;
+    const int32_t pw = (p->out_w - 1) * p->stride_w + (p->k_w - 1) * p->dil_w + 1;
+    const int32_t inside = p->pad_h == 0 && p->pad_w == 0 && ph <= p->in_h && pw <= p->in_w;
+    int8_t *padded = (int8_t *)scratch + KT_CONV_PADDED_OFFSET(len);
+    /* With int16 weights the rows are zero-padded to whole words (no tail in the dot product);
+     * the padding taps of the column are zeroed once, im2col never writes them. */
+    const int32_t dot_len = KT_DSP_WEIGHTS ? KT_ROUND4(len) : len;
+    fill_s8(col + len, 0, dot_len - len);
+    const kt_dot_job job = {p->weights, p->folded_bias, p->rq_fast, p->out_c, dot_len,
+                            p->act_min, p->act_max};
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *image = input + b * p->in_h * p->in_w * p->in_c;
+        /* Without bounds checks, pixel (oy, ox) reads rows oy * stride_h + ... of `src`. */
+        const int8_t *src = image;
+        int32_t src_w = p->in_w;
+        if (!inside && p->padded_copy) {
+            pad_image(p, image, padded, ph, pw);
+            src = padded;
+            src_w = pw;
+        }
+        const int32_t row_bytes = src_w * p->in_c;
         for (int32_t oy = 0; oy < p->out_h; ++oy) {
             for (int32_t ox = 0; ox < p->out_w; ++ox) {
-                im2col_pixel(p, image, oy, ox, col);
-                kt_widen_col_s8(col, len, col16);
+                if (inside || p->padded_copy) {
+                    im2col_pixel_inside(p, src + oy * p->stride_h * row_bytes +
+                                               ox * p->stride_w * p->in_c, row_bytes, col);
+                } else {
+                    im2col_pixel(p, image, oy, ox, col);
+                }
+                kt_widen_col_s8(col, dot_len, col16);
+                if (p->rq_fast) {
+                    kt_dot_requant_s8(&job, col, col16, output);
+                    output += p->out_c;
+                    continue;
+                }
                 for (int32_t oc0 = 0; oc0 < p->out_c; oc0 += KT_CONV_BLOCK) {
                     const int32_t n = kt_min_i32(KT_CONV_BLOCK, p->out_c - oc0);
-                    kt_dot_rows_s8(col, col16, p->weights + oc0 * len, n, len,
-                                   p->folded_bias + oc0, acc);
+                    kt_dot_rows_s8(col, col16,
+                                   p->weights + oc0 * dot_len * KT_PACKED_WEIGHT_BYTES, n,
+                                   dot_len, p->folded_bias + oc0, acc);
                     kt_requant_block_s8(acc, n, p->rq.multiplier + oc0, p->rq.shift + oc0,
                                         p->output_offset, p->act_min, p->act_max, output);
                     output += n;

@@ -1,18 +1,21 @@
 /* Inner products and requantization of the fast CONV_2D / FULLY_CONNECTED paths:
  *   out[r] = acc_init[r] + sum_k rows[r][k] * col[k]     (int32, wrapping like the reference)
+ * either kept as int32 (kt_dot_rows_s8) or requantized to int8 on the spot (kt_dot_requant_s8,
+ * with the per-channel kt_rq_channel constants: one SMLAL-style multiply-accumulate per output).
  *
  * Variants of the same arithmetic:
  *  - Armv7E-M (Cortex-M4/M7, __ARM_FEATURE_DSP): the column is widened once to int16 pairs in
- *    SXTB16 lane order (kt_widen_col_s8); then each group of 4 weights costs 1 LDR, 2 SXTB16 and
- *    2 SMLAD (2 MACs each), and the column words are shared by 4 rows.
- *  - host with -DKT_EMULATE_DSP: the same code with C models of SXTB16/SMLAD, so the lane
+ *    SXTB16 lane order (kt_widen_col_s8); the generator stores the weights already widened in
+ *    the same lane order (KT_DSP_WEIGHTS, pack4_rows_s16), so each 16 MACs of 4 rows cost
+ *    5 LDRD + 8 SMLAD, written as inline assembly because GCC runs short of registers.
+ *  - host with -DKT_EMULATE_DSP: the same code in C with models of SXTB16/SMLAD, so the lane
  *    bookkeeping is tested on the host against the reference loops.
- *  - otherwise (Cortex-M3, host): plain C, four rows at a time so each column byte is loaded once
- *    per four MLAs.
+ *  - otherwise (Cortex-M3, host): plain C on int8 weights, four rows at a time so each column
+ *    byte is loaded once per four MLAs.
  * Weight rows come in the generator's "pack4" layout (kenning_tasks.codegen.lowering.pack4_rows):
- * each group of 4 rows is interleaved per 4-byte chunk, so a single pointer walks the 16 weight
- * bytes that meet one column word; a group's len % 4 tail bytes follow it row by row; a last
- * group of fewer than 4 rows is plain row-major.
+ * each group of 4 rows is interleaved per 4-byte chunk, so a single pointer walks the weights
+ * that meet one column word; a group's len % 4 tail weights follow it row by row; a last group
+ * of fewer than 4 rows is plain row-major.
  */
 #include <string.h>
 
@@ -42,12 +45,38 @@ void kt_requant_block_s8(const int32_t *acc, int32_t n, const int32_t *multiplie
     }
 }
 
+/* Where dot_rows puts each row's sum: the int32 sums (kt_dot_rows_s8), or requantized straight
+ * to int8 (kt_dot_requant_s8), so the fused path needs no accumulator array or second pass. */
+typedef struct {
+    int32_t *acc;              /* non-NULL: store the sums here */
+    const kt_rq_channel *rq;   /* else: requantize with these ... */
+    int8_t *out;               /* ... into here (the zero point is in the constants) */
+    int32_t act_min, act_max;
+} kt_sink;
+
+#if defined(__GNUC__)
+#define KT_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define KT_ALWAYS_INLINE inline
+#endif
+
+static KT_ALWAYS_INLINE void sink(const kt_sink *s, int32_t r, int32_t sum)
+{
+    if (s->acc) {
+        s->acc[r] = sum;
+    } else {
+        const kt_rq_channel *c = s->rq + r;
+        const int32_t z = kt_mbqm_fast(sum, c->round_lo, c->round_hi, c->multiplier, c->shift);
+        s->out[r] = (int8_t)kt_clamp_i32(z, s->act_min, s->act_max);
+    }
+}
+
 #if defined(__ARM_FEATURE_DSP) || defined(KT_EMULATE_DSP)
 
 static inline uint32_t load_u32(const int8_t *p)
 {
     uint32_t v;
-    memcpy(&v, p, sizeof v); /* single (unaligned-capable) LDR on Cortex-M3+ */
+    KT_MEMCPY(&v, p, sizeof v); /* single (unaligned-capable) LDR on Cortex-M3+ */
     return v;
 }
 
@@ -93,6 +122,32 @@ static inline int32_t smlad(uint32_t a, uint32_t b, int32_t acc)
 }
 #endif
 
+#if defined(__ARM_FEATURE_DSP)
+/* One chunk: column pair and 4 rows' weight pairs by post-incremented LDRD, 8 SMLAD. */
+#define KT_DSP_CHUNK(a0, a1, a2, a3, c, w)                                                   \
+    do {                                                                                     \
+        uint32_t ce_, co_, we_, wo_;                                                         \
+        __asm__("ldrd %[ce], %[co], [%[c]], #8\n\t"                                           \
+                "ldrd %[we], %[wo], [%[w]], #8\n\t"                                           \
+                "smlad %[a0], %[we], %[ce], %[a0]\n\t"                                        \
+                "smlad %[a0], %[wo], %[co], %[a0]\n\t"                                        \
+                "ldrd %[we], %[wo], [%[w]], #8\n\t"                                           \
+                "smlad %[a1], %[we], %[ce], %[a1]\n\t"                                        \
+                "smlad %[a1], %[wo], %[co], %[a1]\n\t"                                        \
+                "ldrd %[we], %[wo], [%[w]], #8\n\t"                                           \
+                "smlad %[a2], %[we], %[ce], %[a2]\n\t"                                        \
+                "smlad %[a2], %[wo], %[co], %[a2]\n\t"                                        \
+                "ldrd %[we], %[wo], [%[w]], #8\n\t"                                           \
+                "smlad %[a3], %[we], %[ce], %[a3]\n\t"                                        \
+                "smlad %[a3], %[wo], %[co], %[a3]"                                             \
+                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [c] "+r"(c),   \
+                  [w] "+r"(w), [ce] "=&r"(ce_), [co] "=&r"(co_), [we] "=&r"(we_),            \
+                  [wo] "=&r"(wo_)                                                            \
+                :                                                                            \
+                : "memory");                                                                 \
+    } while (0)
+#endif
+
 void kt_widen_col_s8(const int8_t *col, int32_t len, uint32_t *col16)
 {
     for (int32_t k = 0; k + 4 <= len; k += 4) {
@@ -102,59 +157,99 @@ void kt_widen_col_s8(const int8_t *col, int32_t len, uint32_t *col16)
     }
 }
 
-/* 4 weights of one row against the current column pair (ce, co). */
-#define KT_MAC4(acc, w, ce, co)                                 \
-    do {                                                        \
-        const uint32_t v_ = load_u32(w);                        \
-        (acc) = smlad(sxtb16(v_), (ce), (acc));                 \
-        (acc) = smlad(sxtb16_ror8(v_), (co), (acc));            \
-    } while (0)
+/* Weight words. The int16 weights of a 4-row group start 8 * len bytes apart in an 8-aligned
+ * array, so their words are aligned and may be read two at a time (LDRD); the rows of the
+ * last, incomplete group may be only 2-aligned and are read with a (unaligned-capable) copy. */
+#if defined(__GNUC__)
+typedef uint64_t kt_u64_alias __attribute__((may_alias));
+#else
+typedef uint64_t kt_u64_alias;
+#endif
 
-void kt_dot_rows_s8(const int8_t *col, const uint32_t *col16, const int8_t *rows,
-                    int32_t n_rows, int32_t len, const int32_t *acc_init, int32_t *out)
+/* Two weight words in one LDRD (a 64-bit load, then its halves). */
+#define KT_W2(w, i, lo, hi)                       \
+    const uint64_t lo##_pair = (w)[i];             \
+    const uint32_t lo = (uint32_t)lo##_pair;       \
+    const uint32_t hi = (uint32_t)(lo##_pair >> 32)
+
+static inline uint32_t load_w16x2(const int16_t *p)
 {
+    uint32_t v;
+    KT_MEMCPY(&v, p, sizeof v);
+    return v;
+}
+
+static KT_ALWAYS_INLINE void dot_rows(const int8_t *col, const uint32_t *col16,
+                                     const int8_t *rows, int32_t n_rows, int32_t len,
+                                     const int32_t *acc_init, const kt_sink *out)
+{
+    /* rows holds int16 weights (KT_DSP_WEIGHTS layout, pack4_rows_s16): each chunk of 4 is
+     * (w0, w2), (w1, w3), the lane order of col16, so a weight word feeds SMLAD directly. */
+    const int16_t *rows16 = (const int16_t *)(const void *)rows;
     const int32_t len4 = len & ~3;
     const int32_t tail = len - len4;
     int32_t r = 0;
     for (; r + 4 <= n_rows; r += 4) {
-        const int8_t *w = rows + r * len; /* 4 interleaved rows (pack4 layout) */
+        const kt_u64_alias *w = (const kt_u64_alias *)(const void *)(rows16 + r * len);
         int32_t a0 = acc_init[r], a1 = acc_init[r + 1], a2 = acc_init[r + 2], a3 = acc_init[r + 3];
         const uint32_t *c = col16;
         const uint32_t *c_end = col16 + len4 / 2;
+#if defined(__ARM_FEATURE_DSP)
+        /* GCC splits the weight pairs into single LDRs for lack of registers; written out, a
+         * chunk of 16 MACs is 5 LDRD + 8 SMLAD. Two chunks per loop iteration. */
+        if ((len4 / 4) & 1) {
+            KT_DSP_CHUNK(a0, a1, a2, a3, c, w);
+        }
+        while (c != c_end) {
+            KT_DSP_CHUNK(a0, a1, a2, a3, c, w);
+            KT_DSP_CHUNK(a0, a1, a2, a3, c, w);
+        }
+#else
         while (c != c_end) {
             const uint32_t ce = c[0];
             const uint32_t co = c[1];
             c += 2;
-            KT_MAC4(a0, w, ce, co);
-            KT_MAC4(a1, w + 4, ce, co);
-            KT_MAC4(a2, w + 8, ce, co);
-            KT_MAC4(a3, w + 12, ce, co);
-            w += 16;
+            KT_W2(w, 0, w0e, w0o);
+            a0 = smlad(w0e, ce, a0);
+            a0 = smlad(w0o, co, a0);
+            KT_W2(w, 1, w1e, w1o);
+            a1 = smlad(w1e, ce, a1);
+            a1 = smlad(w1o, co, a1);
+            KT_W2(w, 2, w2e, w2o);
+            a2 = smlad(w2e, ce, a2);
+            a2 = smlad(w2o, co, a2);
+            KT_W2(w, 3, w3e, w3o);
+            a3 = smlad(w3e, ce, a3);
+            a3 = smlad(w3o, co, a3);
+            w += 4;
         }
+#endif
+        const int16_t *wt = (const int16_t *)(const void *)w; /* the group's tails, row by row */
         for (int32_t t = 0; t < tail; ++t) {
             const int32_t x = col[len4 + t];
-            a0 += w[t] * x;
-            a1 += w[tail + t] * x;
-            a2 += w[2 * tail + t] * x;
-            a3 += w[3 * tail + t] * x;
+            a0 += wt[t] * x;
+            a1 += wt[tail + t] * x;
+            a2 += wt[2 * tail + t] * x;
+            a3 += wt[3 * tail + t] * x;
         }
-        out[r] = a0;
-        out[r + 1] = a1;
-        out[r + 2] = a2;
-        out[r + 3] = a3;
+        sink(out, r, a0);
+        sink(out, r + 1, a1);
+        sink(out, r + 2, a2);
+        sink(out, r + 3, a3);
     }
     for (; r < n_rows; ++r) { /* leftover rows are stored row-major */
-        const int8_t *w0 = rows + r * len;
+        const int16_t *w0 = rows16 + r * len;
         int32_t a0 = acc_init[r];
         const uint32_t *c = col16;
         for (int32_t k = 0; k < len4; k += 4) {
-            KT_MAC4(a0, w0 + k, c[0], c[1]);
+            a0 = smlad(load_w16x2(w0 + k), c[0], a0);
+            a0 = smlad(load_w16x2(w0 + k + 2), c[1], a0);
             c += 2;
         }
         for (int32_t k = len4; k < len; ++k) {
             a0 += w0[k] * col[k];
         }
-        out[r] = a0;
+        sink(out, r, a0);
     }
 }
 
@@ -167,8 +262,9 @@ void kt_widen_col_s8(const int8_t *col, int32_t len, uint32_t *col16)
     (void)col16;
 }
 
-void kt_dot_rows_s8(const int8_t *col, const uint32_t *col16, const int8_t *rows,
-                    int32_t n_rows, int32_t len, const int32_t *acc_init, int32_t *out)
+static KT_ALWAYS_INLINE void dot_rows(const int8_t *col, const uint32_t *col16,
+                                     const int8_t *rows, int32_t n_rows, int32_t len,
+                                     const int32_t *acc_init, const kt_sink *out)
 {
     (void)col16;
     const int32_t len4 = len & ~3;
@@ -192,10 +288,10 @@ void kt_dot_rows_s8(const int8_t *col, const uint32_t *col16, const int8_t *rows
             a2 += w[2 * tail + t] * x;
             a3 += w[3 * tail + t] * x;
         }
-        out[r] = a0;
-        out[r + 1] = a1;
-        out[r + 2] = a2;
-        out[r + 3] = a3;
+        sink(out, r, a0);
+        sink(out, r + 1, a1);
+        sink(out, r + 2, a2);
+        sink(out, r + 3, a3);
     }
     for (; r < n_rows; ++r) { /* leftover rows are stored row-major */
         const int8_t *w0 = rows + r * len;
@@ -203,8 +299,22 @@ void kt_dot_rows_s8(const int8_t *col, const uint32_t *col16, const int8_t *rows
         for (int32_t k = 0; k < len; ++k) {
             a0 += w0[k] * col[k];
         }
-        out[r] = a0;
+        sink(out, r, a0);
     }
 }
 
 #endif
+
+void kt_dot_rows_s8(const int8_t *col, const uint32_t *col16, const int8_t *rows,
+                    int32_t n_rows, int32_t len, const int32_t *acc_init, int32_t *out)
+{
+    const kt_sink to_acc = {out, 0, 0, 0, 0};
+    dot_rows(col, col16, rows, n_rows, len, acc_init, &to_acc);
+}
+
+void kt_dot_requant_s8(const kt_dot_job *job, const int8_t *col, const uint32_t *col16,
+                       int8_t *out)
+{
+    const kt_sink to_s8 = {0, job->rq, out, job->act_min, job->act_max};
+    dot_rows(col, col16, job->rows, job->n_rows, job->len, job->bias, &to_s8);
+}

@@ -62,6 +62,26 @@ static inline int32_t kt_mbqm(int32_t x, int32_t multiplier, int shift)
     return kt_rdbypot(kt_srdhm(kt_wrap_shl(x, left), multiplier), right);
 }
 
+/* kt_mbqm(x, m, -e) + zp for e >= 1 in one pass: the fast paths' requantization, with constants
+ * from kenning_tasks.codegen.quant.fast_requant_rows (round as two words, below).
+ * TFLite computes y = floor((x*m + 2^30) / 2^31) (SaturatingRoundingDoublingHighMul, which
+ * cannot saturate as m >= 0), then RoundingDivideByPOT:
+ * z = floor((y + 2^(e-1) - [y < 0]) / 2^e). Nested floors of divisions by positive integers
+ * compose, so z = floor((x*m + 2^30 + 2^(30+e) - 2^31 [y < 0]) / 2^(31+e)): a 64-bit
+ * multiply-accumulate onto the precomputed constant, and the high word shifted by e - 1.
+ * [y < 0] is taken as [x < 0]: they differ only when x*m = -2^30 (m is normalised to
+ * [2^30, 2^31)), where y = 0 and both forms give z = 0. Adding the output zero point inside the
+ * floor as zp * 2^(31+e) is exact too, so round = 2^30 + 2^(30+e) + zp * 2^(31+e). Nothing
+ * overflows for e <= 23 and |zp| <= 128: |x*m| < 2^62, |round| < 2^62. */
+static inline int32_t kt_mbqm_fast(int32_t x, int32_t round_lo, int32_t round_hi,
+                                   int32_t multiplier, int32_t shift_minus_1)
+{
+    const int64_t round = (int64_t)(((uint64_t)(uint32_t)round_hi << 32) | (uint32_t)round_lo);
+    int64_t q = (int64_t)x * multiplier + round;
+    q -= (int64_t)((uint32_t)x >> 31) << 31;
+    return (int32_t)(q >> 32) >> shift_minus_1;
+}
+
 /* gemmlowp SaturatingRoundingMultiplyByPOT for a positive exponent (left shift). */
 static inline int32_t kt_sat_shl(int32_t x, int exponent)
 {

@@ -9,6 +9,17 @@
 #define KT_KERNELS_H
 
 #include <stdint.h>
+#include <string.h>
+
+/* Small fixed-size copies (4-byte loads of packed int8, the model's input/output copies) must
+ * be expanded inline. GCC does that only for the builtin, and the firmware is built with
+ * -ffreestanding (implies -fno-builtin): plain memcpy became a call to newlib-nano's byte loop
+ * and made the M4/M7 firmware twice as slow. __builtin_memcpy is expanded regardless. */
+#if defined(__GNUC__)
+#define KT_MEMCPY __builtin_memcpy
+#else
+#define KT_MEMCPY memcpy
+#endif
 
 /* The fast CONV_2D / FULLY_CONNECTED paths (im2col + kt_dot_rows_s8, bias pre-folded) are used
  * on Arm by default; the plain reference loops elsewhere. Either can be forced with
@@ -21,10 +32,22 @@
 #endif
 #endif
 
+/* On Armv7E-M (and the host's emulation of it) the fast path's weights are stored widened to
+ * int16 (see dot_s8.c), elsewhere as int8. */
+#if KT_FAST_KERNELS && (defined(__ARM_FEATURE_DSP) || defined(KT_EMULATE_DSP))
+#define KT_DSP_WEIGHTS 1
+#else
+#define KT_DSP_WEIGHTS 0
+#endif
+/* Bytes per packed weight: a block of rows starting at row r0 is at weights + r0 * len * this. */
+#define KT_PACKED_WEIGHT_BYTES (KT_DSP_WEIGHTS ? 2 : 1)
+
 /* The generated model.c stores CONV_2D / FULLY_CONNECTED weights in the layout of the
- * KT_FAST_KERNELS setting it is compiled with; it references this symbol so that linking it
- * with a runtime built with the other setting fails instead of computing garbage. */
-#if KT_FAST_KERNELS
+ * KT_FAST_KERNELS / KT_DSP_WEIGHTS setting it is compiled with; it references this symbol so
+ * that linking it with a runtime built with another setting fails instead of computing garbage. */
+#if KT_DSP_WEIGHTS
+#define KT_RUNTIME_ABI kt_runtime_abi_fast_s16_v1
+#elif KT_FAST_KERNELS
 #define KT_RUNTIME_ABI kt_runtime_abi_fast_v1
 #else
 #define KT_RUNTIME_ABI kt_runtime_abi_ref_v1
@@ -36,6 +59,16 @@ typedef struct {
     const int32_t *multiplier;
     const int32_t *shift;
 } kt_requant;
+
+/* Per-output-channel constants of the fast paths' requantization (kt_mbqm_fast), for layers
+ * whose every shift is a right shift by e in [1, 23]; the generator emits them
+ * (kenning_tasks.codegen.quant.fast_requant_rows) and leaves rq_fast NULL otherwise. */
+typedef struct {
+    /* the 64-bit constant 2^30 + 2^(30+e) + output_offset * 2^(31+e), low word first */
+    int32_t round_lo, round_hi;
+    int32_t multiplier;         /* as in kt_requant */
+    int32_t shift;              /* e - 1 */
+} kt_rq_channel;
 
 typedef struct {
     int32_t batches, in_h, in_w, in_c;
@@ -50,6 +83,10 @@ typedef struct {
     const int32_t *bias;         /* [out_c], may be NULL; reference build only */
     const int32_t *folded_bias;  /* bias + input_offset * sum(weights[c]); fast build only */
     kt_requant rq;
+    const kt_rq_channel *rq_fast; /* fast build only; NULL: requantize with rq */
+    /* Fast build: 1 = first copy the input into a zero-point-padded image in the scratch
+     * (KT_CONV_PADDED_BYTES), so im2col needs no per-tap bounds checks. */
+    int32_t padded_copy;
 } kt_conv2d_params;
 
 /* scratch: KT_CONV_SCRATCH_BYTES(k_h * k_w * in_c) bytes, word aligned (fast path only). */
@@ -77,6 +114,7 @@ typedef struct {
     const int32_t *bias;        /* [out_depth], may be NULL; reference build only */
     const int32_t *folded_bias; /* bias + input_offset * sum(weights[o]); fast build only */
     kt_requant rq;
+    const kt_rq_channel *rq_fast; /* fast build only; NULL: requantize with rq */
 } kt_fully_connected_params;
 
 /* scratch: KT_FC_SCRATCH_BYTES(in_depth) bytes, word aligned (fast path only). */
@@ -99,10 +137,30 @@ void kt_requant_block_s8(const int32_t *acc, int32_t n, const int32_t *multiplie
                          const int32_t *shift, int32_t output_offset, int32_t act_min,
                          int32_t act_max, int8_t *out);
 
+/* kt_dot_rows_s8 fused with the kt_rq_channel requantization over all rows of a layer (no
+ * accumulator array, one call per output pixel):
+ * out[r] = clamp(kt_mbqm_fast(bias[r] + sum_k rows[r][k] * col[k], rq[r]), act_min, act_max). */
+typedef struct {
+    const int8_t *rows;       /* packed weights of all n_rows rows */
+    const int32_t *bias;      /* folded bias */
+    const kt_rq_channel *rq;
+    int32_t n_rows, len;
+    int32_t act_min, act_max;
+} kt_dot_job;
+
+void kt_dot_requant_s8(const kt_dot_job *job, const int8_t *col, const uint32_t *col16,
+                       int8_t *out);
+
 /* Scratch bytes the fast paths need: the int16 column (word aligned) then the int8 im2col
  * column. The generator allocates this in the arena for every CONV_2D / FULLY_CONNECTED. */
 #define KT_COL16_BYTES(len) ((((len) / 4) * 8))
-#define KT_CONV_SCRATCH_BYTES(len) (KT_COL16_BYTES(len) + (len))
+/* CONV_2D's column is rounded up to whole words (with KT_DSP_WEIGHTS its rows are zero-padded
+ * to that length, so the dot product has no tail). */
+#define KT_ROUND4(len) ((((len) + 3) / 4) * 4)
+#define KT_CONV_SCRATCH_BYTES(len) (KT_COL16_BYTES(KT_ROUND4(len)) + KT_ROUND4(len))
+/* With padded_copy, the padded image follows at KT_CONV_PADDED_OFFSET: ph x pw x in_c bytes,
+ * ph = (out_h - 1) * stride_h + (k_h - 1) * dil_h + 1 and pw likewise. */
+#define KT_CONV_PADDED_OFFSET(len) KT_CONV_SCRATCH_BYTES(len)
 #define KT_FC_SCRATCH_BYTES(in_depth) (KT_COL16_BYTES(in_depth))
 
 typedef struct {

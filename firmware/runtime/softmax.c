@@ -7,6 +7,7 @@
 
 #define KT_SCALED_DIFF_INT_BITS 5  /* Q5 input of exp */
 #define KT_ACCUM_INT_BITS 12       /* Q12 sum of exps */
+#define KT_SOFTMAX_CACHE 32        /* exps kept between the two passes (bounded stack use) */
 
 static inline int32_t fx_mul(int32_t a, int32_t b) { return kt_srdhm(a, b); }
 
@@ -97,13 +98,17 @@ void kt_softmax_s8(const kt_softmax_params *p, const int8_t *input, int8_t *outp
         }
 
         int32_t sum_of_exps = 0; /* Q12 */
+        int32_t exps[KT_SOFTMAX_CACHE]; /* the first exps, reused by the second pass */
         for (int32_t c = 0; c < p->depth; ++c) {
             const int32_t diff = (int32_t)in[c] - max_in_row;
             if (diff >= p->diff_min) {
                 const int32_t scaled = kt_srdhm(kt_wrap_shl(diff, (int)p->input_left_shift),
                                                 p->input_multiplier);
-                sum_of_exps = kt_wrap_add(
-                    sum_of_exps, kt_rdbypot(exp_on_negative_values_q5(scaled), KT_ACCUM_INT_BITS));
+                const int32_t e = exp_on_negative_values_q5(scaled);
+                if (c < KT_SOFTMAX_CACHE) {
+                    exps[c] = e;
+                }
+                sum_of_exps = kt_wrap_add(sum_of_exps, kt_rdbypot(e, KT_ACCUM_INT_BITS));
             }
         }
 
@@ -117,9 +122,14 @@ void kt_softmax_s8(const kt_softmax_params *p, const int8_t *input, int8_t *outp
         for (int32_t c = 0; c < p->depth; ++c) {
             const int32_t diff = (int32_t)in[c] - max_in_row;
             if (diff >= p->diff_min) {
-                const int32_t scaled = kt_srdhm(kt_wrap_shl(diff, (int)p->input_left_shift),
-                                                p->input_multiplier);
-                const int32_t e = exp_on_negative_values_q5(scaled);
+                int32_t e;
+                if (c < KT_SOFTMAX_CACHE) {
+                    e = exps[c];
+                } else {
+                    const int32_t scaled = kt_srdhm(
+                        kt_wrap_shl(diff, (int)p->input_left_shift), p->input_multiplier);
+                    e = exp_on_negative_values_q5(scaled);
+                }
                 const int32_t unsat =
                     kt_rdbypot(fx_mul(shifted_scale, e), num_bits_over_unit + 31 - 8);
                 out[c] = kt_sat_s8(unsat - 128);

@@ -93,7 +93,7 @@ def source_text(graph: Graph, steps: list[Step], layout: Layout, input_t: Tensor
         "    if (input == 0 || output == 0 || KT_RUNTIME_ABI != 1) {",
         "        return -1;",
         "    }",
-        f"    memcpy(kt_arena + {layout.offsets[input_t.index]}, input, KT_MODEL_INPUT_BYTES);",
+        f"    KT_MEMCPY(kt_arena + {layout.offsets[input_t.index]}, input, KT_MODEL_INPUT_BYTES);",
     ]
     for step in steps:
         out_name = graph.tensors[step.op.outputs[0]].name if step.op.outputs else ""
@@ -107,7 +107,8 @@ def source_text(graph: Graph, steps: list[Step], layout: Layout, input_t: Tensor
                         if step.scratch_bytes else "0")
         lines.append(f"    {step.kernel}({', '.join(args)});")
     lines += [
-        f"    memcpy(output, kt_arena + {layout.offsets[output_t.index]}, KT_MODEL_OUTPUT_BYTES);",
+        f"    KT_MEMCPY(output, kt_arena + {layout.offsets[output_t.index]}, "
+        "KT_MODEL_OUTPUT_BYTES);",
         "    return 0;",
         "}",
         "",
@@ -160,24 +161,31 @@ def _ctype(tensor: Tensor) -> str:
 
 
 def _array(name: str, ctype: str, values: np.ndarray | None, what: str | None) -> list[str]:
-    flat = np.asarray(values).reshape(-1)
-    if ctype == "float":
-        items = [float(v).hex() + "f" for v in flat]
+    array = np.asarray(values)
+    struct = ctype.startswith("kt_")  # an array of structs of int32_t fields, one row each
+    if struct:
+        items = ["{" + ", ".join(_int32_literal(v) for v in row) + "}" for row in array]
+    elif ctype == "float":
+        items = [float(v).hex() + "f" for v in array.reshape(-1)]
     elif ctype == "int32_t":
-        # INT32_MIN has no literal form; write it as an expression.
-        items = [str(int(v)) if int(v) != -(1 << 31) else "(-2147483647 - 1)" for v in flat]
+        items = [_int32_literal(v) for v in array.reshape(-1)]
     else:
-        items = [str(int(v)) for v in flat]
+        items = [str(int(v)) for v in array.reshape(-1)]
     if not items:
         items = ["0"]
     out = [f"/* {_comment(what)} */"] if what else []
     # Word alignment lets the fast kernels read 4 weights per (aligned) LDR.
     out.append(f"static const {ctype} {name}[{len(items)}] KT_ALIGNED = {{")
-    per_line = 16
+    per_line = 4 if struct else 16
     for start in range(0, len(items), per_line):
         out.append("    " + ", ".join(items[start:start + per_line]) + ",")
     out += ["};", ""]
     return out
+
+
+def _int32_literal(value: int) -> str:
+    # INT32_MIN has no literal form; write it as an expression.
+    return str(int(value)) if int(value) != -(1 << 31) else "(-2147483647 - 1)"
 
 
 def _comment(text: str) -> str:

@@ -17,11 +17,13 @@ from kenning_tasks.codegen import quant
 from kenning_tasks.codegen.reader import Graph, Operator, Tensor
 
 FAST_GUARD = "KT_FAST_KERNELS"  # C condition under which the fast-path data is compiled
+DSP_GUARD = "KT_DSP_WEIGHTS"  # ... and under which its weights are int16 (Armv7E-M)
 
 
 @dataclass
 class ConstArray:
-    """A derived constant (multipliers, shifts, folded biases) emitted as a flash array."""
+    """A derived constant (multipliers, shifts, folded biases) emitted as a flash array; 2-D
+    values are an array of structs, one row per element."""
 
     name: str
     ctype: str
@@ -55,6 +57,20 @@ def pack4_rows(rows: np.ndarray) -> np.ndarray:
     return np.concatenate(parts).astype(rows.dtype)
 
 
+def pack4_rows_s16(rows: np.ndarray, pad_to_words: bool = False) -> np.ndarray:
+    """The pack4 layout widened to int16 for Armv7E-M (KT_DSP_WEIGHTS): every 4-weight chunk
+    stored in SXTB16 lane order (w0, w2, w1, w3), so one SMLAD takes a weight word as is and the
+    kernel needs no SXTB16 on the weights. Tails and the last incomplete group as in pack4.
+    With pad_to_words (CONV_2D) rows get zero weights up to a multiple of 4, so no tails."""
+    if pad_to_words:
+        rows = np.pad(rows, ((0, 0), (0, -rows.shape[1] % 4)))
+    length = rows.shape[1]
+    len4 = length - length % 4
+    lanes = np.arange(length)
+    lanes[:len4] = (lanes[:len4].reshape(-1, 4)[:, [0, 2, 1, 3]]).reshape(-1)
+    return pack4_rows(rows[:, lanes]).astype(np.int16)
+
+
 @dataclass
 class Step:
     """One kernel call in the invoke function."""
@@ -77,8 +93,28 @@ def col16_bytes(length: int) -> int:
 
 
 def conv_scratch_bytes(length: int) -> int:
-    """KT_CONV_SCRATCH_BYTES: int16 column + int8 im2col column."""
-    return col16_bytes(length) + length
+    """KT_CONV_SCRATCH_BYTES: int16 column + int8 im2col column, both for whole words."""
+    words = (length + 3) // 4 * 4
+    return col16_bytes(words) + words
+
+
+# Largest zero-point-padded input copy a fast CONV_2D gets in the arena (bounds-check-free
+# im2col); bigger padded inputs keep the per-tap checks instead of doubling their memory.
+MAX_PADDED_COPY_BYTES = 4096
+
+
+def conv_padded_copy_bytes(in_hwc: tuple[int, int, int], out_hw: tuple[int, int],
+                           kernel: tuple[int, int], stride: tuple[int, int],
+                           dilation: tuple[int, int], pad: tuple[int, int]) -> int:
+    """Bytes of the padded input copy (KT_CONV_PADDED_BYTES), 0 when the taps never leave the
+    input or the copy would be larger than MAX_PADDED_COPY_BYTES."""
+    in_h, in_w, in_c = in_hwc
+    ph = (out_hw[0] - 1) * stride[0] + (kernel[0] - 1) * dilation[0] + 1
+    pw = (out_hw[1] - 1) * stride[1] + (kernel[1] - 1) * dilation[1] + 1
+    if pad == (0, 0) and ph <= in_h and pw <= in_w:
+        return 0
+    size = ph * pw * in_c
+    return size if size <= MAX_PADDED_COPY_BYTES else 0
 
 
 def const_name(tensor: Tensor) -> str:
@@ -191,14 +227,28 @@ class Lowerer:
                         ConstArray(f"kt_op{i}_shift", "int32_t", shifts)]
         step.params["rq"] = f"{{kt_op{i}_mult, kt_op{i}_shift}}"
 
-    def _packed_weights(self, step: Step, weights: Tensor, channels: int) -> None:
+    def _fast_requant(self, step: Step, mults: np.ndarray, shifts: np.ndarray) -> None:
+        rows = quant.fast_requant_rows(mults, shifts, int(step.params["output_offset"]))
+        if rows is None:
+            step.params["rq_fast"] = "0"
+            return
+        name = f"kt_op{step.op.index}_rq_fast"
+        step.arrays.append(ConstArray(name, "kt_rq_channel", rows, guard=FAST_GUARD))
+        step.params["rq_fast"] = FastOrRef(fast=name, ref="0")
+
+    def _packed_weights(self, step: Step, weights: Tensor, channels: int,
+                        pad_to_words: bool) -> None:
         name = f"kt_op{step.op.index}_packed_weights"
-        packed = pack4_rows(weights.data.reshape(channels, -1))
-        step.arrays.append(ConstArray(name, "int8_t", packed, guard=FAST_GUARD))
-        step.params["weights"] = FastOrRef(fast=name, ref=const_name(weights))
+        rows = weights.data.reshape(channels, -1)
+        # One name, two layouts: the runtime headers pick the one the kernels were built for.
+        step.arrays += [
+            ConstArray(name, "int16_t", pack4_rows_s16(rows, pad_to_words),
+                       guard=f"{FAST_GUARD} && {DSP_GUARD}"),
+            ConstArray(name, "int8_t", pack4_rows(rows), guard=f"{FAST_GUARD} && !{DSP_GUARD}")]
+        step.params["weights"] = FastOrRef(fast=f"(const int8_t *){name}", ref=const_name(weights))
 
     def _folded_bias(self, step: Step, weights: Tensor, bias: Tensor | None, channels: int,
-                     input_offset: int) -> None:
+                     input_offset: int, pad_to_words: bool = False) -> None:
         # bias + input_offset * sum(w): lets the fast kernels multiply raw int8 inputs.
         w = weights.data.reshape(channels, -1).astype(np.int64)
         base = bias.data.astype(np.int64).reshape(-1) if bias is not None else 0
@@ -208,7 +258,7 @@ class Lowerer:
         step.params["folded_bias"] = FastOrRef(fast=name, ref="0")
         # The fast kernels only read the folded bias, so the plain one stays out of their build.
         step.params["bias"] = FastOrRef(fast="0", ref=step.params["bias"])
-        self._packed_weights(step, weights, channels)
+        self._packed_weights(step, weights, channels, pad_to_words)
 
     # -- operators ---------------------------------------------------------------------------
 
@@ -240,11 +290,17 @@ class Lowerer:
             act_min=act_min, act_max=act_max, weights=const_name(weights),
             bias=const_name(bias) if bias is not None else "0",
         )
-        self._folded_bias(step, weights, bias, out_c, -inp.zero_point)
+        self._folded_bias(step, weights, bias, out_c, -inp.zero_point, pad_to_words=True)
         self._requant_arrays(step, mults, shifts)
+        self._fast_requant(step, mults, shifts)
         step.macs = n * out_h * out_w * out_c * k_h * k_w * in_c
         step.takes_scratch = True
-        step.scratch_bytes = conv_scratch_bytes(k_h * k_w * in_c)
+        length = k_h * k_w * in_c
+        padded = conv_padded_copy_bytes(
+            (in_h, in_w, in_c), (out_h, out_w), (k_h, k_w), (stride_h, stride_w),
+            (dil_h, dil_w), (step.params["pad_h"], step.params["pad_w"]))
+        step.params["padded_copy"] = int(padded > 0)
+        step.scratch_bytes = conv_scratch_bytes(length) + padded
         return step
 
     def _depthwise_conv2d(self, op: Operator) -> Step:
@@ -308,6 +364,7 @@ class Lowerer:
         )
         self._folded_bias(step, weights, bias, out_depth, -inp.zero_point)
         self._requant_arrays(step, mults, shifts)
+        self._fast_requant(step, mults, shifts)
         step.macs = batches * out_depth * in_depth
         step.takes_scratch = True
         step.scratch_bytes = col16_bytes(in_depth)

@@ -38,6 +38,30 @@ def quantize_multiplier(real: float) -> tuple[int, int]:
     return q, shift
 
 
+# Right shifts the fast requantization takes: its 64-bit constant must not overflow.
+FAST_REQUANT_MAX_SHIFT = 23
+
+
+def fast_requant_rows(multipliers: np.ndarray, shifts: np.ndarray,
+                      output_offset: int = 0) -> np.ndarray | None:
+    """kt_rq_channel rows (round_lo, round_hi, multiplier, e - 1) for the fast requantization.
+
+    Only for layers where every channel shifts right by e = -shift in [1, 23]: MBQM + zp is then
+    floor((x * m + 2^30 + 2^(30+e) + zp * 2^(31+e) - 2^31 [x < 0]) / 2^(31+e)) (see
+    kt_fixedpoint.h). None otherwise; the kernels then use the generic kt_requant path.
+    """
+    shifts = np.asarray(shifts, dtype=np.int64)
+    if shifts.size == 0 or shifts.max() > -1 or shifts.min() < -FAST_REQUANT_MAX_SHIFT:
+        return None
+    e = -shifts
+    one = np.int64(1)
+    round_ = (1 << 30) + np.left_shift(one, 30 + e) + output_offset * np.left_shift(one, 31 + e)
+    low = wrap_int32(round_ & 0xFFFFFFFF)
+    high = (round_ >> 32).astype(np.int32)
+    return np.stack([low, high, np.asarray(multipliers, dtype=np.int32),
+                     (e - 1).astype(np.int32)], axis=1)
+
+
 def activation_range(activation: int, scale: float, zero_point: int) -> tuple[int, int] | None:
     """CalculateActivationRangeQuantized for int8; None for activations it cannot fuse."""
     f_scale = np.float32(scale)
