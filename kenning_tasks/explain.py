@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 from pathlib import Path
 from typing import Any
 
+from kenning_tasks.artifacts import hash_file
 from kenning_tasks.graph import DOIT_CONFIG, Pipeline, stage_signature, task_file_deps
 from kenning_tasks.signature import changed_outputs
 
@@ -90,8 +90,4 @@ def _diff(old: Any, new: Any, prefix: str = "") -> list[tuple[str, Any, Any]]:
 
 
 def _md5(path: str) -> str:
-    digest = hashlib.md5()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return hash_file(path, "md5")  # what doit's default checker records

@@ -19,14 +19,10 @@ def _save(figure: Any, target: Path) -> None:
 
 
 def confusion_matrix(matrix: list[list[int]], class_names: list[str], target: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import numpy as np
 
     data = np.asarray(matrix)
-    figure, axes = plt.subplots(figsize=(5, 4.5))
+    figure, axes = _figure((5, 4.5))
     image = axes.imshow(data, cmap="Blues")
     axes.set_xticks(range(len(class_names)), class_names)
     axes.set_yticks(range(len(class_names)), class_names)
@@ -43,13 +39,9 @@ def confusion_matrix(matrix: list[list[int]], class_names: list[str], target: Pa
 
 def latency_histogram(seconds: list[float], target: Path, unit_label: str = "µs",
                       scale: float = 1e6) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
-    figure, axes = plt.subplots(figsize=(5, 3))
+    figure, axes = _figure()
     axes.hist([s * scale for s in seconds], bins=40, color="#4477aa")
     axes.xaxis.set_major_locator(MaxNLocator(5))  # long tick labels must not overlap
     axes.set_xlabel(f"inference time [{unit_label}]")
@@ -60,14 +52,18 @@ def latency_histogram(seconds: list[float], target: Path, unit_label: str = "µs
 
 def latency_over_time(seconds: list[float], target: Path, unit_label: str = "µs",
                       scale: float = 1e6) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(figsize=(5, 3))
+    figure, axes = _figure()
     axes.plot([s * scale for s in seconds], linewidth=0.8, color="#4477aa")
     axes.set_xlabel("sample")
     axes.set_ylabel(f"inference time [{unit_label}]")
     figure.tight_layout()
     _save(figure, target)
+
+
+def _figure(size: tuple[float, float] = (5, 3)) -> tuple[Any, Any]:
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display: render to files only
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(figsize=size)

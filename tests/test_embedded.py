@@ -98,3 +98,15 @@ def test_model_over_the_board_limits_fails_in_firmware_stage(project: Project) -
     assert "does not fit" in run.stdout + run.stderr
     assert "Traceback" not in run.stdout + run.stderr
     assert not (project.build(SCENARIO) / "firmware/firmware.elf").exists()
+
+
+def test_zephyr_platform_without_a_workspace_names_what_is_missing(embedded: Project) -> None:
+    text = embedded.scenario_path(SCENARIO).read_text()
+    zephyr = text.replace("type: QEMUPlatform", "type: ZephyrPlatform").replace(
+        "board: mps2-an386", "board: stm32f746g_disco")
+    embedded.scenario_path("zephyr-board").write_text(zephyr)
+    env_free = embedded.doit("scenario=zephyr-board", "firmware")
+    assert env_free.returncode != 0
+    message = env_free.stdout + env_free.stderr
+    assert "Zephyr build needs" in message and "Traceback" not in message
+    assert not (embedded.build("zephyr-board") / "firmware/firmware.elf").exists()

@@ -7,7 +7,6 @@ only then renamed into the cache, so a wrong or truncated download never looks c
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import shutil
 import tempfile
@@ -15,6 +14,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from kenning_tasks.artifacts import sha256_file
 from kenning_tasks.errors import StageError
 
 CACHE_ENV = "KENNING_TASKS_RESOURCES"
@@ -42,7 +42,7 @@ def fetch(source: str, sha256: str, where: str, timeout_s: float = 60.0) -> Path
         return path
     name = Path(urllib.parse.urlparse(source).path).name or "resource"
     cached = resource_cache_dir() / sha256 / name
-    if cached.is_file() and _digest(cached) == sha256:
+    if cached.is_file() and sha256_file(cached) == sha256:
         return cached
     cached.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", dir=cached.parent)
@@ -62,15 +62,7 @@ def fetch(source: str, sha256: str, where: str, timeout_s: float = 60.0) -> Path
     return cached
 
 
-def _digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _verify(path: Path, sha256: str, where: str, source: str) -> None:
-    actual = _digest(path)
+    actual = sha256_file(path)
     if actual != sha256.lower():
         raise StageError(f"{where}: sha256 mismatch for {source}: expected {sha256}, got {actual}")

@@ -13,8 +13,9 @@ INPUT_SHAPE = (8, 8, 1)
 def build_tflite(path: Path, seed: int = 0) -> Path:
     """A small full-int8 CNN (conv, pool, dense) converted from Keras 3 with batch size 1."""
     import keras
-    import tensorflow as tf
     from keras import layers
+
+    from tests.codegen_support.models import convert_int8
 
     keras.utils.set_random_seed(seed)
     inp = keras.Input(INPUT_SHAPE, batch_size=1)
@@ -28,19 +29,7 @@ def build_tflite(path: Path, seed: int = 0) -> Path:
         weights = layer.get_weights()
         if weights:  # non-zero biases so the bias path is exercised too
             layer.set_weights([rng.normal(0, 0.5, w.shape).astype(np.float32) for w in weights])
-
-    def representative():
-        for _ in range(32):
-            yield [rng.uniform(-1, 1, (1, *INPUT_SHAPE)).astype(np.float32)]
-
-    conv = tf.lite.TFLiteConverter.from_keras_model(model)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = representative
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = tf.int8
-    conv.inference_output_type = tf.int8
-    path.write_bytes(conv.convert())
-    return path
+    return convert_int8(model, INPUT_SHAPE, path, seed)
 
 
 def generated_model(tmp_path_factory) -> tuple[Path, Path]:
