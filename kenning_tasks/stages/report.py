@@ -75,6 +75,8 @@ def comparison_rows(all_measurements: list[dict[str, Any]]) -> list[dict[str, An
             "model_size_bytes": m["model_size_bytes"],
             "speedup": base["inference_time_s"]["mean"] / mean if mean else float("nan"),
             "size_ratio": m["model_size_bytes"] / base["model_size_bytes"],
+            # Target latency is simulated time, host latency wall clock: say which is which.
+            "timing": "target" if "on_target" in m else "host",
         })
     return rows
 
