@@ -262,6 +262,23 @@ class Lowerer:
 
     # -- operators ---------------------------------------------------------------------------
 
+    def _window_geometry(self, op: Operator, opts: Any, in_nhw: tuple[int, int, int],
+                         kernel: tuple[int, int], out: Any, out_c: int) -> dict[str, int]:
+        """Strides, dilations, output size and padding shared by CONV_2D and DEPTHWISE_CONV_2D."""
+        n, in_h, in_w = in_nhw
+        k_h, k_w = kernel
+        stride_h, stride_w = opts.StrideH(), opts.StrideW()
+        dil_h, dil_w = opts.DilationHFactor(), opts.DilationWFactor()
+        out_h = quant.conv_output_size(opts.Padding(), in_h, k_h, stride_h, dil_h)
+        out_w = quant.conv_output_size(opts.Padding(), in_w, k_w, stride_w, dil_w)
+        self._check_shape(op, out, (n, out_h, out_w, out_c))
+        return {
+            "out_h": out_h, "out_w": out_w, "stride_h": stride_h, "stride_w": stride_w,
+            "dil_h": dil_h, "dil_w": dil_w,
+            "pad_h": quant.conv_padding(in_h, k_h, stride_h, dil_h, out_h),
+            "pad_w": quant.conv_padding(in_w, k_w, stride_w, dil_w, out_w),
+        }
+
     def _conv2d(self, op: Operator) -> Step:
         inp = self._expect(op, op.inputs[0], "int8")
         weights = self._expect(op, op.inputs[1], "int8", const=True, role="filter")
@@ -272,21 +289,15 @@ class Lowerer:
         if w_c != in_c:
             self.graph.unsupported(op, weights, "grouped convolution is not supported")
         bias = self._bias(op, op.inputs[2] if len(op.inputs) > 2 else None, out_c)
-        stride_h, stride_w = opts.StrideH(), opts.StrideW()
-        dil_h, dil_w = opts.DilationHFactor(), opts.DilationWFactor()
-        out_h = quant.conv_output_size(opts.Padding(), in_h, k_h, stride_h, dil_h)
-        out_w = quant.conv_output_size(opts.Padding(), in_w, k_w, stride_w, dil_w)
-        self._check_shape(op, out, (n, out_h, out_w, out_c))
+        geometry = self._window_geometry(op, opts, (n, in_h, in_w), (k_h, k_w), out, out_c)
+        out_h, out_w = geometry["out_h"], geometry["out_w"]
         act_min, act_max = self._act_range(op, opts.FusedActivationFunction(), out)
         mults, shifts = self._per_channel(op, inp, weights, out, out_c, axis=0)
         step = Step(op, "kt_conv2d_s8", "kt_conv2d_params", args=[
             (inp.index, "const int8_t *"), (out.index, "int8_t *")])
         step.params.update(
-            batches=n, in_h=in_h, in_w=in_w, in_c=in_c, out_h=out_h, out_w=out_w, out_c=out_c,
-            k_h=k_h, k_w=k_w, stride_h=stride_h, stride_w=stride_w, dil_h=dil_h, dil_w=dil_w,
-            pad_h=quant.conv_padding(in_h, k_h, stride_h, dil_h, out_h),
-            pad_w=quant.conv_padding(in_w, k_w, stride_w, dil_w, out_w),
-            input_offset=-inp.zero_point, output_offset=out.zero_point,
+            batches=n, in_h=in_h, in_w=in_w, in_c=in_c, out_c=out_c, k_h=k_h, k_w=k_w,
+            **geometry, input_offset=-inp.zero_point, output_offset=out.zero_point,
             act_min=act_min, act_max=act_max, weights=const_name(weights),
             bias=const_name(bias) if bias is not None else "0",
         )
@@ -297,8 +308,9 @@ class Lowerer:
         step.takes_scratch = True
         length = k_h * k_w * in_c
         padded = conv_padded_copy_bytes(
-            (in_h, in_w, in_c), (out_h, out_w), (k_h, k_w), (stride_h, stride_w),
-            (dil_h, dil_w), (step.params["pad_h"], step.params["pad_w"]))
+            (in_h, in_w, in_c), (out_h, out_w), (k_h, k_w),
+            (geometry["stride_h"], geometry["stride_w"]), (geometry["dil_h"], geometry["dil_w"]),
+            (geometry["pad_h"], geometry["pad_w"]))
         step.params["padded_copy"] = int(padded > 0)
         step.scratch_bytes = conv_scratch_bytes(length) + padded
         return step
@@ -314,21 +326,15 @@ class Lowerer:
             self.graph.unsupported(op, weights, f"unexpected depthwise filter shape "
                                                 f"{weights.shape}")
         bias = self._bias(op, op.inputs[2] if len(op.inputs) > 2 else None, out_c)
-        stride_h, stride_w = opts.StrideH(), opts.StrideW()
-        dil_h, dil_w = opts.DilationHFactor(), opts.DilationWFactor()
-        out_h = quant.conv_output_size(opts.Padding(), in_h, k_h, stride_h, dil_h)
-        out_w = quant.conv_output_size(opts.Padding(), in_w, k_w, stride_w, dil_w)
-        self._check_shape(op, out, (n, out_h, out_w, out_c))
+        geometry = self._window_geometry(op, opts, (n, in_h, in_w), (k_h, k_w), out, out_c)
+        out_h, out_w = geometry["out_h"], geometry["out_w"]
         act_min, act_max = self._act_range(op, opts.FusedActivationFunction(), out)
         mults, shifts = self._per_channel(op, inp, weights, out, out_c, axis=3)
         step = Step(op, "kt_depthwise_conv2d_s8", "kt_depthwise_conv2d_params", args=[
             (inp.index, "const int8_t *"), (out.index, "int8_t *")])
         step.params.update(
-            batches=n, in_h=in_h, in_w=in_w, in_c=in_c, out_h=out_h, out_w=out_w, out_c=out_c,
-            depth_multiplier=out_c // in_c, k_h=k_h, k_w=k_w, stride_h=stride_h,
-            stride_w=stride_w, dil_h=dil_h, dil_w=dil_w,
-            pad_h=quant.conv_padding(in_h, k_h, stride_h, dil_h, out_h),
-            pad_w=quant.conv_padding(in_w, k_w, stride_w, dil_w, out_w),
+            batches=n, in_h=in_h, in_w=in_w, in_c=in_c, out_c=out_c,
+            depth_multiplier=out_c // in_c, k_h=k_h, k_w=k_w, **geometry,
             input_offset=-inp.zero_point, output_offset=out.zero_point,
             act_min=act_min, act_max=act_max, weights=const_name(weights),
             bias=const_name(bias) if bias is not None else "0",
