@@ -9,7 +9,7 @@ from typing import Any
 
 from kenning_tasks.artifacts import hash_file
 from kenning_tasks.graph import DOIT_CONFIG, Pipeline, stage_signature, task_file_deps
-from kenning_tasks.signature import changed_outputs
+from kenning_tasks.signature import changed_outputs, normalise
 
 
 def recorded_state(state_file: Path) -> dict[str, dict[str, Any]]:
@@ -42,9 +42,8 @@ def stage_reasons(stage: str, pipeline: Pipeline, saved: dict[str, Any] | None) 
     if not saved or "_values_:" not in saved:
         return ["it has never completed successfully"]
     values = saved["_values_:"]
-    current = stage_signature(stage, pipeline.scenario)
-    reasons = _signature_reasons(values.get("signature", {}),
-                                 json.loads(json.dumps(current, sort_keys=True, default=str)))
+    current = normalise(stage_signature(stage, pipeline.scenario))
+    reasons = _signature_reasons(values.get("signature", {}), current)
     for dep in task_file_deps(stage, pipeline):
         recorded = saved.get(dep)
         if recorded is None:

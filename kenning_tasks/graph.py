@@ -10,7 +10,6 @@ scenario files and source-file hashes but never imports a machine-learning frame
 from __future__ import annotations
 
 import hashlib
-import json
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -48,9 +47,6 @@ class Pipeline:
     @property
     def name(self) -> str:
         return self.scenario.name
-
-    def stages(self) -> list[str]:
-        return [s for s in STAGE_ORDER if stage_applies(s, self.scenario)]
 
     def path(self, relative: str) -> Path:
         """``train/model.keras`` → the file in the folder of the pipeline owning ``train``."""
@@ -100,14 +96,15 @@ def stage_task(stage_name: str, pipeline: Pipeline) -> dict[str, Any]:
     stage = get_stage(stage_name)
     scenario = pipeline.scenario
     name = pipeline.task_names[stage_name]
+    stage_sig = signature.normalise(stage_signature(stage_name, scenario))
     return {
         "name": name.split(":", 1)[1],
         "doc": stage.doc,
         "actions": [(run_stage, [str(scenario.path), scenario.variant, stage_name,
-                                 pipeline.owners, name])],
+                                 pipeline.owners, name, stage_sig])],
         "file_dep": task_file_deps(stage_name, pipeline),
         "targets": [str(pipeline.path(p)) for p in stage.outputs(scenario)],
-        "uptodate": [signature.SignatureCheck(stage_signature(stage_name, scenario)),
+        "uptodate": [signature.SignatureCheck(stage_sig),
                      signature.OutputsIntact()],
         "clean": True,
     }
@@ -130,12 +127,6 @@ class Graph:
                 self.grids[path.stem] = variants
                 self.pipelines += variants
         BUILD_ROOT.mkdir(exist_ok=True)  # doit opens its state database there
-
-    def find(self, name: str) -> Pipeline:
-        for pipeline in self.pipelines:
-            if pipeline.name == name:
-                return pipeline
-        raise KeyError(name)
 
     def tasks(self, stage_name: str) -> Iterator[dict[str, Any]]:
         seen = set()
@@ -189,7 +180,7 @@ def grid_report_task(grid_name: str, variants: list[Pipeline]) -> dict[str, Any]
                                                    str(out_dir)])],
         "file_dep": files + [str(p) for p in report.comparison_templates()],
         "targets": [str(out_dir / n) for n in grid_report.OUTPUTS],
-        "uptodate": [signature.SignatureCheck(json.loads(json.dumps(config, default=str))),
+        "uptodate": [signature.SignatureCheck(config),
                      signature.OutputsIntact()],
         "clean": True,
     }

@@ -73,6 +73,3 @@ def find_block(family: str, type_name: str) -> type | None:
     base = load_object(FAMILY_BASES[family])
     return cls if isinstance(cls, type) and issubclass(cls, base) else None
 
-
-def module_of(cls: type) -> str:
-    return cls.__module__

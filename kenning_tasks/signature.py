@@ -51,11 +51,16 @@ def code_fingerprint(modules: list[str], extra_files: list[Path] = ()) -> dict[s
     return result
 
 
+def normalise(signature: dict[str, Any]) -> dict[str, Any]:
+    """The signature as doit stores it (JSON types only), so saved and fresh ones compare."""
+    return json.loads(json.dumps(signature, sort_keys=True, default=str))
+
+
 class SignatureCheck:
     """doit ``uptodate`` entry: up to date only if the saved signature equals this one."""
 
     def __init__(self, signature: dict[str, Any]) -> None:
-        self.signature = json.loads(json.dumps(signature, sort_keys=True, default=str))
+        self.signature = normalise(signature)
 
     def __call__(self, task: Any, values: dict[str, Any]) -> bool:
         task.value_savers.append(lambda: {"signature": self.signature})

@@ -13,7 +13,3 @@ class Platform(Block):
     family = "platform"
     # Stages inserted between compile and evaluate for this platform, in order.
     TARGET_STAGES: ClassVar[tuple[str, ...]] = ()
-
-    @property
-    def board(self) -> str | None:
-        return self.parameters.get("board")

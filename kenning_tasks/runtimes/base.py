@@ -33,6 +33,3 @@ class Runtime(Block):
     def extra_measurements(self) -> dict[str, Any]:
         """Runtime-specific figures for measurements.json (e.g. an arena size), after load."""
         return {}
-
-    def framework_versions(self) -> dict[str, str]:
-        return self.tool_versions()

@@ -66,15 +66,17 @@ def get_stage(name: str) -> Stage:
 
 
 def run_stage(scenario_path: str, variant: str | None, stage_name: str,
-              owners: dict[str, str], task_name: str) -> dict[str, Any] | Any:
+              owners: dict[str, str], task_name: str, signature: dict[str, Any]
+              ) -> dict[str, Any] | Any:
     """doit action: run (or restore from the run cache) one stage of one scenario.
 
+    ``signature`` is the one the graph checked, so the cache key matches what doit decided.
     Returns the hashes of the outputs, which doit saves and ``OutputsIntact`` checks later.
     """
     from doit.exceptions import TaskFailed
 
     from kenning_tasks import run_cache
-    from kenning_tasks.graph import Pipeline, stage_signature, task_file_deps
+    from kenning_tasks.graph import Pipeline, task_file_deps
     from kenning_tasks.progress import StageLogger
     from kenning_tasks.scenario import load_scenario
     from kenning_tasks.signature import record_outputs
@@ -94,8 +96,7 @@ def run_stage(scenario_path: str, variant: str | None, stage_name: str,
         else:
             pipeline = Pipeline(scenario, owners, {})
             inputs = [Path(p) for p in task_file_deps(stage_name, pipeline)]
-            key = run_cache.run_key(stage_name, stage_signature(stage_name, scenario), inputs,
-                                    names)
+            key = run_cache.run_key(stage_name, signature, inputs, names)
             with run_cache.locked(cache, stage_name, key):
                 if run_cache.restore(cache, stage_name, key, outputs):
                     log(f"restored from the run cache ({key[:12]}) in "

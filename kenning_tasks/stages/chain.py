@@ -14,7 +14,7 @@ from typing import Any
 
 from kenning_tasks import formats
 from kenning_tasks.block import distribution_version
-from kenning_tasks.converters import converter_for
+from kenning_tasks.converters import converter_for, copy_model
 from kenning_tasks.optimizers.base import StepContext
 from kenning_tasks.scenario import Scenario, Step
 from kenning_tasks.stages.base import Stage, StageContext
@@ -42,7 +42,7 @@ def run_chain(ctx: StageContext) -> None:
     step_ctx = StepContext(ctx.path("dataset/splits.npz"), info, ctx.log)
     planned = steps(scenario, ctx.stage)
     if not planned:
-        converter_for("x", "x")(source, target, info)
+        copy_model(source, target, info)
         ctx.log(f"nothing to do; {target.name} published unchanged")
         return
     with tempfile.TemporaryDirectory(dir=ctx.out_dir, prefix=".work-") as work:

@@ -30,7 +30,7 @@ def run(ctx: StageContext) -> None:
 
         scores, times, extra = on_target.evaluate(ctx, spec, x_test)
     else:
-        scores, times, extra = run_on_host(scenario, model_path, spec, x_test, ctx)
+        scores, times, extra = run_on_host(scenario, model_path, spec, x_test)
     measurements: dict[str, Any] = {
         "scenario": scenario.name,
         **metrics.classification_metrics(y_test, scores, spec["class_names"]),
@@ -51,8 +51,8 @@ def run(ctx: StageContext) -> None:
             f"{measurements['inference_time_s']['mean'] * 1e6:.1f} µs")
 
 
-def run_on_host(scenario: Scenario, model_path: Any, spec: dict[str, Any], x_test: Any,
-                ctx: StageContext) -> tuple[Any, list[float], dict[str, Any]]:
+def run_on_host(scenario: Scenario, model_path: Any, spec: dict[str, Any], x_test: Any
+                ) -> tuple[Any, list[float], dict[str, Any]]:
     import numpy as np
 
     from kenning_tasks import metrics

@@ -46,8 +46,7 @@ STAGE = Stage(
     run=run,
     outputs=lambda s: target_session.outputs("flash"),
     inputs=target_session.inputs,
-    parameters=lambda s: {"platform": s.platform.to_dict(),
-                          "protocol": s.protocol.to_dict() if s.protocol else None},
+    parameters=target_session.parameters,
     modules=lambda s: ["kenning_tasks.stages.target_session", "kenning_tasks.target.link",
                        "kenning_tasks.target.build"],
     # The board's state is not an input doit can see: never restore a flash from the cache.

@@ -6,7 +6,7 @@ import functools
 import subprocess
 from typing import Any
 
-from kenning_tasks.scenario import Scenario
+from kenning_tasks.block import distribution_version
 from kenning_tasks.stages import target_session
 from kenning_tasks.stages.base import Stage, StageContext
 
@@ -29,19 +29,14 @@ def qemu_version() -> str:
     return out.stdout.splitlines()[0] if out.stdout else "missing"
 
 
-def parameters(scenario: Scenario) -> dict[str, Any]:
-    return {"platform": scenario.platform.to_dict(),
-            "protocol": scenario.protocol.to_dict() if scenario.protocol else None}
-
-
 STAGE = Stage(
     name="simulate",
     doc="Run the firmware in QEMU; stream the test split over UART; record outputs and counts",
     run=run,
     outputs=lambda s: target_session.outputs("simulate"),
     inputs=target_session.inputs,
-    parameters=parameters,
+    parameters=target_session.parameters,
     modules=lambda s: ["kenning_tasks.stages.target_session", "kenning_tasks.target.qemu",
                        "kenning_tasks.target.link", "kenning_tasks.target.protocol"],
-    tools=lambda s: {"qemu": qemu_version(), "pyserial": "3.5"},
+    tools=lambda s: {"qemu": qemu_version(), "pyserial": distribution_version("pyserial")},
 )

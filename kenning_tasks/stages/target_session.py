@@ -11,11 +11,15 @@ from kenning_tasks.scenario import Scenario
 from kenning_tasks.stages.base import StageContext
 from kenning_tasks.stages.chain import model_file
 
-OUTPUTS = ("{stage}/target_outputs.npz", "{stage}/target_run.json")
-
 
 def outputs(stage: str) -> list[str]:
-    return [name.format(stage=stage) for name in OUTPUTS]
+    """What simulate and flash write: raw int8 outputs + counts, and the session summary."""
+    return [f"{stage}/target_outputs.npz", f"{stage}/target_run.json"]
+
+
+def parameters(scenario: Scenario) -> dict[str, Any]:
+    return {"platform": scenario.platform.to_dict(),
+            "protocol": scenario.protocol.to_dict() if scenario.protocol else None}
 
 
 def inputs(scenario: Scenario) -> list[str]:
