@@ -51,7 +51,7 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="run in this folder and keep it")
     options = parser.parse_args()
     sys.path.insert(0, str(REPO))
-    from kenning_tasks.scenario import DEFAULT_SCENARIO
+    from kenning_tasks.scenario_files import DEFAULT_SCENARIO
 
     scenario = options.scenario or DEFAULT_SCENARIO
     root = options.keep or Path(tempfile.mkdtemp(prefix="kt-incremental-"))

@@ -54,7 +54,7 @@ def measure(workdir: Path, scenario_name: str, overrides: dict[str, Any],
 
     from kenning_tasks import iospec, metrics
     from kenning_tasks.datasets.base import load_splits
-    from kenning_tasks.scenario import load_scenario
+    from kenning_tasks.scenario_files import load_scenario
     from kenning_tasks.stages.chain import model_file
 
     scenario = load_scenario(REPO / "scenarios" / f"{scenario_name}.yml")

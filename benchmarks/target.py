@@ -26,7 +26,7 @@ BOARDS = ("mps2-an385", "mps2-an386", "mps2-an500")
 
 def build_default_model(root: Path) -> tuple[Path, Path]:
     """Run the default scenario up to compile in ``root``; return the model and splits."""
-    from kenning_tasks.scenario import DEFAULT_SCENARIO
+    from kenning_tasks.scenario_files import DEFAULT_SCENARIO
 
     for name in ("dodo.py", "kenning_tasks", "scenarios", "firmware", "platforms.yml"):
         source = REPO / name
@@ -44,7 +44,7 @@ def measure_board(board_name: str, model: Path, inputs: list[bytes], work: Path)
     import numpy as np
 
     from kenning_tasks.codegen import generate_c_model
-    from kenning_tasks.target import build_firmware, get_board, run_on_qemu
+    from kenning_tasks.mcu import build_firmware, get_board, run_on_qemu
 
     board = get_board(board_name)
     generated = generate_c_model(model, work / board_name / "model")

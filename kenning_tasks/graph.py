@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from kenning_tasks import signature
+from kenning_tasks.layout import layout
 from kenning_tasks.reporter import StageReporter
-from kenning_tasks.scenario import Scenario, load_pipelines, select_scenarios
+from kenning_tasks.scenario import Scenario
+from kenning_tasks.scenario_files import load_pipelines, select_scenarios
 from kenning_tasks.stages import STAGE_ORDER
 from kenning_tasks.stages.base import BUILD_ROOT, get_stage, run_stage
 
@@ -29,7 +31,7 @@ GRID_SHARED_STAGES = ("dataset", "train")  # their definition never depends on a
 DOIT_CONFIG: dict[str, Any] = {
     # sqlite3 tolerates several processes (doit -n N); the default dbm backend does not.
     "backend": "sqlite3",
-    "dep_file": str(BUILD_ROOT / ".doit-state.sqlite3"),
+    "dep_file": str(layout().state_file),
     "default_tasks": ["report"],
     "reporter": StageReporter,
     "verbosity": 1,

@@ -26,6 +26,7 @@ from typing import Any
 from kenning_tasks import registry
 from kenning_tasks.errors import ScenarioError
 from kenning_tasks.params import Param, resolve_parameters
+from kenning_tasks.scenario import ChainError, validate
 
 OPTIMIZABLE = ("optimizers", "runtime")
 METRICS = {
@@ -46,8 +47,6 @@ SEARCH_PARAMETERS = (
 
 def expand(path: Path, data: dict[str, Any]) -> tuple[list[Any], list[str]]:
     """Valid variant scenarios of a grid-search file, and the skipped combinations."""
-    from kenning_tasks.scenario import ChainError, validate
-
     search = resolve_parameters(SEARCH_PARAMETERS, data["optimization_parameters"],
                                 f"{path}: optimization_parameters")
     for index, name in enumerate(search["optimizable"]):

@@ -13,23 +13,17 @@ import contextlib
 import fcntl
 import hashlib
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from kenning_tasks import artifacts
-
-CACHE_ENV = "KENNING_TASKS_CACHE"
-DEFAULT_CACHE = Path(__file__).resolve().parent.parent / "cache"
+from kenning_tasks.layout import layout
 
 
 def cache_dir() -> Path | None:
-    """``$KENNING_TASKS_CACHE`` (``off`` disables the cache) or ``cache/`` in the repo."""
-    configured = os.environ.get(CACHE_ENV)
-    if configured == "off":
-        return None
-    return Path(configured).expanduser() if configured else DEFAULT_CACHE
+    """``$KENNING_TASKS_CACHE`` (``off`` disables the cache) or the project's ``cache/``."""
+    return layout().cache
 
 
 def run_key(stage: str, signature: dict[str, Any], inputs: list[Path],

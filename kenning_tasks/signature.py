@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from kenning_tasks.artifacts import sha256_file
-
-ROOT = Path(__file__).resolve().parent.parent
+from kenning_tasks.layout import RESOURCES_DIR as ROOT
 
 
 @functools.cache

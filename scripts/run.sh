@@ -7,4 +7,4 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 if [ "$#" -eq 0 ]; then set -- report; fi
 .venv/bin/doit "$@"
-echo "report: $ROOT/build/$(.venv/bin/python -c 'from kenning_tasks.scenario import DEFAULT_SCENARIO as d; print(d)')/report/report.html" >&2
+echo "report: $ROOT/build/$(.venv/bin/python -c 'from kenning_tasks.scenario_files import DEFAULT_SCENARIO as d; print(d)')/report/report.html" >&2

@@ -21,7 +21,7 @@ from kenning_tasks.errors import ScenarioError, StageError
 from kenning_tasks.optimizers.base import StepContext
 from kenning_tasks.optimizers.iree import IREECompiler
 from kenning_tasks.runtimes.tflm import TFLiteMicroRuntime
-from kenning_tasks.scenario import load_scenario
+from kenning_tasks.scenario_files import load_scenario
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIOS = REPO / "scenarios"

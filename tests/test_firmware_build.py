@@ -9,15 +9,15 @@ import pytest
 from target_support import generated_model
 
 from kenning_tasks.errors import StageError
-from kenning_tasks.target.boards import load_boards
-from kenning_tasks.target.build import (
+from kenning_tasks.mcu.boards import load_boards
+from kenning_tasks.mcu.build import (
     ELF_NAME,
     build_firmware,
     build_zephyr,
     flash_openocd,
     toolchain_version,
 )
-from kenning_tasks.target.elf import memory_use
+from kenning_tasks.mcu.elf import memory_use
 
 QEMU_BOARDS = ["mps2-an385", "mps2-an386", "mps2-an500"]
 pytestmark = pytest.mark.slow  # converts a Keras model

@@ -81,7 +81,7 @@ def test_adding_an_alternative_reuses_every_existing_result(grid: Project) -> No
 
 
 def test_grid_without_compatible_combination_is_an_error(tmp_path) -> None:
-    from kenning_tasks.scenario import load_pipelines
+    from kenning_tasks.scenario_files import load_pipelines
 
     path = tmp_path / "impossible.yml"
     path.write_text(GRID.replace("  - type: ONNXRuntime\n", "").replace(

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from kenning_tasks.errors import StageError
-from kenning_tasks.target.boards import load_boards
-from kenning_tasks.target.link import ProtocolVersionError, TargetLink, TargetTimeout
-from kenning_tasks.target.protocol import (
+from kenning_tasks.mcu.boards import load_boards
+from kenning_tasks.mcu.link import ProtocolVersionError, TargetLink, TargetTimeout
+from kenning_tasks.mcu.protocol import (
     HEADER_BYTES,
     MAX_PAYLOAD,
     PROTOCOL_VERSION,
@@ -150,8 +150,8 @@ def test_platforms_file_validation(tmp_path: Path, text: str, message: str):
 
 
 def test_target_modules_import_without_heavy_dependencies():
-    code = ("import sys, kenning_tasks.target as t, kenning_tasks.target.build, "
-            "kenning_tasks.target.qemu, kenning_tasks.target.link; t.run_on_qemu; "
+    code = ("import sys, kenning_tasks.mcu as t, kenning_tasks.mcu.build, "
+            "kenning_tasks.mcu.qemu, kenning_tasks.mcu.link; t.run_on_qemu; "
             "heavy = {'numpy', 'tensorflow', 'keras'} & set(sys.modules); "
             "assert not heavy, heavy")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[1])

@@ -16,16 +16,16 @@ from target_support import (
 )
 
 from kenning_tasks.errors import StageError
-from kenning_tasks.target.boards import load_boards
-from kenning_tasks.target.build import build_firmware
-from kenning_tasks.target.link import (
+from kenning_tasks.mcu.boards import load_boards
+from kenning_tasks.mcu.build import build_firmware
+from kenning_tasks.mcu.link import (
     ProtocolVersionError,
     TargetError,
     TargetLink,
     TargetTimeout,
     run_on_serial,
 )
-from kenning_tasks.target.protocol import (
+from kenning_tasks.mcu.protocol import (
     HEADER_BYTES,
     PROTOCOL_VERSION,
     ErrorCode,
@@ -33,7 +33,7 @@ from kenning_tasks.target.protocol import (
     encode_frame,
     parse_error,
 )
-from kenning_tasks.target.qemu import QemuTarget, run_on_qemu
+from kenning_tasks.mcu.qemu import QemuTarget, run_on_qemu
 
 BOARDS = load_boards()
 pytestmark = pytest.mark.slow  # boots QEMU

@@ -74,7 +74,7 @@ def test_unknown_scenario_name_lists_available(project: Project) -> None:
 
 
 def test_dotted_type_path_is_accepted(project: Project) -> None:
-    from kenning_tasks.scenario import load_scenario
+    from kenning_tasks.scenario_files import load_scenario
 
     path = project.root / "scenarios" / "dotted.yml"
     path.write_text(VALID.replace("type: TFLiteRuntime",
@@ -86,7 +86,7 @@ def test_dotted_type_path_is_accepted(project: Project) -> None:
 
 
 def test_every_shipped_scenario_is_valid() -> None:
-    from kenning_tasks.scenario import available_scenarios, load_pipelines
+    from kenning_tasks.scenario_files import available_scenarios, load_pipelines
 
     for path in available_scenarios():
         pipelines, _ = load_pipelines(path)

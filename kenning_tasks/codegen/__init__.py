@@ -15,6 +15,7 @@ from kenning_tasks.codegen.arena import layout_arena
 from kenning_tasks.codegen.emit import header_text, source_text
 from kenning_tasks.codegen.lowering import Lowerer
 from kenning_tasks.codegen.reader import Graph, read_tflite
+from kenning_tasks.layout import FIRMWARE_DIR
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class GeneratedModel:
 
 def runtime_dir() -> Path:
     """firmware/runtime: the include directory that also holds every kernel .c to compile."""
-    return Path(__file__).resolve().parents[2] / "firmware" / "runtime"
+    return FIRMWARE_DIR / "runtime"
 
 
 def _single_io(graph: Graph) -> tuple[int, int]:

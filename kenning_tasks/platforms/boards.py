@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 from typing import Any
 
 from kenning_tasks.errors import ScenarioError
-
-PLATFORMS_FILE = Path(__file__).resolve().parents[2] / "platforms.yml"
+from kenning_tasks.layout import layout
 
 
 @functools.cache
 def _entries() -> dict[str, dict[str, Any]]:
     import yaml
 
-    text = PLATFORMS_FILE.read_text(encoding="utf-8")
+    text = layout().platforms.read_text(encoding="utf-8")
     return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
 
 
@@ -34,4 +32,4 @@ def board_names(emulated: bool | None = None, runtime: str | None = None) -> lis
 def check_board(board: str, allowed: list[str], where: str) -> None:
     if board not in allowed:
         raise ScenarioError(f"{where}.board: {board!r} is not allowed; allowed: "
-                            + ", ".join(allowed) + f" (from {PLATFORMS_FILE.name})")
+                            + ", ".join(allowed) + f" (from {layout().platforms.name})")

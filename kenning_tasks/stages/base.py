@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from kenning_tasks.errors import KenningTasksError
+from kenning_tasks.layout import layout
 from kenning_tasks.scenario import Scenario
 
-BUILD_ROOT = Path("build")
+BUILD_ROOT = layout().build
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ def run_stage(scenario_path: str, variant: str | None, stage_name: str,
     from kenning_tasks import run_cache
     from kenning_tasks.graph import Pipeline, task_file_deps
     from kenning_tasks.progress import StageLogger
-    from kenning_tasks.scenario import load_scenario
+    from kenning_tasks.scenario_files import load_scenario
     from kenning_tasks.signature import record_outputs
 
     scenario = load_scenario(scenario_path, variant)

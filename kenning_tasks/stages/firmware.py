@@ -10,26 +10,25 @@ from typing import Any
 from kenning_tasks import artifacts
 from kenning_tasks.block import distribution_version
 from kenning_tasks.errors import StageError
+from kenning_tasks.layout import FIRMWARE_DIR, PACKAGE_DIR, layout
 from kenning_tasks.scenario import Scenario
 from kenning_tasks.stages.base import Stage, StageContext
 from kenning_tasks.stages.chain import model_file
 
-FIRMWARE_DIR = Path(__file__).resolve().parents[2] / "firmware"
-PLATFORMS_FILE = FIRMWARE_DIR.parent / "platforms.yml"
 ELF = "firmware/firmware.elf"
 INFO = "firmware/firmware.json"
 MODEL_SOURCES = ("firmware/model/model.h", "firmware/model/model.c")
 
 
 def board_of(scenario: Scenario) -> Any:
-    from kenning_tasks.target import get_board
+    from kenning_tasks.mcu import get_board
 
     return get_board(scenario.platform.parameters["board"])
 
 
 def run(ctx: StageContext) -> None:
     from kenning_tasks.codegen import generate_c_model
-    from kenning_tasks.target import build_firmware, build_zephyr
+    from kenning_tasks.mcu import build_firmware, build_zephyr
 
     board = board_of(ctx.scenario)
     model_dir = ctx.out_dir / "model"
@@ -58,7 +57,7 @@ def run(ctx: StageContext) -> None:
 def toolchain(runtime: str) -> str:
     if runtime == "zephyr":
         return "west build (Zephyr SDK)"
-    from kenning_tasks.target.build import toolchain_version
+    from kenning_tasks.mcu.build import toolchain_version
 
     try:
         return toolchain_version()
@@ -71,7 +70,7 @@ def external_inputs(scenario: Scenario) -> list[Path]:
     roots = [FIRMWARE_DIR / "runtime", FIRMWARE_DIR / "app", FIRMWARE_DIR / "boards"]
     if scenario.platform.cls.__name__ == "ZephyrPlatform":
         roots.append(FIRMWARE_DIR / "zephyr")
-    files = [PLATFORMS_FILE]
+    files = [layout().platforms]
     for root in roots:
         files += sorted(p for p in root.rglob("*") if (p.is_file() and p.suffix in
                         (".c", ".h", ".ld", ".S", ".s", ".txt", ".conf", ".overlay", ".cmake"))
@@ -80,7 +79,7 @@ def external_inputs(scenario: Scenario) -> list[Path]:
 
 
 def codegen_modules() -> list[str]:
-    package = Path(__file__).resolve().parents[1] / "codegen"
+    package = PACKAGE_DIR / "codegen"
     return sorted(f"kenning_tasks.codegen.{p.stem}" if p.stem != "__init__"
                   else "kenning_tasks.codegen" for p in package.glob("*.py"))
 
@@ -103,8 +102,8 @@ STAGE = Stage(
     inputs=lambda s: [model_file(s, "compile"), model_file(s, "compile") + ".json"],
     external_inputs=external_inputs,
     parameters=parameters,
-    modules=lambda s: [*codegen_modules(), "kenning_tasks.target.build",
-                       "kenning_tasks.target.boards", "kenning_tasks.target.elf"],
+    modules=lambda s: [*codegen_modules(), "kenning_tasks.mcu.build",
+                       "kenning_tasks.mcu.boards", "kenning_tasks.mcu.elf"],
     tools=tools,
 )
 

@@ -27,7 +27,7 @@ def serial_port(scenario: Scenario, board: Any) -> str:
 
 
 def run(ctx: StageContext) -> None:
-    from kenning_tasks.target import flash_openocd, run_on_serial
+    from kenning_tasks.mcu import flash_openocd, run_on_serial
 
     def session(elf: Any, board: Any, inputs: list[bytes], timeout_s: float) -> Any:
         flash_openocd(board, elf)
@@ -47,8 +47,8 @@ STAGE = Stage(
     outputs=lambda s: target_session.outputs("flash"),
     inputs=target_session.inputs,
     parameters=target_session.parameters,
-    modules=lambda s: ["kenning_tasks.stages.target_session", "kenning_tasks.target.link",
-                       "kenning_tasks.target.build"],
+    modules=lambda s: ["kenning_tasks.stages.target_session", "kenning_tasks.mcu.link",
+                       "kenning_tasks.mcu.build"],
     # The board's state is not an input doit can see: never restore a flash from the cache.
     extra={"cacheable": False},
 )

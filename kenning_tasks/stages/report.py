@@ -9,11 +9,12 @@ from typing import Any
 
 from kenning_tasks import artifacts, plots
 from kenning_tasks.block import distribution_version
+from kenning_tasks.layout import TEMPLATES_DIR
 from kenning_tasks.progress import log
 from kenning_tasks.stages.base import Stage, StageContext
 from kenning_tasks.stages.evaluate import MEASUREMENTS
 
-TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATE_DIR = TEMPLATES_DIR
 TEMPLATES = ("report.md.j2", "report.html.j2")
 PLOTS = {
     "confusion_matrix": "confusion_matrix.png",

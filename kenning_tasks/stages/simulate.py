@@ -12,7 +12,7 @@ from kenning_tasks.stages.base import Stage, StageContext
 
 
 def run(ctx: StageContext) -> None:
-    from kenning_tasks.target import run_on_qemu
+    from kenning_tasks.mcu import run_on_qemu
 
     def session(elf: Any, board: Any, inputs: list[bytes], timeout_s: float) -> Any:
         return run_on_qemu(elf, board, inputs, timeout_s=timeout_s)
@@ -36,7 +36,7 @@ STAGE = Stage(
     outputs=lambda s: target_session.outputs("simulate"),
     inputs=target_session.inputs,
     parameters=target_session.parameters,
-    modules=lambda s: ["kenning_tasks.stages.target_session", "kenning_tasks.target.qemu",
-                       "kenning_tasks.target.link", "kenning_tasks.target.protocol"],
+    modules=lambda s: ["kenning_tasks.stages.target_session", "kenning_tasks.mcu.qemu",
+                       "kenning_tasks.mcu.link", "kenning_tasks.mcu.protocol"],
     tools=lambda s: {"qemu": qemu_version(), "pyserial": distribution_version("pyserial")},
 )

@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from kenning_tasks.errors import StageError
+from kenning_tasks.layout import layout
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-PLATFORMS_FILE = REPO_ROOT / "platforms.yml"
 RUNTIMES = ("baremetal", "zephyr")
 
 _REQUIRED = ("display_name", "flash_size_kb", "ram_size_kb", "uart_baudrate",
@@ -95,7 +94,7 @@ def load_boards(path: Path | None = None) -> dict[str, Board]:
     """Parse and validate a platforms file (default: the repository's ``platforms.yml``)."""
     import yaml
 
-    source = Path(path) if path is not None else PLATFORMS_FILE
+    source = Path(path) if path is not None else layout().platforms
     try:
         data = yaml.safe_load(source.read_text(encoding="utf-8"))
     except OSError as exc:

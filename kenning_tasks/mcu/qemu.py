@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from kenning_tasks.errors import StageError
-from kenning_tasks.target.boards import Board
-from kenning_tasks.target.link import TargetLink, TargetRun, run_session
+from kenning_tasks.mcu.boards import Board
+from kenning_tasks.mcu.link import TargetLink, TargetRun, run_session
 
 QEMU = "qemu-system-arm"
 _PTY_RE = re.compile(r"char device redirected to (/dev/pts/\d+)")

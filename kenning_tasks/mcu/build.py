@@ -14,10 +14,10 @@ from pathlib import Path
 
 from kenning_tasks.artifacts import atomic_path
 from kenning_tasks.errors import StageError
-from kenning_tasks.target.boards import REPO_ROOT, Board
-from kenning_tasks.target.elf import memory_use
+from kenning_tasks.layout import FIRMWARE_DIR, RESOURCES_DIR
+from kenning_tasks.mcu.boards import Board
+from kenning_tasks.mcu.elf import memory_use
 
-FIRMWARE_DIR = REPO_ROOT / "firmware"
 RUNTIME_DIR = FIRMWARE_DIR / "runtime"
 APP_DIR = FIRMWARE_DIR / "app"
 BOARDS_DIR = FIRMWARE_DIR / "boards"
@@ -86,7 +86,7 @@ def _compile_command(board: Board, model_dir: Path, output: Path,
         CC, *board.compilation_flags, *COMMON_CFLAGS,
         # The model directory may lie inside the repository: GCC applies the last matching
         # map given, so the model's comes last.
-        f"-ffile-prefix-map={REPO_ROOT}=.",
+        f"-ffile-prefix-map={RESOURCES_DIR}=.",
         f"-ffile-prefix-map={model_dir}=model",
         *extra_cflags,
         *(f"-I{path}" for path in includes),
@@ -148,7 +148,7 @@ def build_firmware(board: Board, model_dir: Path, out_dir: Path,
     target = Path(out_dir) / ELF_NAME
     with atomic_path(target) as tmp:
         command = _compile_command(board, model_dir, tmp, extra_cflags)
-        result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True)
+        result = subprocess.run(command, cwd=RESOURCES_DIR, capture_output=True, text=True)
         if result.returncode != 0:
             raise _link_failure(board, result.stderr)
         image = check_limits(board, tmp)

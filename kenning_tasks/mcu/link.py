@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kenning_tasks.errors import StageError
-from kenning_tasks.target.protocol import (
+from kenning_tasks.mcu.protocol import (
     MAX_PAYLOAD,
     OFFSET,
     PING_INFO,

@@ -1,6 +1,6 @@
 """Everything that touches the microcontroller: boards, firmware build, protocol, QEMU, serial.
 
-The high-level API is re-exported lazily (``from kenning_tasks.target import build_firmware``)
+The high-level API is re-exported lazily (``from kenning_tasks.mcu import build_firmware``)
 so that importing this package stays cheap: submodules load on first use.
 """
 

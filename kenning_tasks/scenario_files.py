@@ -1,0 +1,97 @@
+"""Scenario files: find them by name, read them, and load the pipelines they define.
+
+A file is one pipeline (``scenario.validate``) or, with ``optimization_parameters``, one per
+grid-search variant (``grid.expand``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from kenning_tasks.errors import ScenarioError
+from kenning_tasks.grid import expand
+from kenning_tasks.layout import layout
+from kenning_tasks.scenario import Scenario, validate
+
+SCENARIO_SUFFIXES = (".yml", ".yaml", ".json")
+DEFAULT_SCENARIO = "digits-int8-qemu-m4"
+
+
+def find_scenario(name: str) -> Path:
+    """A scenario by name (a file in scenarios/ without extension) or by path."""
+    candidate = Path(name)
+    if candidate.suffix in SCENARIO_SUFFIXES and candidate.is_file():
+        return candidate.resolve()
+    for suffix in SCENARIO_SUFFIXES:
+        path = layout().scenarios / f"{name}{suffix}"
+        if path.is_file():
+            return path
+    available = ", ".join(sorted(p.stem for p in available_scenarios()))
+    raise ScenarioError(f"scenario {name!r}: no such file in {layout().scenarios} and not a "
+                        f"path to a .yml/.yaml/.json file; available: {available}")
+
+
+def available_scenarios() -> list[Path]:
+    return sorted(p for p in layout().scenarios.iterdir() if p.suffix in SCENARIO_SUFFIXES)
+
+
+def select_scenarios(spec: str | None) -> list[Path]:
+    """``a,b`` → those files; ``all`` → every file in scenarios/; None → the default."""
+    if not spec:
+        spec = DEFAULT_SCENARIO
+    if spec == "all":
+        return available_scenarios()
+    paths: list[Path] = []
+    for name in (part.strip() for part in spec.split(",")):
+        if name:
+            path = find_scenario(name)
+            if path not in paths:
+                paths.append(path)
+    return paths
+
+
+def read_file(path: Path) -> dict[str, Any]:
+    text = path.read_text(encoding="utf-8")
+    try:
+        if path.suffix == ".json":
+            data = json.loads(text)
+        else:
+            import yaml
+
+            data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except (ValueError, ImportError) as error:
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ScenarioError(f"{path}: not valid {path.suffix[1:].upper()}: {first}") from error
+    except Exception as error:  # yaml.YAMLError without importing yaml at module level
+        first = " ".join(str(error).split())
+        raise ScenarioError(f"{path}: not valid YAML: {first}") from error
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{path}: top level must be a mapping of blocks, "
+                            f"got {type(data).__name__}")
+    return data
+
+
+def load_pipelines(path: Path | str) -> tuple[list[Scenario], list[str]]:
+    """The pipelines a scenario file defines: itself, or its grid-search variants.
+
+    Returns the valid pipelines and one line per skipped (incompatible) grid combination.
+    """
+    path = Path(path)
+    data = read_file(path)
+    if "optimization_parameters" not in data:
+        return [validate(path, path.stem, data)], []
+    return expand(path, data)
+
+
+def load_scenario(path: Path | str, variant: str | None = None) -> Scenario:
+    """Read and fully validate one scenario file (one grid variant when ``variant`` is set)."""
+    pipelines, _ = load_pipelines(path)
+    if variant is None and len(pipelines) == 1 and pipelines[0].variant is None:
+        return pipelines[0]
+    for pipeline in pipelines:
+        if pipeline.variant == variant:
+            return pipeline
+    raise ScenarioError(f"{path}: no grid variant {variant!r}; variants: "
+                        + ", ".join(str(p.variant) for p in pipelines))
