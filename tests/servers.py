@@ -168,3 +168,75 @@ class SFTPServer:
     def __exit__(self, *exc: object) -> None:
         if self.process is not None:
             _stop(self.process, _children(self.process.pid))
+
+
+class StallingProxy:
+    """A TCP proxy to a local server that stops forwarding uploads after ``limit`` bytes.
+
+    It stands for a network link that stalls mid-upload, so a test can kill the uploading
+    process at a known point: ``stalled`` is set once ``limit`` bytes went client → server.
+    """
+
+    def __init__(self, target_port: int, limit: int) -> None:
+        import threading
+
+        self.target_port = target_port
+        self.limit = limit
+        self.port = free_port()
+        self.sent = 0
+        self.stalled = threading.Event()
+        self._closing = threading.Event()
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        self._threads: list[threading.Thread] = []
+        self._listener = socket.create_server(("127.0.0.1", self.port))
+        self._listener.settimeout(0.1)
+
+    def __enter__(self) -> StallingProxy:
+        self._spawn(self._accept)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._closing.set()
+        for sock in [self._listener, *self._sockets]:
+            with contextlib.suppress(OSError):
+                sock.close()
+        for thread in self._threads:
+            thread.join(5)
+
+    def _spawn(self, target: Any, *args: Any) -> None:
+        import threading
+
+        thread = threading.Thread(target=target, args=args, daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def _accept(self) -> None:
+        while not self._closing.is_set():
+            try:
+                client, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            server = socket.create_connection(("127.0.0.1", self.target_port))
+            self._sockets += [client, server]
+            self._spawn(self._pump, client, server, True)
+            self._spawn(self._pump, server, client, False)
+
+    def _pump(self, source: socket.socket, sink: socket.socket, upload: bool) -> None:
+        with contextlib.suppress(OSError):
+            while not self._closing.is_set():
+                data = source.recv(16384)
+                if not data:
+                    return
+                if upload:
+                    with self._lock:
+                        allowed = max(0, self.limit - self.sent)
+                        self.sent += min(len(data), allowed)
+                    if allowed < len(data):
+                        sink.sendall(data[:allowed])
+                        self.stalled.set()
+                        self._closing.wait()  # hold the rest: the link is stuck
+                        return
+                sink.sendall(data)

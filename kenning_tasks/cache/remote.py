@@ -204,13 +204,13 @@ def _with_defaults(cls: Any, protocol: str, options: dict[str, Any], timeout_s: 
     for name in protocols:
         merged.update(conf.get(name, {}))
     merged.update(options)
+    merged.setdefault("skip_instance_cache", True)  # one instance per RemoteCache, ours
     if protocol in ("s3", "s3a"):
         botocore = dict(merged.get("config_kwargs") or {})
         botocore.setdefault("connect_timeout", timeout_s)
         botocore.setdefault("read_timeout", max(timeout_s, 60.0))
         botocore.setdefault("retries", {"max_attempts": 2, "mode": "standard"})
         merged["config_kwargs"] = botocore
-        merged.setdefault("retries", 2)  # s3fs's own retry loop (5 by default, with backoff)
     elif protocol in ("sftp", "ssh"):
         merged.setdefault("timeout", timeout_s)
         merged.setdefault("connect_timeout", timeout_s)
