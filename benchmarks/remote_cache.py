@@ -78,7 +78,7 @@ def measure(scenario: str, kind: str, work: Path) -> None:
         "a_cold_s": round(a_cold, 2),
         "b_restore_s": round(b_restore, 2),
         "stages": sorted(set(re.findall(pattern + "started", a_log))),
-        "b_restored": dict(sorted(re.findall(pattern + r"restored from the (\w+) run cache",
+        "b_restored": dict(sorted(re.findall(pattern + r"restored from the run cache \((\w+),",
                                              b_log))),
         "b_recomputed": sorted(set(re.findall(pattern + "started", b_log))),
         "remote_objects": remote_objects,

@@ -326,7 +326,7 @@ def test_second_checkout_restores_every_stage_from_s3(s3: MotoS3, tmp_path: Path
     warm = b.doit(f"scenario={SCENARIO}", "report")
     assert warm.returncode == 0, warm.stderr
     assert warm.executed_stages() == stages
-    assert _stage_lines(warm.stderr, "restored from the remote run cache") == stages
+    assert _stage_lines(warm.stderr, r"restored from the run cache \(remote,") == stages
     assert _stage_lines(warm.stderr, "started") == set()  # nothing recomputed
     for name in ("evaluate/measurements.json", "train/model.keras"):
         assert (b.build(SCENARIO) / name).read_bytes() == (a.build(SCENARIO) / name).read_bytes()

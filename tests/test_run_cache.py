@@ -293,6 +293,41 @@ def test_unusable_remote_degrades_to_local_with_one_line(tmp_path: Path, isolate
     assert run_cache.restore(root, "train", OTHER_KEY, outputs)  # the local cache works
 
 
+def test_unusable_remote_is_said_once_for_all_workers_of_a_run(tmp_path: Path, isolated: Path
+                                                              ) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("")
+    (isolated / "kenning-tasks.toml").write_text(f"[cache]\nremote = 'file://{blocked}/c'\n")
+    said = tmp_path / "said.txt"
+    context = multiprocessing.get_context("fork")  # like doit -n: workers of one run
+    for i in range(3):
+        worker = context.Process(target=_offline_worker,
+                                 args=(tmp_path / f"w{i}", said, str(i) * 64))
+        worker.start()
+        worker.join(30)
+        assert worker.exitcode == 0
+    assert len(said.read_text().splitlines()) == 1
+    # The next run (another main process) tries the remote again, and says so again.
+    code = ("import sys; from pathlib import Path; from kenning_tasks import run_cache; "
+            "print(run_cache.restore(Path(sys.argv[1]), 'train', 'f' * 64, {}, log=print))")
+    again = subprocess.run([sys.executable, "-c", code, str(isolated / "cache")],
+                           capture_output=True, text=True, check=True)
+    assert again.stdout.count("unreachable") == 1
+
+
+def _offline_worker(folder: Path, said: Path, key: str) -> None:
+    forget_remotes()
+
+    def log(message: str) -> None:
+        with open(said, "a") as out:
+            out.write(message + "\n")
+
+    outputs = outputs_in(folder, CONTENTS)
+    root = Path(os.environ["KENNING_TASKS_CACHE"])
+    assert run_cache.restore(root, "train", key, outputs, log=log) is None
+    run_cache.store(root, "train", key, outputs, log=log)
+
+
 def test_remote_writers_in_parallel_leave_complete_entries(tmp_path: Path, isolated: Path
                                                            ) -> None:
     remote = tmp_path / "shared"
@@ -466,3 +501,46 @@ def _dead_pid() -> int:
     process = subprocess.Popen([sys.executable, "-c", ""])
     process.wait()
     return process.pid
+
+
+# -- through doit: the dataset stage (no training) ---------------------------------------------
+
+@pytest.mark.slow  # runs doit in a project copy
+def test_damaged_cache_heals_through_doit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                          ) -> None:
+    from tests.conftest import copy_project
+
+    monkeypatch.delenv("KENNING_TASKS_PROJECT")
+    project = copy_project(tmp_path / "checkout")
+    scenario = "digits-keras-native"
+    folder = project.build(scenario) / "dataset"
+    previous = os.umask(0o002)  # a group-shared checkout; the doit process inherits it
+    try:
+        assert project.doit(f"scenario={scenario}", "dataset").returncode == 0
+    finally:
+        os.umask(previous)
+    written = [p for p in [*folder.rglob("*"), *(project.root / "cache").rglob("*")]
+               if p.is_file() and "locks" not in p.parts]
+    assert written and {oct(p.stat().st_mode & 0o777) for p in written} == {oct(0o664)}
+    [entry] = (project.root / "cache" / "runs" / "dataset").glob("*.json")
+    entry.write_bytes(entry.read_bytes()[:25])  # truncated manifest
+    splits = folder / "splits.npz"
+    good = splits.read_bytes()
+    splits.unlink()
+    stale = folder / f".splits.npz.{_dead_pid()}.k3j2l1x0.npz"  # left by a SIGKILLed run
+    stale.write_bytes(good[:100])
+    run = project.doit(f"scenario={scenario}", "dataset")
+    assert run.returncode == 0, run.stderr
+    assert run.stderr.count("damaged") == 1 and "Traceback" not in run.stderr
+    assert "dataset:digits-keras-native: started" in run.stderr
+    assert splits.read_bytes() == good and not stale.exists()
+    # Replaced: the next restore is a clean local hit. Then a corrupt object heals the same way.
+    splits.unlink()
+    run = project.doit(f"scenario={scenario}", "dataset")
+    assert "restored from the run cache (local," in run.stderr and "damaged" not in run.stderr
+    obj = object_of(project.root / "cache", good)
+    obj.write_bytes(b"\0" * len(good))
+    splits.unlink()
+    run = project.doit(f"scenario={scenario}", "dataset")
+    assert run.returncode == 0 and run.stderr.count("corrupt") == 1
+    assert obj.read_bytes() == good

@@ -101,7 +101,7 @@ def run_stage(scenario_path: str, variant: str | None, stage_name: str,
             key = run_cache.run_key(stage_name, signature, inputs, names)
             with run_cache.locked(cache, stage_name, key):
                 if hit := run_cache.restore(cache, stage_name, key, outputs, log=log):
-                    log(f"restored from the {hit.source} run cache ({key[:12]}) in "
+                    log(f"restored from the run cache ({hit.source}, {key[:12]}) in "
                         f"{time.monotonic() - started:.2f} s")
                     return {"outputs": record_outputs(list(outputs.values()))}
                 _run(stage, ctx, log)
