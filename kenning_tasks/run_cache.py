@@ -95,7 +95,7 @@ def restore(root: Path, stage: str, key: str, outputs: dict[str, Path],
     settings = cache_settings()
     with local.using():
         manifest = local.read_entry(stage, key, names, log)
-        if manifest is not None and _write_outputs(local, manifest, outputs, log, "local"):
+        if manifest is not None and _write_outputs(local, manifest, outputs, log):
             local.touch(stage, key)
             return Hit("local", key)
         remote = remote_cache(settings, root)
@@ -106,7 +106,7 @@ def restore(root: Path, stage: str, key: str, outputs: dict[str, Path],
         except RemoteUnavailable as error:
             mark_offline(remote, root, error, log)
             return None
-        if manifest is None or not _write_outputs(local, manifest, outputs, log, "local"):
+        if manifest is None or not _write_outputs(local, manifest, outputs, log):
             return None
         local.write_entry(manifest)
     return Hit("remote", key)
@@ -136,8 +136,8 @@ def store(root: Path, stage: str, key: str, outputs: dict[str, Path],
                 mark_offline(remote, root, error, log)
 
 
-def _write_outputs(local: LocalCache, manifest: Manifest, outputs: dict[str, Path], log: Log,
-                   where: str) -> bool:
+def _write_outputs(local: LocalCache, manifest: Manifest, outputs: dict[str, Path], log: Log
+                   ) -> bool:
     """Copy every object of ``manifest`` onto its output, all or none."""
     try:
         with contextlib.ExitStack() as stack:
@@ -149,8 +149,7 @@ def _write_outputs(local: LocalCache, manifest: Manifest, outputs: dict[str, Pat
                     problem = ("is corrupt (size or sha256 mismatch)" if present
                                else "is missing")
                     log(f"run cache: {manifest.stage} entry {manifest.key[:12]}: object "
-                        f"{out.sha256[:12]} for {name} {problem}; ignored, the recomputed "
-                        "result replaces it")
+                        f"{out.sha256[:12]} for {name} {problem}; ignored, it will be replaced")
                     raise _Miss
     except _Miss:
         return False
