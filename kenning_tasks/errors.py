@@ -15,3 +15,7 @@ class StageError(KenningTasksError):
 
 class UnsupportedModelError(StageError):
     """A model uses an operator or data type a backend cannot handle."""
+
+
+class ConfigError(KenningTasksError):
+    """The project config (``kenning-tasks.toml``) or a setting in the environment is invalid."""

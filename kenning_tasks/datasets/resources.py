@@ -14,7 +14,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from kenning_tasks.artifacts import sha256_file
+from kenning_tasks.artifacts import apply_umask, sha256_file
 from kenning_tasks.errors import StageError
 
 CACHE_ENV = "KENNING_TASKS_RESOURCES"
@@ -47,6 +47,7 @@ def fetch(source: str, sha256: str, where: str, timeout_s: float = 60.0) -> Path
     cached.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", dir=cached.parent)
     tmp = Path(tmp_name)
+    apply_umask(tmp)  # mkstemp's 0600 would keep a shared resource cache private
     try:
         with os.fdopen(fd, "wb") as out, urllib.request.urlopen(source, timeout=timeout_s) as src:
             shutil.copyfileobj(src, out)

@@ -76,7 +76,7 @@ def run_stage(scenario_path: str, variant: str | None, stage_name: str,
     """
     from doit.exceptions import TaskFailed
 
-    from kenning_tasks import run_cache
+    from kenning_tasks import artifacts, run_cache
     from kenning_tasks.graph import Pipeline, task_file_deps
     from kenning_tasks.progress import StageLogger
     from kenning_tasks.scenario_files import load_scenario
@@ -87,6 +87,7 @@ def run_stage(scenario_path: str, variant: str | None, stage_name: str,
     log = StageLogger(task_name)
     ctx = StageContext(scenario, stage_name, owners, log)
     ctx.out_dir.mkdir(parents=True, exist_ok=True)
+    artifacts.remove_stale_temporaries(ctx.out_dir)  # left by a killed earlier run
     names = stage.outputs(scenario)
     outputs = {name: ctx.path(name) for name in names}
     started = time.monotonic()
@@ -99,13 +100,13 @@ def run_stage(scenario_path: str, variant: str | None, stage_name: str,
             inputs = [Path(p) for p in task_file_deps(stage_name, pipeline)]
             key = run_cache.run_key(stage_name, signature, inputs, names)
             with run_cache.locked(cache, stage_name, key):
-                if run_cache.restore(cache, stage_name, key, outputs):
-                    log(f"restored from the run cache ({key[:12]}) in "
+                if hit := run_cache.restore(cache, stage_name, key, outputs, log=log):
+                    log(f"restored from the run cache ({hit.source}, {key[:12]}) in "
                         f"{time.monotonic() - started:.2f} s")
                     return {"outputs": record_outputs(list(outputs.values()))}
                 _run(stage, ctx, log)
                 _check_outputs(outputs, task_name)
-                run_cache.store(cache, stage_name, key, outputs)
+                run_cache.store(cache, stage_name, key, outputs, log=log)
     except KenningTasksError as error:
         # A problem the user can act on: one line, no traceback.
         log(f"failed: {error}")
