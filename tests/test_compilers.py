@@ -183,8 +183,11 @@ def test_impossible_chain_is_rejected(tmp_path: Path, optimizers: list, runtime:
 
 
 @pytest.mark.parametrize(("block", "message"), [
-    ({"type": "TVMCompiler", "parameters": {"target": {"kind": "cuda"}}}, "'cuda' is not"),
-    ({"type": "TVMCompiler", "parameters": {"target": "llvm -mcpu=skylake"}}, "expected dict"),
+    ({"type": "TVMCompiler", "parameters": {"target": {"kind": "cuda"}}},
+     "'cuda': GPU targets are out of scope"),
+    ({"type": "TVMCompiler", "parameters": {"target": "llvm -mcpu"}}, "needs a value"),
+    ({"type": "TVMCompiler", "parameters": {"target": {"kind": "llvm", "mattr": "+avx2"}}},
+     "target.mattr: expected array"),
     ({"type": "TVMCompiler", "parameters": {"opt_level": 4}}, "above the maximum"),
     ({"type": "IREECompiler", "parameters": {"board_float_abi": "softfp"}}, "not allowed"),
     ({"type": "IREECompiler", "parameters": {"extra_args": ["--x", 3]}}, "extra_args[1]"),

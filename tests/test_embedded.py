@@ -77,8 +77,8 @@ def test_firmware_source_edit_rebuilds_firmware(embedded: Project) -> None:
 
 
 def test_changed_model_rebuilds_firmware(embedded: Project) -> None:
-    embedded.edit(f"scenarios/{SCENARIO}.yml", "calibration_fraction: 0.25",
-                  "calibration_fraction: 0.5")
+    embedded.edit(f"scenarios/{SCENARIO}.yml", "dataset_percentage: 0.25",
+                  "dataset_percentage: 0.5")
     run = embedded.doit(f"scenario={SCENARIO}", "report")
     assert run.returncode == 0, run.stderr
     assert {"quantize", "compile", "firmware", "simulate", "evaluate",
