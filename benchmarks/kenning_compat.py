@@ -65,6 +65,8 @@ REASONS = [
     ("numerics not runnable by the runtime", r"runs full-integer|float16 kernels"),
     ("format chain does not connect", r"no conversion"),
     ("unsupported parameter value", r"is not supported here"),
+    ("board not in platforms.yml", r"is not allowed; allowed: .*platforms\.yml"),
+    ("a user's own class (not installed)", r"unknown \w+ type '[\w.]+\.[\w]+'"),
     ("unknown parameter", r"unknown parameter"),
 ]
 PENDING = {"pending: Kenning data set or model wrapper being added",

@@ -72,6 +72,9 @@ def expand(path: Path, data: dict[str, Any]) -> tuple[list[Scenario], list[str]]
         chains = [base.get("optimizers") or []]
     if "runtime" in search["optimizable"]:
         runtimes: list[Any] = runtime_alternatives(path, base.get("runtime"))
+    elif isinstance(base.get("runtime"), list):
+        raise ScenarioError(f"{path}: runtime: a list of runtimes is searched only with "
+                            "'runtime' in optimization_parameters.optimizable")
     else:
         runtimes = [base.get("runtime")]
     variants: list[Scenario] = []

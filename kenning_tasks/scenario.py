@@ -174,13 +174,6 @@ class Scenario:
         }
 
 
-class ChainError(ScenarioError):
-    """The blocks do not fit together (formats or numerics); a grid skips such a combination."""
-
-    def __init__(self, *problems: str) -> None:
-        super().__init__(*problems, compatibility=True)
-
-
 def validate(path: Path, name: str, data: dict[str, Any], **fields: Any) -> Scenario:
     """Validate one concrete scenario mapping (no alternatives left in it).
 

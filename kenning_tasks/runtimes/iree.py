@@ -10,7 +10,7 @@ from kenning_tasks.runtimes.base import KENNING_RUNTIME_PARAMETERS, LLEXT_PARAME
 
 
 class IREERuntime(Runtime):
-    """IREE HAL local driver running an llvm-cpu ``model.vmfb`` on the host."""
+    """IREE HAL local driver running a vmvx or llvm-cpu ``model.vmfb`` on the host."""
 
     ACCEPTS = ("iree",)
     REQUIRES = ("iree-base-runtime",)
