@@ -8,13 +8,13 @@ import sys
 
 from doit import get_var
 
-from kenning_tasks.errors import KenningTasksError
+from kenning_tasks.errors import KenningTasksError, format_error
 from kenning_tasks.graph import DOIT_CONFIG, Graph
 
 try:
     GRAPH = Graph(get_var("scenario"))
 except KenningTasksError as error:
-    sys.exit(f"error: {error}")
+    sys.exit(format_error(error))
 
 __all__ = ["DOIT_CONFIG"]
 

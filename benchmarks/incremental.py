@@ -61,10 +61,10 @@ def main() -> None:
         noop_s, noop = timed_doit(root, scenario)
         scenario_file = root / "scenarios" / f"{scenario}.yml"
         text = scenario_file.read_text()
-        edited = re.sub(r"calibration_fraction: [0-9.]+", "calibration_fraction: 0.3", text,
+        edited = re.sub(r"dataset_percentage: [0-9.]+", "dataset_percentage: 0.3", text,
                         count=1)
         if edited == text:
-            sys.exit(f"{scenario_file}: no calibration_fraction to change")
+            sys.exit(f"{scenario_file}: no dataset_percentage to change")
         scenario_file.write_text(edited)
         change_s, changed = timed_doit(root, scenario)
     finally:

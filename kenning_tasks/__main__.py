@@ -9,7 +9,7 @@ import argparse
 import sys
 
 from kenning_tasks import registry
-from kenning_tasks.errors import KenningTasksError
+from kenning_tasks.errors import KenningTasksError, format_error
 
 
 def _split_scenario(args: list[str]) -> tuple[str | None, list[str]]:
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
             print("\n".join(explain(pipeline, rest or None)))
         return 0
     except KenningTasksError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(format_error(error), file=sys.stderr)
         return 2
 
 

@@ -22,6 +22,8 @@ class Block:
     REQUIRES: ClassVar[tuple[str, ...]] = ()
     # Further project modules the block's code runs (part of the stage's code fingerprint).
     MODULES: ClassVar[tuple[str, ...]] = ()
+    # Former parameter names -> current ones, for a precise "unknown parameter" message.
+    RENAMED: ClassVar[dict[str, str]] = {}
 
     def __init__(self, parameters: dict[str, Any]) -> None:
         self.parameters = parameters
@@ -29,6 +31,11 @@ class Block:
     @classmethod
     def check(cls, parameters: dict[str, Any], where: str) -> None:
         """Checks beyond single parameters (raise ScenarioError naming ``where``.key)."""
+
+    @classmethod
+    def complete(cls, parameters: dict[str, Any]) -> dict[str, Any]:
+        """The checked parameters with derived values filled in (e.g. a board from a name)."""
+        return parameters
 
     @classmethod
     def summary(cls) -> str:

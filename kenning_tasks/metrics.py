@@ -38,7 +38,6 @@ def classification_metrics(y_true: np.ndarray, scores: np.ndarray,
                       for i, name in enumerate(class_names)},
         "confusion_matrix": confusion.tolist(),
         "class_names": class_names,
-        "predictions": predictions.tolist(),
         "samples": len(y_true),
     }
 

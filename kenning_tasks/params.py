@@ -6,10 +6,12 @@ command and the stage signatures all derive from that single declaration.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from kenning_tasks.errors import ScenarioError
+from kenning_tasks.problems import Problems, did_you_mean
 
 REQUIRED: Any = object()  # sentinel: the parameter has no default and must be given
 
@@ -21,7 +23,7 @@ class Param:
     """One parameter of a block: its name, type, default, allowed values and meaning."""
 
     name: str
-    type: type
+    type: type | tuple[type, ...]  # a tuple: any of these types (e.g. Kenning's str or our dict)
     default: Any = REQUIRED
     description: str = ""
     enum: tuple[Any, ...] | None = None
@@ -32,6 +34,10 @@ class Param:
     phase: str | None = None
     item_type: type | None = None  # element type for list parameters
     pattern: str | None = None  # regular expression a str value must match in full
+    # Values this project runs, among those the declaration allows (Kenning accepts more):
+    # any other value is refused with ``only_reason``, which names the nearest alternative.
+    only: tuple[Any, ...] | None = None
+    only_reason: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -39,7 +45,8 @@ class Param:
         return self.default is REQUIRED
 
     def type_name(self) -> str:
-        name = _TYPE_NAMES.get(self.type, self.type.__name__)
+        types = self.type if isinstance(self.type, tuple) else (self.type,)
+        name = " or ".join(_TYPE_NAMES.get(t, t.__name__) for t in types)
         if self.item_type is not None:
             name += f"[{_TYPE_NAMES.get(self.item_type, self.item_type.__name__)}]"
         return name + (" or null" if self.nullable else "")
@@ -73,7 +80,9 @@ class Param:
         return schema
 
 
-def _check_type(value: Any, expected: type) -> bool:
+def _check_type(value: Any, expected: type | tuple[type, ...]) -> bool:
+    if isinstance(expected, tuple):
+        return any(_check_type(value, t) for t in expected)
     if expected is float:
         return isinstance(value, (int, float)) and not isinstance(value, bool)
     if expected is int:
@@ -81,31 +90,43 @@ def _check_type(value: Any, expected: type) -> bool:
     return isinstance(value, expected)
 
 
-def resolve_parameters(params: tuple[Param, ...], given: Any, where: str) -> dict[str, Any]:
+def resolve_parameters(params: tuple[Param, ...], given: Any, where: str,
+                       renamed: dict[str, str] | None = None) -> dict[str, Any]:
     """Check ``given`` against ``params`` and return it with defaults filled in.
 
-    ``where`` is a "file: key.path" prefix so every error names the file and the key.
+    ``where`` is a "file: key.path" prefix so every error names the file and the key. Every
+    problem of the block is collected and raised together. ``renamed`` maps former parameter
+    names to the current ones, for a precise hint.
     """
     if given is None:
         given = {}
     if not isinstance(given, dict):
         raise ScenarioError(f"{where}: must be a mapping of parameters, got {type(given).__name__}")
+    problems = Problems()
     known = {p.name: p for p in params}
     for key in given:
-        if key not in known:
-            allowed = ", ".join(sorted(known)) or "no parameters"
-            raise ScenarioError(f"{where}.{key}: unknown parameter; allowed: {allowed}")
+        if key in known:
+            continue
+        if renamed and key in renamed:
+            problems.add(f"{where}.{key}: unknown parameter; it is called {renamed[key]!r} "
+                         "(Kenning's name)")
+            continue
+        allowed = ", ".join(sorted(known)) or "no parameters"
+        problems.add(f"{where}.{key}: unknown parameter; allowed: {allowed}"
+                     + did_you_mean(str(key), known))
     resolved: dict[str, Any] = {}
     for param in params:
         key_path = f"{where}.{param.name}"
         if param.name not in given:
             if param.required:
-                raise ScenarioError(
+                problems.add(
                     f"{key_path}: missing required parameter ({param.describe_allowed()})")
+                continue
             resolved[param.name] = param.default
             continue
-        value = given[param.name]
-        resolved[param.name] = check_value(param, value, key_path)
+        with problems.collecting():
+            resolved[param.name] = check_value(param, given[param.name], key_path)
+    problems.raise_if_any()
     return resolved
 
 
@@ -116,9 +137,12 @@ def check_value(param: Param, value: Any, key_path: str) -> Any:
     if not _check_type(value, param.type):
         raise ScenarioError(
             f"{key_path}: expected {param.type_name()}, got {type(value).__name__} {value!r}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ScenarioError(f"{key_path}: {value!r} is not a finite number")
     if param.enum is not None and value not in param.enum:
         raise ScenarioError(f"{key_path}: {value!r} is not allowed; allowed: "
-                            + ", ".join(repr(v) for v in param.enum))
+                            + ", ".join(repr(v) for v in param.enum)
+                            + did_you_mean(str(value), [str(v) for v in param.enum]))
     if param.minimum is not None and value < param.minimum:
         raise ScenarioError(f"{key_path}: {value!r} is below the minimum {param.minimum}")
     if param.maximum is not None and value > param.maximum:
@@ -133,6 +157,8 @@ def check_value(param: Param, value: Any, key_path: str) -> Any:
             if not _check_type(item, param.item_type):
                 raise ScenarioError(f"{key_path}[{index}]: expected "
                                     f"{_TYPE_NAMES.get(param.item_type)}, got {item!r}")
+    if param.only is not None and value not in param.only:
+        raise ScenarioError(f"{key_path}: {value!r} is not supported here; {param.only_reason}")
     if param.type is float:
         return float(value)
     return value

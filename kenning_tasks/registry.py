@@ -1,9 +1,16 @@
-"""Where every block lives, by family, so listing and validation import only light modules."""
+"""Where every block lives, by family, so listing and validation import only light modules.
+
+A ``type`` is a short class name, Kenning's dotted path of a block we have
+(``kenning.runtimes.tflite.TFLiteRuntime``, see ``kenning_names``) or a dotted path to a
+subclass of the family's base class.
+"""
 
 from __future__ import annotations
 
 import importlib
 from typing import Any
+
+from kenning_tasks import kenning_names
 
 # family -> short class name -> "module:Class". Block modules import frameworks lazily.
 BLOCKS: dict[str, dict[str, str]] = {
@@ -30,14 +37,20 @@ BLOCKS: dict[str, dict[str, str]] = {
         "TFLiteMicroRuntime": "kenning_tasks.runtimes.tflm:TFLiteMicroRuntime",
         "TVMRuntime": "kenning_tasks.runtimes.tvm:TVMRuntime",
         "IREERuntime": "kenning_tasks.runtimes.iree:IREERuntime",
+        "PyTorchRuntime": "kenning_tasks.runtimes.native:PyTorchRuntime",
     },
     "platform": {
         "HostPlatform": "kenning_tasks.platforms.host:HostPlatform",
+        "LocalPlatform": "kenning_tasks.platforms.host:LocalPlatform",
         "QEMUPlatform": "kenning_tasks.platforms.qemu:QEMUPlatform",
+        "BareMetalPlatform": "kenning_tasks.platforms.baremetal:BareMetalPlatform",
         "ZephyrPlatform": "kenning_tasks.platforms.zephyr:ZephyrPlatform",
     },
     "protocol": {
         "UARTProtocol": "kenning_tasks.protocols.uart:UARTProtocol",
+    },
+    "report": {
+        "MarkdownReport": "kenning_tasks.reports.markdown:MarkdownReport",
     },
 }
 
@@ -48,6 +61,7 @@ FAMILY_BASES = {
     "runtime": "kenning_tasks.runtimes.base:Runtime",
     "platform": "kenning_tasks.platforms.base:Platform",
     "protocol": "kenning_tasks.protocols.base:Protocol",
+    "report": "kenning_tasks.reports.base:Report",
 }
 
 
@@ -62,6 +76,8 @@ def load_object(spec: str) -> Any:
 
 def find_block(family: str, type_name: str) -> type | None:
     """The class for a short name or a dotted path, or None when it does not exist."""
+    if type_name.startswith("kenning."):
+        type_name = kenning_names.lookup(family, type_name).name or ""
     if type_name in BLOCKS[family]:
         return load_object(BLOCKS[family][type_name])
     if "." not in type_name:

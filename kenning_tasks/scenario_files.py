@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from kenning_tasks import kenning_names
 from kenning_tasks.errors import ScenarioError
 from kenning_tasks.grid import expand
 from kenning_tasks.layout import layout
@@ -67,6 +68,10 @@ def read_file(path: Path) -> dict[str, Any]:
     except Exception as error:  # yaml.YAMLError without importing yaml at module level
         first = " ".join(str(error).split())
         raise ScenarioError(f"{path}: not valid YAML: {first}") from error
+    if isinstance(data, list) and data and all(
+            isinstance(item, dict) and "type" in item for item in data):
+        raise ScenarioError(f"{path}: a list of runners is a KenningFlow: "
+                            f"{kenning_names.FLOW}")
     if not isinstance(data, dict):
         raise ScenarioError(f"{path}: top level must be a mapping of blocks, "
                             f"got {type(data).__name__}")

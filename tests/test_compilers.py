@@ -26,9 +26,12 @@ from kenning_tasks.scenario_files import load_scenario
 REPO = Path(__file__).resolve().parent.parent
 SCENARIOS = REPO / "scenarios"
 SOURCE = "digits-keras-native"  # the float Keras model every compiled variant is held to
+# Kenning users' files as written (tests/kenning_scenarios): dotted names, Kenning's defaults
+# (IREE's vmvx backend), a Kenning TVM target string with a conv2d layout conversion.
+KENNING_FILES = ["tflite-tvm-int8-avx2.json", "iree-vmvx.json"]
 COMPILED = ["digits-tvm", "digits-iree", "digits-tflm-int8", "digits-onnx-f32",
             "digits-tflite-onnx", "chain-tflite-onnx-tvm", "chain-tflite-int8-onnx",
-            "chain-tflite-int8-tvm"]
+            "chain-tflite-int8-tvm", *(Path(f).stem for f in KENNING_FILES)]
 TOOLS = ["tvm", "iree.compiler", "iree.runtime", "tflite_micro", "tf2onnx"]
 
 pytestmark = pytest.mark.slow  # trains a model and runs four compilers
@@ -47,10 +50,11 @@ CHAIN_TVM = _digits([{"type": "TFLiteCompiler", "parameters": {"target": "defaul
                      {"type": "ONNXCompiler", "parameters": {"quantization": "none"}},
                      {"type": "TVMCompiler"}], {"type": "TVMRuntime"})
 # int8 TFLite with int8 I/O → QDQ ONNX: the converter must carry the I/O scales over.
-CHAIN_INT8 = _digits([{"type": "TFLiteCompiler", "parameters": {"target": "int8"}}],
+INT8_IO = {"target": "int8", "inference_input_type": "int8", "inference_output_type": "int8"}
+CHAIN_INT8 = _digits([{"type": "TFLiteCompiler", "parameters": INT8_IO}],
                      {"type": "ONNXRuntime"})
 # int8 TFLite straight into TVM's TFLite frontend.
-CHAIN_INT8_TVM = _digits([{"type": "TFLiteCompiler", "parameters": {"target": "int8"}},
+CHAIN_INT8_TVM = _digits([{"type": "TFLiteCompiler", "parameters": INT8_IO},
                           {"type": "TVMCompiler"}], {"type": "TVMRuntime"})
 
 
@@ -69,6 +73,7 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     paths.append(_write(root, "chain-tflite-onnx-tvm", CHAIN_TVM))
     paths.append(_write(root, "chain-tflite-int8-onnx", CHAIN_INT8))
     paths.append(_write(root, "chain-tflite-int8-tvm", CHAIN_INT8_TVM))
+    paths += [REPO / "tests" / "kenning_scenarios" / name for name in KENNING_FILES]
     env = dict(os.environ, KENNING_TASKS_CACHE=str(root / "cache"))
     done = subprocess.run(
         [sys.executable, "-m", "doit", "-f", str(REPO / "dodo.py"), "-d", str(root),
@@ -89,6 +94,21 @@ def test_accuracy_matches_the_float_source_model(build: Path, name: str) -> None
     assert source > 0.9
     assert abs(measured["accuracy"] - source) <= 0.01, (name, measured["accuracy"], source)
     assert measured["model_size_bytes"] > 0
+
+
+def test_kenning_files_build_what_kenning_means(build: Path) -> None:
+    tvm = iospec.read_spec(build / "tflite-tvm-int8-avx2" / "compile" / "model.tvm.so")
+    assert tvm["tvm_target"]["mcpu"] == "core-avx2" and tvm["conv2d_layout"] == "NCHW"
+    iree = iospec.read_spec(build / "iree-vmvx" / "compile" / "model.vmfb")
+    assert iree["iree_backend"] == "vmvx"
+    for name in ("tflite-tvm-int8-avx2", "iree-vmvx", "digits-tvm"):
+        measured = _measurements(build, name)
+        # What Kenning's report and grid search read (kenning_measurements).
+        assert measured["command"][0] == "kenning-tasks run \\"
+        assert np.asarray(measured["eval_confusion_matrix"]).sum() == measured["total"]
+        assert len(measured["target_inference_step"]) == measured["total"]
+        assert measured["session_utilization_cpus_percent"]
+        assert {"target", "prediction"} == set(measured["predictions"][0])
 
 
 def test_tvm_library_and_sidecar(build: Path) -> None:
@@ -183,8 +203,11 @@ def test_impossible_chain_is_rejected(tmp_path: Path, optimizers: list, runtime:
 
 
 @pytest.mark.parametrize(("block", "message"), [
-    ({"type": "TVMCompiler", "parameters": {"target": {"kind": "cuda"}}}, "'cuda' is not"),
-    ({"type": "TVMCompiler", "parameters": {"target": "llvm -mcpu=skylake"}}, "expected dict"),
+    ({"type": "TVMCompiler", "parameters": {"target": {"kind": "cuda"}}},
+     "'cuda': GPU targets are out of scope"),
+    ({"type": "TVMCompiler", "parameters": {"target": "llvm -mcpu"}}, "needs a value"),
+    ({"type": "TVMCompiler", "parameters": {"target": {"kind": "llvm", "mattr": "+avx2"}}},
+     "target.mattr: expected array"),
     ({"type": "TVMCompiler", "parameters": {"opt_level": 4}}, "above the maximum"),
     ({"type": "IREECompiler", "parameters": {"board_float_abi": "softfp"}}, "not allowed"),
     ({"type": "IREECompiler", "parameters": {"extra_args": ["--x", 3]}}, "extra_args[1]"),

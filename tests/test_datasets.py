@@ -126,7 +126,7 @@ model_wrapper:
   parameters: {{architecture: conv1d, epochs: 20, learning_rate: 0.01}}
 optimizers:
   - type: TFLiteCompiler
-    parameters: {{target: int8}}
+    parameters: {{target: int8, inference_input_type: int8, inference_output_type: int8}}
 runtime:
   type: TFLiteRuntime
 """)

@@ -77,8 +77,8 @@ def test_firmware_source_edit_rebuilds_firmware(embedded: Project) -> None:
 
 
 def test_changed_model_rebuilds_firmware(embedded: Project) -> None:
-    embedded.edit(f"scenarios/{SCENARIO}.yml", "calibration_fraction: 0.25",
-                  "calibration_fraction: 0.5")
+    embedded.edit(f"scenarios/{SCENARIO}.yml", "dataset_percentage: 0.25",
+                  "dataset_percentage: 0.5")
     run = embedded.doit(f"scenario={SCENARIO}", "report")
     assert run.returncode == 0, run.stderr
     assert {"quantize", "compile", "firmware", "simulate", "evaluate",
@@ -102,8 +102,9 @@ def test_model_over_the_board_limits_fails_in_firmware_stage(project: Project) -
 
 def test_zephyr_platform_without_a_workspace_names_what_is_missing(embedded: Project) -> None:
     text = embedded.scenario_path(SCENARIO).read_text()
+    # simulated: false — Kenning's default (true) means Renode, which is refused.
     zephyr = text.replace("type: QEMUPlatform", "type: ZephyrPlatform").replace(
-        "board: mps2-an386", "board: stm32f746g_disco")
+        "board: mps2-an386", "name: stm32f746g_disco\n    simulated: false")
     embedded.scenario_path("zephyr-board").write_text(zephyr)
     env_free = embedded.doit("scenario=zephyr-board", "firmware")
     assert env_free.returncode != 0

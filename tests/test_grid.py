@@ -21,7 +21,7 @@ dataset:
 model_wrapper:
   type: KerasModel
   parameters: {architecture: cnn, epochs: 15}  # as digits-tflite-int8: shared via the cache
-optimizers:
+optimizers:  # a flat list: Kenning's ordered pool, its subsequences are the chains
   - type: TFLiteCompiler
     parameters:
       target: [int8, default]
@@ -48,8 +48,9 @@ def test_trains_once_and_evaluates_every_compatible_combination(grid: Project) -
     assert [t for t in run.executed if t.startswith("train:")] == ["train:grid"]
     assert run.stderr.count("train:grid: started") == 1
     evaluated = [t for t in run.executed if t.startswith("evaluate:")]
-    # 2 TFLite targets × 2 runtimes + ONNX static × ONNX Runtime; ONNX → TFLiteRuntime skipped.
-    assert len(evaluated) == 5
+    # Kenning's rules: the chains are T(int8), T(default), O and [T(int8), O], [T(default), O];
+    # T × 2 runtimes + O × ONNX Runtime + [T, O] × ONNX Runtime; → TFLiteRuntime after O skipped.
+    assert len(evaluated) == 7
     assert "skipped ONNXCompiler(quantization=static) → TFLiteRuntime" in run.stderr
 
 
@@ -75,9 +76,9 @@ def test_adding_an_alternative_reuses_every_existing_result(grid: Project) -> No
     assert not executed_pipelines & old
     assert "train:grid" not in run.executed and "dataset:grid" not in run.executed
     new = executed_pipelines - {"grid"}
-    assert len(new) == 2  # float16 × (TFLiteRuntime, ONNXRuntime)
+    assert len(new) == 3  # T(float16) × (TFLiteRuntime, ONNXRuntime), [T(float16), O] × ONNX
     after = json.loads((grid.root / "build/grid/report/results.json").read_text())["results"]
-    assert len(after) == 7
+    assert len(after) == 10
 
 
 def test_grid_without_compatible_combination_is_an_error(tmp_path) -> None:

@@ -9,7 +9,7 @@ import pytest
 from tests.conftest import Project
 
 SCENARIO = "digits-tflite-int8"
-QUANTIZE_PARAM = "calibration_fraction: 0.25"
+QUANTIZE_PARAM = "dataset_percentage: 0.25"
 TEMPLATE = "kenning_tasks/templates/report.md.j2"
 
 
@@ -38,13 +38,13 @@ def test_second_run_executes_no_stage(built: Project) -> None:
 
 
 def test_quantization_parameter_reruns_quantize_and_downstream_only(built: Project) -> None:
-    built.edit(f"scenarios/{SCENARIO}.yml", QUANTIZE_PARAM, "calibration_fraction: 0.5")
+    built.edit(f"scenarios/{SCENARIO}.yml", QUANTIZE_PARAM, "dataset_percentage: 0.5")
     try:
         run = built.doit(f"scenario={SCENARIO}", "report")
         assert run.returncode == 0, run.stderr
         assert run.executed_stages() == {"quantize", "compile", "evaluate", "report"}
     finally:
-        built.edit(f"scenarios/{SCENARIO}.yml", "calibration_fraction: 0.5", QUANTIZE_PARAM)
+        built.edit(f"scenarios/{SCENARIO}.yml", "dataset_percentage: 0.5", QUANTIZE_PARAM)
     # Reverting restores the earlier results from the run cache instead of recomputing them.
     run = built.doit(f"scenario={SCENARIO}", "report")
     assert "restored from the run cache" in run.stderr

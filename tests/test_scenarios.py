@@ -37,10 +37,11 @@ CASES = {
                            "'default', 'int8', 'float16'"),
     "value_below_minimum": (VALID.replace("epochs: 2", "epochs: 0"),
                             "model_wrapper.parameters.epochs: 0 is below the minimum 1"),
-    "missing_required_block": (VALID.replace("runtime:\n  type: TFLiteRuntime\n", ""),
-                               "runtime: missing required block"),
+    "missing_required_block": (VALID.replace("dataset:\n  type: DigitsDataset\n", ""),
+                               "dataset: missing required block"),
     "missing_required_parameter": (
-        VALID.replace("type: DigitsDataset", "type: CSVDataset\n  parameters: {sha256: ab}"),
+        VALID.replace("type: DigitsDataset",
+                      "type: CSVDataset\n  parameters: {sha256: " + "ab" * 32 + "}"),
         "dataset.parameters.source: missing required parameter (str)"),
     "chain_formats_do_not_connect": (
         VALID.replace("type: TFLiteRuntime", "type: ONNXRuntime")

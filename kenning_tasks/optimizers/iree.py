@@ -1,4 +1,4 @@
-"""IREE compiler: ONNX → MLIR (iree-import-onnx) → llvm-cpu VM FlatBuffer (iree-compile).
+"""IREE compiler: ONNX → MLIR (iree-import-onnx) → VM FlatBuffer (iree-compile, vmvx or llvm-cpu).
 
 The host module (``model.vmfb``) runs in ``IREERuntime``. Optionally the same model is also
 cross-compiled for a board CPU (e.g. Cortex-M4) as a static library: an ARM object file, its C
@@ -19,7 +19,12 @@ from typing import Any
 
 from kenning_tasks import artifacts, iospec
 from kenning_tasks.errors import StageError
-from kenning_tasks.optimizers.base import Optimizer, StepContext
+from kenning_tasks.optimizers.base import (
+    KENNING_OPTIMIZER_PARAMETERS,
+    Optimizer,
+    StepContext,
+    model_framework_param,
+)
 from kenning_tasks.params import Param
 
 NOT_RUNNABLE_REASON = (
@@ -34,12 +39,27 @@ _ERROR_LINE = re.compile(r"(^|:\s)error:", re.MULTILINE)
 
 
 class IREECompiler(Optimizer):
-    """IREE: ONNX → llvm-cpu .vmfb for the host, optionally a static ARM object for a board."""
+    """IREE: ONNX → vmvx/llvm-cpu .vmfb for the host, optionally a static ARM object for a board."""
 
     ACCEPTS = ("onnx",)
     PHASES = ("compile",)
     REQUIRES = ("iree-base-compiler", "onnx")
     PARAMETERS = (
+        # Kenning's parameters and defaults (kenning.optimizers.iree.IREECompiler). Kenning
+        # imports Keras/TFLite models with IREE's TF tools, which fail with TF 2.21 here
+        # (toolchain notes), so those models reach IREE as ONNX.
+        model_framework_param(("keras", "tflite", "onnx", "torch")),
+        Param("backend", str, "vmvx", "Kenning: IREE HAL backend of the host module: vmvx "
+              "(Kenning's default, portable interpreter), llvm-cpu (native code; 'dylib' is its "
+              "former name)", phase="compile",
+              enum=("dylib", "vmvx", "vulkan", "cuda", "llvm-cpu"),
+              only=("dylib", "vmvx", "llvm-cpu"),
+              only_reason="GPU backends are out of scope (no GPU here); nearest: 'llvm-cpu'"),
+        Param("compiler_args", list, None, "Kenning: extra iree-compile options without the "
+              "leading '--' (e.g. iree-llvmcpu-target-cpu=host)", phase="compile",
+              item_type=str, nullable=True),
+        *KENNING_OPTIMIZER_PARAMETERS,
+        # This project's extras.
         # 'generic' by default: 'host' makes the module depend on a CPU the stage signature
         # cannot see (and measured no faster on the digits model).
         Param("target_cpu", str, "generic", "--iree-llvmcpu-target-cpu for the host module "
@@ -73,12 +93,16 @@ class IREECompiler(Optimizer):
             _run([sys.executable, "-m", "iree.compiler.tools.import_onnx", str(source),
                   "-o", str(mlir)], "iree-import-onnx")
             entry = _entry_function(mlir)
-            host_args = [f"--iree-llvmcpu-target-cpu={p['target_cpu']}",
-                         f"--iree-opt-level={p['opt_level']}", *p["extra_args"]]
+            backend = "llvm-cpu" if p["backend"] == "dylib" else p["backend"]
+            host_args = [f"--iree-opt-level={p['opt_level']}",
+                         *(f"--{option}" for option in p["compiler_args"] or ()),
+                         *p["extra_args"]]
+            if backend == "llvm-cpu":
+                host_args.insert(0, f"--iree-llvmcpu-target-cpu={p['target_cpu']}")
             with artifacts.atomic_path(target) as tmp:
-                _iree_compile(mlir, tmp, host_args)
+                _iree_compile(mlir, tmp, host_args, backend)
             extra: dict[str, Any] = {"source_format": spec["format"], "entry_function": entry,
-                                     "iree_compile_args": host_args}
+                                     "iree_backend": backend, "iree_compile_args": host_args}
             if p["board_triple"]:
                 extra["board"] = self._board_build(mlir, target, Path(work))
                 extra["runnable_on_target"] = False
@@ -127,11 +151,11 @@ class IREECompiler(Optimizer):
         return result
 
 
-def _iree_compile(mlir: Path, output: Path, args: list[str]) -> None:
+def _iree_compile(mlir: Path, output: Path, args: list[str], backend: str = "llvm-cpu") -> None:
     from iree.compiler.tools.binaries import find_tool
 
     _run([find_tool("iree-compile"), str(mlir), "--iree-hal-target-device=local",
-          "--iree-hal-local-target-device-backends=llvm-cpu", *args, "-o", str(output)],
+          f"--iree-hal-local-target-device-backends={backend}", *args, "-o", str(output)],
          "iree-compile")
 
 

@@ -33,3 +33,8 @@ def check_board(board: str, allowed: list[str], where: str) -> None:
     if board not in allowed:
         raise ScenarioError(f"{where}.board: {board!r} is not allowed; allowed: "
                             + ", ".join(allowed) + f" (from {layout().platforms.name})")
+
+
+def board_entry(board: str) -> dict[str, Any]:
+    """The platforms.yml entry of a board ({} when it does not exist)."""
+    return dict(_entries().get(board) or {})

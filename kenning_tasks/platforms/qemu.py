@@ -13,6 +13,7 @@ class QEMUPlatform(Platform):
     """Bare-metal firmware on a QEMU Cortex-M board (mps2-an385/an386/an500), over UART."""
 
     TARGET_STAGES = ("firmware", "simulate")
+    ON_TARGET_RUNTIME = "MicroInt8Runtime"
     REQUIRES = ("pyserial",)
     PARAMETERS = (
         Param("board", str, "mps2-an386", "a platforms.yml board with a qemu_machine"),

@@ -6,18 +6,23 @@ from pathlib import Path
 from typing import Any
 
 from kenning_tasks.params import Param
-from kenning_tasks.runtimes.base import Runtime
+from kenning_tasks.runtimes.base import KENNING_RUNTIME_PARAMETERS, LLEXT_PARAMETER, Runtime
 
 
 class IREERuntime(Runtime):
-    """IREE HAL local driver running an llvm-cpu ``model.vmfb`` on the host."""
+    """IREE HAL local driver running a vmvx or llvm-cpu ``model.vmfb`` on the host."""
 
     ACCEPTS = ("iree",)
     REQUIRES = ("iree-base-runtime",)
     PARAMETERS = (
+        # Kenning's parameters and defaults (kenning.runtimes.iree.IREERuntime).
         Param("driver", str, "local-sync", "HAL driver: local-sync runs dispatches inline on "
               "the caller's thread; local-task uses a worker pool (slower for batch-1 models "
-              "this small)", enum=("local-sync", "local-task")),
+              "this small)", enum=("local-sync", "local-task", "cuda", "vulkan", "hip", "metal"),
+              only=("local-sync", "local-task"),
+              only_reason="GPU drivers are out of scope; nearest: 'local-sync'"),
+        LLEXT_PARAMETER,
+        *KENNING_RUNTIME_PARAMETERS,
     )
 
     def load(self, model_path: Path, spec: dict[str, Any]) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from kenning_tasks.params import Param
-from kenning_tasks.runtimes.base import Runtime
+from kenning_tasks.runtimes.base import KENNING_RUNTIME_PARAMETERS, LLEXT_PARAMETER, Runtime
 
 
 class TFLiteRuntime(Runtime):
@@ -14,7 +14,16 @@ class TFLiteRuntime(Runtime):
 
     ACCEPTS = ("tflite",)
     REQUIRES = ("ai-edge-litert",)
-    PARAMETERS = (Param("num_threads", int, 1, "interpreter threads", minimum=1, maximum=64),)
+    # Kenning's parameters and defaults (kenning.runtimes.tflite.TFLiteRuntime).
+    PARAMETERS = (
+        Param("num_threads", int, 4, "interpreter threads (Kenning's default 4)", minimum=1,
+              maximum=64),
+        Param("delegates", list, None, "Kenning: TFLite delegates", item_type=str,
+              nullable=True, only=(None,), only_reason="no delegates are available in LiteRT's "
+              "pip wheel here; nearest: null (the built-in CPU kernels)"),
+        LLEXT_PARAMETER,
+        *KENNING_RUNTIME_PARAMETERS,
+    )
 
     def load(self, model_path: Path, spec: dict[str, Any]) -> None:
         from ai_edge_litert.interpreter import Interpreter

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kenning_tasks.numerics import Numerics
 from kenning_tasks.runtimes.base import Runtime
 
 
@@ -12,3 +13,11 @@ class MicroInt8Runtime(Runtime):
     ON_TARGET = True
     REQUIRES = ("tflite", "tflite-micro", "pyserial")
     MODULES = ("kenning_tasks.codegen.reference",)
+
+    @classmethod
+    def unsupported(cls, numerics: Numerics) -> str | None:
+        # The firmware's kernels and the UART session exchange int8 tensors only.
+        if numerics.full_integer:
+            return None
+        return (f"runs full-integer int8 models only (int8 weights, int8 input and output), "
+                f"got {numerics.describe()}")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from kenning_tasks.runtimes.base import Runtime
+from kenning_tasks.params import Param
+from kenning_tasks.runtimes.base import KENNING_RUNTIME_PARAMETERS, Runtime
 
 
 class KerasRuntime(Runtime):
@@ -48,3 +49,29 @@ class TorchRuntime(Runtime):
     def infer(self, sample: Any) -> Any:
         with self._torch.no_grad():
             return self._model(self._torch.from_numpy(sample)).numpy()
+
+
+class PyTorchRuntime(TorchRuntime):
+    """Kenning's PyTorch runtime: the model compiled with TorchScript (or eager) on the CPU."""
+
+    jit = False  # set by load(): whether TorchScript compiled the model
+
+    # Kenning's parameters and defaults (kenning.runtimes.pytorch.PyTorchRuntime).
+    PARAMETERS = (
+        Param("skip_jit", bool, False, "Kenning: run eagerly instead of compiling the model "
+              "with TorchScript (torch.jit.script + freeze; eager when it cannot be scripted)"),
+        *KENNING_RUNTIME_PARAMETERS,
+    )
+
+    def load(self, model_path: Path, spec: dict[str, Any]) -> None:
+        super().load(model_path, spec)
+        if self.parameters["skip_jit"]:
+            return
+        try:
+            self._model = self._torch.jit.freeze(self._torch.jit.script(self._model.eval()))
+        except Exception:  # as in Kenning, a model TorchScript rejects runs eagerly
+            return
+        self.jit = True
+
+    def extra_measurements(self) -> dict[str, Any]:
+        return {"torchscript": self.jit}

@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from kenning_tasks.numerics import Numerics
 from kenning_tasks.params import Param
 from kenning_tasks.runtimes.base import Runtime
 
@@ -29,6 +30,15 @@ class TFLiteMicroRuntime(Runtime):
         Param("arena_size", int, None, "tensor arena given to the interpreter in bytes; null = "
               "TFLite Micro's default of 10× the model size", minimum=256, nullable=True),
     )
+
+    @classmethod
+    def unsupported(cls, numerics: Numerics) -> str | None:
+        if numerics.weights == "float16":
+            # Checked: TFLite Micro fails to allocate a float16-weight model (no float16
+            # DEQUANTIZE kernel).
+            return ("TFLite Micro has no float16 kernels; nearest: TFLiteCompiler target "
+                    "'default' (float32) or 'int8'")
+        return None
 
     # Set by load(), for measurements: the arena given, what the planner kept after allocation
     # (head + tail) and the smallest arena that allocates at all, which is larger than the

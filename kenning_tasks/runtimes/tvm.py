@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from kenning_tasks.params import Param
-from kenning_tasks.runtimes.base import Runtime
+from kenning_tasks.runtimes.base import KENNING_RUNTIME_PARAMETERS, LLEXT_PARAMETER, Runtime
 
 
 class TVMRuntime(Runtime):
@@ -15,18 +15,30 @@ class TVMRuntime(Runtime):
     ACCEPTS = ("tvm",)
     REQUIRES = ("apache-tvm",)
     PARAMETERS = (
-        Param("num_threads", int, 1, "TVM thread-pool size (1 compares fairly with the other "
-              "single-threaded host runtimes)", minimum=1, maximum=64),
+        # Kenning's parameters and defaults (kenning.runtimes.tvm.TVMRuntime).
+        Param("target_device_context", str, "cpu", "Kenning: device the library runs on",
+              enum=("cpu", "llvm", "cuda", "opencl", "vulkan", "metal", "rocm"),
+              only=("cpu", "llvm"), only_reason="GPU devices are out of scope; nearest: 'cpu'"),
+        Param("target_device_context_id", int, 0, "Kenning: device index", minimum=0),
+        Param("runtime_use_vm", bool, False, "Kenning: run in the Relay VM instead of the graph "
+              "executor; TVM 0.27 always runs the Relax VM (same results)"),
+        LLEXT_PARAMETER,
+        *KENNING_RUNTIME_PARAMETERS,
+        # This project's extra.
+        Param("num_threads", int, None, "TVM thread-pool size; null = TVM's default (one per "
+              "core), as in Kenning; 1 compares fairly with single-threaded runtimes",
+              minimum=1, maximum=64, nullable=True),
     )
 
     def load(self, model_path: Path, spec: dict[str, Any]) -> None:
         import tvm
         from tvm import relax
 
-        # affinity mode 0 = no pinning; the pool is process-wide, so set it before running.
-        tvm.get_global_func("runtime.config_threadpool")(0, self.parameters["num_threads"])
+        if self.parameters["num_threads"] is not None:
+            # affinity mode 0 = no pinning; the pool is process-wide, so set it before running.
+            tvm.get_global_func("runtime.config_threadpool")(0, self.parameters["num_threads"])
         self._tvm = tvm
-        self._device = tvm.cpu()
+        self._device = tvm.cpu(self.parameters["target_device_context_id"])
         library = tvm.runtime.load_module(str(model_path))
         self._vm = relax.VirtualMachine(library, self._device)
         self._main = self._vm[spec.get("entry_function", "main")]

@@ -29,9 +29,7 @@ def steps(scenario: Scenario, stage: str) -> tuple[Step, ...]:
 
 def model_file(scenario: Scenario, stage: str) -> str:
     """Relative path of the model a stage (train, convert, quantize, compile) writes."""
-    if stage == "train":
-        return "train/" + formats.file_name(scenario.model_wrapper.cls.FORMAT)
-    return f"{stage}/" + formats.file_name(scenario.stage_format(stage))
+    return scenario.model_file(stage)
 
 
 def run_chain(ctx: StageContext) -> None:

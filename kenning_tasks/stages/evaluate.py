@@ -7,7 +7,7 @@ import sys
 import time
 from typing import Any
 
-from kenning_tasks import artifacts, iospec
+from kenning_tasks import artifacts, iospec, kenning_measurements
 from kenning_tasks.block import distribution_version
 from kenning_tasks.scenario import Scenario
 from kenning_tasks.stages.base import Stage, StageContext
@@ -25,12 +25,17 @@ def run(ctx: StageContext) -> None:
     spec = iospec.read_spec(model_path)
     splits = load_splits(ctx.path("dataset/splits.npz"))
     x_test, y_test = splits["x_test"], splits["y_test"]
+    utilization: dict[str, Any] = {}
+    timestamps = None
     if scenario.target_stages():
         from kenning_tasks.stages import on_target
 
         scores, times, extra = on_target.evaluate(ctx, spec, x_test)
     else:
-        scores, times, extra = run_on_host(scenario, model_path, spec, x_test)
+        with kenning_measurements.SystemSampler() as sampler:
+            scores, times, timestamps, extra = run_on_host(scenario, model_path, spec, x_test,
+                                                           sampler.now)
+        utilization = sampler.measurements()
     measurements: dict[str, Any] = {
         "scenario": scenario.name,
         **metrics.classification_metrics(y_test, scores, spec["class_names"]),
@@ -43,16 +48,21 @@ def run(ctx: StageContext) -> None:
         "tool_versions": tool_versions(scenario),
         "host": {"python": sys.version.split()[0], "machine": host_platform.machine()},
         "resolved_scenario": scenario.resolved(),
-        "command": " ".join(sys.argv),
         **extra,
+        # Kenning's keys (kenning report, fine-tune-optimizers), e.g. a list-valued command.
+        **kenning_measurements.kenning_keys(
+            scenario, y_test, scores, spec["class_names"], times, timestamps, utilization,
+            model_path.stat().st_size),
     }
     artifacts.write_json(ctx.path(MEASUREMENTS), measurements)
     ctx.log(f"accuracy {measurements['accuracy']:.4f}, mean inference "
             f"{measurements['inference_time_s']['mean'] * 1e6:.1f} µs")
 
 
-def run_on_host(scenario: Scenario, model_path: Any, spec: dict[str, Any], x_test: Any
-                ) -> tuple[Any, list[float], dict[str, Any]]:
+def run_on_host(scenario: Scenario, model_path: Any, spec: dict[str, Any], x_test: Any,
+                clock: Any = time.perf_counter
+                ) -> tuple[Any, list[float], list[float], dict[str, Any]]:
+    """Scores, per-inference seconds, when each inference ended (``clock``) and extras."""
     import numpy as np
 
     from kenning_tasks import metrics
@@ -60,18 +70,20 @@ def run_on_host(scenario: Scenario, model_path: Any, spec: dict[str, Any], x_tes
     runtime = scenario.runtime.create()
     runtime.load(model_path, spec)
     input_spec, output_spec = spec["input"][0], spec["output"][0]
-    scores, times = [], []
+    scores, times, ends = [], [], []
     for sample in x_test:
         tensor = metrics.quantize(sample[np.newaxis], input_spec)
         started = time.perf_counter()
         output = runtime.infer(tensor)
         times.append(time.perf_counter() - started)
+        ends.append(clock())
         scores.append(metrics.dequantize(np.asarray(output), output_spec).reshape(-1))
-    return np.stack(scores), times, {"runtime_measurements": runtime.extra_measurements()}
+    return (np.stack(scores), times, ends,
+            {"runtime_measurements": runtime.extra_measurements()})
 
 
 def tool_versions(scenario: Scenario) -> dict[str, str]:
-    names = {"numpy", "doit"}
+    names = {"numpy", "doit", "psutil"}
     for block in (scenario.dataset, scenario.model_wrapper, *scenario.optimizers,
                   scenario.runtime, scenario.platform):
         names.update(block.cls.REQUIRES)
@@ -90,7 +102,8 @@ def inputs(scenario: Scenario) -> list[str]:
 
 def modules(scenario: Scenario) -> list[str]:
     names = [scenario.runtime.cls.__module__, "kenning_tasks.runtimes.base",
-             "kenning_tasks.metrics", "kenning_tasks.iospec", *scenario.runtime.cls.MODULES]
+             "kenning_tasks.metrics", "kenning_tasks.iospec", "kenning_tasks.kenning_measurements",
+             "kenning_tasks.kenning_names", *scenario.runtime.cls.MODULES]
     if scenario.target_stages():
         names.append("kenning_tasks.stages.on_target")
     return names

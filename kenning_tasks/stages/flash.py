@@ -30,7 +30,10 @@ def run(ctx: StageContext) -> None:
     from kenning_tasks.mcu import flash_openocd, run_on_serial
 
     def session(elf: Any, board: Any, inputs: list[bytes], timeout_s: float) -> Any:
-        flash_openocd(board, elf)
+        if ctx.scenario.platform.parameters.get("auto_flash", True):
+            flash_openocd(board, elf)
+        else:  # Kenning's auto_flash: false means the board is already flashed
+            ctx.log(f"auto_flash is false: assuming {board.name} already runs {elf}")
         baudrate = board.uart_baudrate
         if ctx.scenario.protocol is not None and ctx.scenario.protocol.parameters["baudrate"]:
             baudrate = ctx.scenario.protocol.parameters["baudrate"]

@@ -1,0 +1,1 @@
+"""Report blocks: the scenario's top-level ``report`` (Kenning's MarkdownReport)."""
