@@ -207,11 +207,8 @@ class TargetLink:
             if remaining <= 0:
                 if self.alive is not None:
                     self.alive(0.0)
-                raise TargetTimeout(
-                    f"{self.label} did not answer {waiting_for} within {timeout_s:.1f} s "
-                    f"during {self.phase} (target hung, crashed or not running the "
-                    "kenning-tasks firmware)"
-                )
+                raise TargetTimeout(f"{self.label}: no reply to {waiting_for} within "
+                                    f"{timeout_s:.1f} s during {self.phase}")
             data = self._read(remaining)
             if data:
                 self._ingest(data)
@@ -358,6 +355,7 @@ class _Session:
         self.slowest_process_s = 0.0
         self.retries = 0
         self.faults: list[str] = []
+        self.received_at_first_fault = 0
 
     def left(self) -> float:
         remaining = self.deadline - time.monotonic()
@@ -385,12 +383,18 @@ class _Session:
             raise fault
         self.faults.append(f"{what}: {fault}")
         failures += 1
+        if failures == 1:
+            self.received_at_first_fault = link.bytes_received
         if failures > link.timing.retries:
             decoder = link.decoder
+            silent = link.bytes_received == self.received_at_first_fault
+            hint = ("; the target has sent nothing since the first: hung or crashed"
+                    if silent else "")
             raise TargetError(
-                f"{link.label}: {what} failed {failures} times; last: {fault} "
-                f"(bad frames {decoder.bad_frames}, garbage bytes {decoder.garbage_bytes}, "
-                f"last reply: {link.last_reply})"
+                f"{link.label}: {what} failed {failures} times{hint}; last: "
+                f"{str(fault).removeprefix(link.label + ': ')} (bad frames "
+                f"{decoder.bad_frames}, garbage bytes {decoder.garbage_bytes}, last reply: "
+                f"{link.last_reply})"
             ) from None
         self.retries += 1
         link.resync(max_s=min(10.0, self.left()))
