@@ -9,15 +9,17 @@ import pytest
 from target_support import generated_model
 
 from kenning_tasks.errors import StageError
+from kenning_tasks.layout import FIRMWARE_DIR
 from kenning_tasks.mcu.boards import load_boards
 from kenning_tasks.mcu.build import (
+    DEBUG_ELF_NAME,
     ELF_NAME,
     build_firmware,
     build_zephyr,
     flash_openocd,
     toolchain_version,
 )
-from kenning_tasks.mcu.elf import memory_use
+from kenning_tasks.mcu.elf import memory_use, section_names
 
 QEMU_BOARDS = ["mps2-an385", "mps2-an386", "mps2-an500"]
 pytestmark = pytest.mark.slow  # converts a Keras model
@@ -45,7 +47,11 @@ def test_builds_for_every_qemu_board(name, boards, model, tmp_path):
     # RAM includes the 8 KiB stack and the model arena (in .bss).
     assert image.ram_bytes >= 8192 + image.sections[".bss"]
     assert 0 < image.flash_bytes < image.flash_limit_bytes
-    assert [p.name for p in tmp_path.iterdir()] == [ELF_NAME]  # no temporary files left
+    # The loadable ELF and the debug ELF, no temporary files left.
+    assert sorted(p.name for p in tmp_path.iterdir()) == [DEBUG_ELF_NAME, ELF_NAME]
+    assert image.debug_elf == tmp_path / DEBUG_ELF_NAME
+    assert not any(name.startswith(".debug") for name in section_names(image.elf))
+    assert ".debug_line" in section_names(image.debug_elf)
 
 
 def test_identical_inputs_give_identical_elf(boards, model, tmp_path):
@@ -56,9 +62,41 @@ def test_identical_inputs_give_identical_elf(boards, model, tmp_path):
     shutil.copytree(model_dir, other_model)
     first = build_firmware(boards["mps2-an386"], model_dir, tmp_path / "a")
     second = build_firmware(boards["mps2-an386"], other_model, tmp_path / "b")
-    data = first.elf.read_bytes()
-    assert data == second.elf.read_bytes()
-    assert str(tmp_path).encode() not in data and str(model_dir).encode() not in data
+    for elf in ("elf", "debug_elf"):
+        data = getattr(first, elf).read_bytes()
+        assert data == getattr(second, elf).read_bytes()
+        assert str(tmp_path).encode() not in data and str(model_dir).encode() not in data
+        assert str(FIRMWARE_DIR).encode() not in data
+
+
+def test_comment_only_edit_leaves_the_loadable_elf_identical(boards, model, tmp_path):
+    """A comment shifts every line number below it: only the debug ELF may change."""
+    _, model_dir = model
+    sources = tmp_path / "firmware"
+    shutil.copytree(FIRMWARE_DIR, sources)
+    board = boards["mps2-an386"]
+    before = build_firmware(board, model_dir, tmp_path / "before", source_dir=sources)
+    for name in ("app/kt_server.c", "app/kt_protocol.h", "runtime/conv2d.c",
+                 "boards/common/startup.c"):
+        path = sources / name
+        path.write_text("/* A comment\n * over a few lines. */\n\n" + path.read_text())
+    after = build_firmware(board, model_dir, tmp_path / "after", source_dir=sources)
+    assert before.elf.read_bytes() == after.elf.read_bytes()
+    assert before.debug_elf.read_bytes() != after.debug_elf.read_bytes()
+    # An edit of what is loaded does change it.
+    path = sources / "app/baremetal/main.c"
+    path.write_text(path.read_text().replace("kenning-tasks target", "kenning-tasks target!"))
+    edited = build_firmware(board, model_dir, tmp_path / "edited", source_dir=sources)
+    assert edited.elf.read_bytes() != before.elf.read_bytes()
+
+
+def test_another_boards_folder_is_not_read(boards, model, tmp_path):
+    _, model_dir = model
+    sources = tmp_path / "firmware"
+    shutil.copytree(FIRMWARE_DIR, sources)
+    shutil.rmtree(sources / "boards" / "mps2-an500")
+    image = build_firmware(boards["mps2-an385"], model_dir, tmp_path / "out", source_dir=sources)
+    assert image.elf.is_file()
 
 
 def test_model_over_flash_limit_is_refused(boards, model, tmp_path):
@@ -67,7 +105,7 @@ def test_model_over_flash_limit_is_refused(boards, model, tmp_path):
     with pytest.raises(StageError, match=r"firmware for mps2-an385 does not fit: flash \d+ B "
                                          r"of 2048 B, RAM \d+ B of 4194304 B"):
         build_firmware(small, model_dir, tmp_path)
-    assert not (tmp_path / ELF_NAME).exists()
+    assert not list(tmp_path.iterdir())  # neither ELF, no temporary file
 
 
 def test_model_over_ram_limit_is_refused(boards, model, tmp_path):

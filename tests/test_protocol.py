@@ -1,17 +1,25 @@
-"""Host-side protocol: framing, resynchronisation, version checks (no QEMU needed)."""
+"""Host-side protocol: framing, resynchronisation, versions, deadlines, retries (no QEMU)."""
 
 from __future__ import annotations
 
-import dataclasses
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+from target_support.fake_target import FakeTarget, flip_last_byte
 
 from kenning_tasks.errors import StageError
-from kenning_tasks.mcu.boards import load_boards
-from kenning_tasks.mcu.link import ProtocolVersionError, TargetLink, TargetTimeout
+from kenning_tasks.mcu.link import (
+    LinkTiming,
+    ProtocolVersionError,
+    TargetError,
+    TargetLink,
+    TargetTimeout,
+    run_session,
+    ticks_to_instructions,
+)
 from kenning_tasks.mcu.protocol import (
     HEADER_BYTES,
     MAX_PAYLOAD,
@@ -121,37 +129,124 @@ def test_silent_target_times_out():
     assert isinstance(TargetTimeout("x"), StageError)
 
 
-def test_platforms_file_has_all_boards():
-    boards = load_boards()
-    assert {"mps2-an385", "mps2-an386", "mps2-an500", "stm32f746g_disco",
-            "max32690evkit/max32690/m4"} <= set(boards)
-    an386 = boards["mps2-an386"]
-    assert an386.qemu_machine == "mps2-an386" and "-mfloat-abi=hard" in an386.compilation_flags
-    disco = boards["stm32f746g_disco"]
-    assert disco.runtime == "zephyr" and not disco.emulated
-    assert any("{binary_path}" in cmd for cmd in disco.openocd_flash_cmd)
-    assert dataclasses.replace(an386, ram_size_kb=2).ram_limit_bytes == 2048
-
-
-@pytest.mark.parametrize("text, message", [
-    ("b:\n  display_name: x\n", "lacks field"),
-    ("b:\n  display_name: x\n  flash_size_kb: -1\n  ram_size_kb: 1\n  uart_baudrate: 1\n"
-     "  compilation_flags: []\n  runtime: baremetal\n  board_dir: b\n", "positive integer"),
-    ("b:\n  display_name: x\n  flash_size_kb: 1\n  ram_size_kb: 1\n  uart_baudrate: 1\n"
-     "  compilation_flags: []\n  runtime: baremetal\n  board_dir: b\n  colour: red\n",
-     "unknown field"),
-    ("[1, 2", "not valid YAML"),
-])
-def test_platforms_file_validation(tmp_path: Path, text: str, message: str):
-    path = tmp_path / "platforms.yml"
-    path.write_text(text)
-    with pytest.raises(StageError, match=message):
-        load_boards(path)
-
-
 def test_target_modules_import_without_heavy_dependencies():
     code = ("import sys, kenning_tasks.mcu as t, kenning_tasks.mcu.build, "
             "kenning_tasks.mcu.qemu, kenning_tasks.mcu.link; t.run_on_qemu; "
             "heavy = {'numpy', 'tensorflow', 'keras'} & set(sys.modules); "
             "assert not heavy, heavy")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[1])
+
+
+# -- sessions: deadlines, retries, counts (the firmware itself is tested in test_qemu.py) ----
+FAST = LinkTiming(bytes_per_s=11520, latency_s=0.05, quiet_s=0.02)
+SAMPLES = [bytes([i, 1, 2, 3, 4, 5, 6, 7]) for i in range(6)]
+
+
+def session(target: FakeTarget, board: str | None = "mps2-an385"):
+    link = TargetLink(target, label="fake target", timing=FAST)
+    return run_session(link, SAMPLES, timeout_s=20, ns_per_instruction=64, board=board,
+                       process_s=0.05)
+
+
+def test_per_request_deadline_follows_frame_size_and_link_speed():
+    timing = LinkTiming.for_baudrate(115200)
+    assert timing.bytes_per_s == 11520
+    small, large = timing.exchange_s(10, 14), timing.exchange_s(1034, 14)
+    assert small == pytest.approx(2.0 + 4 * 24 / 11520)
+    assert large - small == pytest.approx(4 * 1024 / 11520)
+    assert timing.exchange_s(10, 18, compute_s=3.0) == pytest.approx(timing.exchange_s(10, 18)
+                                                                     + 3.0)
+
+
+def test_ticks_convert_to_exact_instruction_counts():
+    # SysTick at 25 MHz (40 ns) under -icount shift=6 (64 ns per instruction): a section of
+    # M instructions reads floor(M * 1.6) ticks, and every M is recovered exactly.
+    for instructions in range(0, 20000, 7):
+        ticks = instructions * 64 // 40
+        assert ticks_to_instructions(ticks, 25_000_000, 64) == instructions
+    with pytest.raises(StageError, match="coarser than one instruction"):
+        ticks_to_instructions(10, 25_000_000, 1)  # shift=0: 40 instructions per tick
+
+
+def test_clean_session():
+    run = session(FakeTarget())
+    assert run.outputs == [bytes(reversed(s)) for s in SAMPLES]
+    assert run.ticks == [100 + s[0] for s in SAMPLES]
+    assert run.instructions == [ticks_to_instructions(t, 25_000_000, 64) for t in run.ticks]
+    assert run.log["retries"] == 0 and run.log["target_stats"]["stack_peak_bytes"] == 512
+    # The session's byte counts follow from the firmware's sizes: they are what was sent.
+    assert (run.uart_bytes_sent, run.uart_bytes_received) == \
+        (run.log["uart_bytes_sent"], run.log["uart_bytes_received"])
+    assert run.target_info["timing_unit"] == "instructions"
+
+
+@pytest.mark.parametrize("damage, retried", [
+    (lambda n, raw: b"" if n == 4 else raw, True),                       # a lost PROCESS reply
+    (lambda n, raw: flip_last_byte(raw) if n in (2, 9) else raw, True),  # damaged replies
+    (lambda n, raw: raw[:5] if n == 6 else raw, True),                   # a reply cut short
+    # Duplicates are stale by the next request, which discards them first.
+    (lambda n, raw: raw * 2 if n % 3 == 1 else raw, False),
+], ids=["lost", "damaged", "cut short", "duplicated"])
+def test_lost_or_damaged_reply_retries_the_sample(damage, retried):
+    clean, faulty = session(FakeTarget()), session(FakeTarget(damage=damage))
+    assert (faulty.log["retries"] >= 1) == retried
+    assert faulty.outputs == clean.outputs and faulty.ticks == clean.ticks
+    # What the targets hold does not show the retries.
+    assert faulty.target_info == clean.target_info
+    assert (faulty.uart_bytes_sent, faulty.uart_bytes_received) == \
+        (clean.uart_bytes_sent, clean.uart_bytes_received)
+    # ... while the run log does: the resent frames.
+    assert (faulty.log["uart_bytes_sent"] > clean.log["uart_bytes_sent"]) == retried
+
+
+def test_a_link_that_stays_broken_fails_in_one_line():
+    target = FakeTarget(damage=lambda n, raw: flip_last_byte(raw) if n > 0 else raw)
+    with pytest.raises(TargetError) as error:
+        session(target)
+    message = str(error.value)
+    assert message.startswith("fake target: sample 0 failed 4 times; last: ")
+    assert "bad frames 4" in message and "\n" not in message
+
+
+def test_a_refusal_that_a_retry_cannot_change_is_not_retried():
+    target = FakeTarget(invoke_error=3)
+    with pytest.raises(TargetError, match=r"refused PROCESS: INVOKE \(detail 3\)"):
+        session(target)
+    assert target.replies == 3  # PING, DATA, PROCESS: no retry
+
+
+def test_firmware_of_another_board_is_refused():
+    with pytest.raises(StageError, match=r"fake target runs firmware built for board "
+                                         r"'mps2-an385', but the scenario's board is 'other'"):
+        session(FakeTarget(), board="other")
+
+
+class LatePort(LoopbackPort):
+    """Delivers its reply ``delay_s`` after the first write, whatever is written meanwhile."""
+
+    def __init__(self, reply: bytes, delay_s: float) -> None:
+        super().__init__()
+        self.reply, self.delay_s, self.due = reply, delay_s, None
+
+    def write(self, data: bytes) -> int:
+        if self.due is None:
+            self.due = time.monotonic() + self.delay_s
+        return super().write(data)
+
+    @property
+    def in_waiting(self) -> int:
+        if self.due is not None and time.monotonic() >= self.due and self.reply:
+            self.incoming += self.reply
+            self.reply = b""
+        return len(self.incoming)
+
+
+def test_handshake_keeps_a_late_decisive_reply():
+    # The reply to the first PING comes after the host has sent PING again: it must not be
+    # discarded (that was the race of test_host_refuses_firmware_of_other_version).
+    reply = encode_frame(MessageType.ERROR, bytes(8), version=PROTOCOL_VERSION + 1)
+    port = LatePort(reply, delay_s=0.25)
+    link = TargetLink(port, label="late target")
+    with pytest.raises(ProtocolVersionError, match="speaks protocol v2"):
+        link.handshake(timeout_s=2.0, attempt_s=0.1)
+    assert port.written.count(b"KT") >= 2  # PING was retried in the meantime

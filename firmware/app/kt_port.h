@@ -17,9 +17,15 @@ void kt_port_write(const uint8_t *data, size_t len);
 #define KT_WAIT_FOREVER 0xFFFFFFFFu
 int kt_port_read_byte(uint32_t timeout_ms);
 
-/* Monotonic 64-bit tick counter and its rate; used to time inference. */
+/* Monotonic 64-bit tick counter and its rate; used for timeouts and to time inference. */
 uint64_t kt_port_ticks(void);
 uint32_t kt_port_tick_hz(void);
+
+/* A measured section (one inference): start returns the tick count at its start, stop at its
+ * end. A port keeps the section free of anything but the measured code, and may align its
+ * start to the tick clock (bare metal restarts SysTick: see firmware/app/baremetal/systick.c). */
+uint64_t kt_port_timing_start(void);
+uint64_t kt_port_timing_stop(void);
 
 /* Short board name reported to the host in the PING reply. */
 const char *kt_port_board_name(void);

@@ -30,9 +30,7 @@ static int header_prefix_ok(const uint8_t *w, uint32_t have)
     return 1;
 }
 
-/* Discard input until the line has been quiet for KT_IDLE_TIMEOUT_MS; returns bytes dropped.
- * Used when a frame's length cannot be trusted, so its remainder is not mistaken for frames. */
-static uint32_t drain_until_idle(void)
+uint32_t kt_frame_drain(void)
 {
     uint32_t n = 0;
     while (kt_port_read_byte(KT_IDLE_TIMEOUT_MS) >= 0) {
@@ -43,7 +41,7 @@ static uint32_t drain_until_idle(void)
 
 static struct kt_rx_result rx_error(uint8_t code, uint32_t detail, uint32_t bytes, uint32_t garbage)
 {
-    struct kt_rx_result r = {KT_RX_ERROR, code, detail, bytes, garbage};
+    struct kt_rx_result r = {KT_RX_ERROR, code, detail, bytes, garbage, 0};
     return r;
 }
 
@@ -80,14 +78,20 @@ struct kt_rx_result kt_frame_receive(struct kt_frame *frame)
     frame->type = w[3];
     frame->length = (uint16_t)(w[4] | (w[5] << 8));
 
+    /* A header whose length cannot be trusted (another version: only magic and version are
+     * fixed across versions) or cannot be held: the caller replies at once, then drains the
+     * rest so it is not mistaken for frames. Replying first matters: the host decides on
+     * that reply, and waiting for the line to go quiet first left it waiting for a reply
+     * whose delay depended on its own retries. */
     if (frame->version != KT_PROTOCOL_VERSION) {
-        /* Only magic and version are fixed across versions: do not trust the length. */
-        bytes += drain_until_idle();
-        return rx_error(KT_ERR_VERSION, KT_PROTOCOL_VERSION, bytes, garbage);
+        struct kt_rx_result r = rx_error(KT_ERR_VERSION, KT_PROTOCOL_VERSION, bytes, garbage);
+        r.drain = 1;
+        return r;
     }
     if (frame->length > KT_MAX_PAYLOAD) {
-        bytes += drain_until_idle();
-        return rx_error(KT_ERR_TOO_LARGE, KT_MAX_PAYLOAD, bytes, garbage);
+        struct kt_rx_result r = rx_error(KT_ERR_TOO_LARGE, KT_MAX_PAYLOAD, bytes, garbage);
+        r.drain = 1;
+        return r;
     }
 
     uint8_t crc_bytes[KT_CRC_BYTES];
@@ -108,7 +112,7 @@ struct kt_rx_result kt_frame_receive(struct kt_frame *frame)
     if (kt_crc16(0xFFFFu, frame->payload, frame->length) != want) {
         return rx_error(KT_ERR_BAD_CRC, 0, bytes, garbage);
     }
-    struct kt_rx_result ok = {KT_RX_FRAME, 0, 0, bytes, garbage};
+    struct kt_rx_result ok = {KT_RX_FRAME, 0, 0, bytes, garbage, 0};
     return ok;
 }
 

@@ -104,9 +104,9 @@ static void handle_process(const struct kt_frame *f)
         send_error(KT_ERR_INPUT_INCOMPLETE, st.input_filled);
         return;
     }
-    uint64_t t0 = kt_port_ticks();
+    uint64_t t0 = kt_port_timing_start();
     int rc = kt_model_invoke(input_tensor, output_tensor);
-    uint64_t t1 = kt_port_ticks();
+    uint64_t t1 = kt_port_timing_stop();
     st.input_filled = 0;
     if (rc != 0) {
         st.output_valid = 0;
@@ -178,6 +178,9 @@ void kt_server_run(void)
         if (r.status == KT_RX_ERROR) {
             st.frames_bad++;
             send_error(r.error, r.detail);
+            if (r.drain) {
+                st.rx_bytes += kt_frame_drain();
+            }
             continue;
         }
         st.frames_ok++;

@@ -10,9 +10,10 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "Board": "boards", "load_boards": "boards", "get_board": "boards",
+    "Board": "boards", "BoardError": "boards", "load_boards": "boards", "get_board": "boards",
+    "board_names": "boards",
     "FirmwareImage": "build", "build_firmware": "build", "build_zephyr": "build",
-    "flash_openocd": "build", "toolchain_version": "build",
+    "firmware_inputs": "build", "flash_openocd": "build", "toolchain_version": "build",
     "TargetRun": "link", "run_on_serial": "link",
     "run_on_qemu": "qemu", "QemuTarget": "qemu",
 }

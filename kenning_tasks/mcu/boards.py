@@ -1,22 +1,51 @@
-"""Target boards, loaded from ``platforms.yml`` (Kenning's platforms layout plus a few fields)."""
+"""Target boards: THE loader of ``platforms.yml`` (Kenning's platforms layout plus a few fields).
+
+Validation, the platform blocks and the stages all read boards through ``load_boards`` /
+``get_board``: one parser, one set of rules, one cache. Importing this module costs only
+PyYAML. Every error is one line naming the file, the board and the key.
+"""
 
 from __future__ import annotations
 
+import difflib
+import functools
+import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kenning_tasks.errors import StageError
+from kenning_tasks.errors import ScenarioError
 from kenning_tasks.layout import layout
 
 RUNTIMES = ("baremetal", "zephyr")
 
 _REQUIRED = ("display_name", "flash_size_kb", "ram_size_kb", "uart_baudrate",
              "compilation_flags", "runtime")
-_KNOWN = set(_REQUIRED) | {
+# The facts the bare-metal firmware is compiled with (kenning_tasks.mcu.build passes them
+# as -D flags; firmware/boards/common/kt_board.h checks they are there).
+_BAREMETAL_REQUIRED = ("board_dir", "cpu_frequency_hz", "uart_base_address", "uart_rx_irq",
+                       "irq_count")
+_OURS = {
     "uart_port_wildcard", "uart_log_baudrate", "openocd_flash_cmd", "default_platform",
-    "board_dir", "zephyr_board", "qemu_machine", "platform_resc_path",
+    "board_dir", "zephyr_board", "qemu_machine", "cpu_frequency_hz", "uart_base_address",
+    "uart_rx_irq", "irq_count",
 }
+# Fields of Kenning's own platforms.yml that only its Renode/TVM flows use: accepted so a
+# Kenning platforms file loads, and ignored.
+KENNING_ONLY_FIELDS = frozenset({
+    "platform_resc_path", "resc_dependencies", "post_start_commands", "runtime_binary_path",
+    "runtime_init_log_msg", "default_optimizer", "compute_capability", "contextname",
+    "conversion_func", "opt_level", "target_host", "use_tvm_vm", "ai8x_device",
+    "ai8x_device_id", "ai8x_weights_memory_kb", "ai8x_data_memory_kb",
+})
+_KNOWN = set(_REQUIRED) | _OURS | KENNING_ONLY_FIELDS
+# The bare-metal firmware embeds the name in C source and the PING reply.
+_C_SAFE_NAME = re.compile(r"[A-Za-z0-9_./+-]{1,64}")
+
+
+class BoardError(ScenarioError):
+    """platforms.yml is unreadable or malformed, or names no such board."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +63,10 @@ class Board:
     uart_port_wildcard: str | None = None
     openocd_flash_cmd: tuple[str, ...] = ()
     default_platform: str | None = None
+    cpu_frequency_hz: int | None = None
+    uart_base_address: int | None = None
+    uart_rx_irq: int | None = None
+    irq_count: int | None = None
 
     @property
     def flash_limit_bytes(self) -> int:
@@ -47,71 +80,133 @@ class Board:
     def emulated(self) -> bool:
         return self.qemu_machine is not None
 
+    @property
+    def firmware_name(self) -> str:
+        """The name the firmware reports in its PING reply (Zephyr: its board target)."""
+        return self.zephyr_board if self.runtime == "zephyr" and self.zephyr_board else self.name
+
+
+def _integer(where: str, entry: dict, key: str, minimum: int, maximum: int) -> int:
+    value = entry[key]
+    if not isinstance(value, int) or isinstance(value, bool) or not minimum <= value <= maximum:
+        raise BoardError(f"{where}.{key}: must be an integer from {minimum} to {maximum}, "
+                         f"got {value!r}")
+    return value
+
 
 def _board_from_entry(name: str, entry: Any, source: Path) -> Board:
-    where = f"{source}: platform {name!r}"
+    where = f"{source}: board {name!r}"
     if not isinstance(entry, dict):
-        raise StageError(f"{where} must be a mapping")
-    unknown = sorted(set(entry) - _KNOWN)
+        raise BoardError(f"{where}: must be a mapping of fields, got {type(entry).__name__}")
+    unknown = sorted(str(key) for key in set(entry) - _KNOWN)
     if unknown:
-        raise StageError(f"{where} has unknown field(s): {', '.join(unknown)}")
-    missing = [key for key in _REQUIRED if key not in entry]
+        hint = difflib.get_close_matches(unknown[0], sorted(_KNOWN), n=1)
+        raise BoardError(f"{where}.{unknown[0]}: unknown field"
+                         + (f" (did you mean {hint[0]}?)" if hint else ""))
+    runtime = entry.get("runtime")
+    required = _REQUIRED + (_BAREMETAL_REQUIRED if runtime == "baremetal" else ())
+    missing = [key for key in required if key not in entry]
     if missing:
-        raise StageError(f"{where} lacks field(s): {', '.join(missing)}")
-    for key in ("flash_size_kb", "ram_size_kb", "uart_baudrate"):
-        value = entry[key]
-        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-            raise StageError(f"{where}: {key} must be a positive integer, got {value!r}")
+        raise BoardError(f"{where}.{missing[0]}: missing (required: {', '.join(missing)})")
+    if runtime not in RUNTIMES:
+        raise BoardError(f"{where}.runtime: must be one of {', '.join(RUNTIMES)}, "
+                         f"got {runtime!r}")
+    if not _C_SAFE_NAME.fullmatch(name):
+        raise BoardError(f"{where}: a board name is 1-64 letters, digits and _ . / + -")
+    for key in ("flash_size_kb", "ram_size_kb"):
+        _integer(where, entry, key, 1, 1 << 22)
+    _integer(where, entry, "uart_baudrate", 300, 12_000_000)
     for key in ("compilation_flags", "openocd_flash_cmd"):
         value = entry.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise StageError(f"{where}: {key} must be a list of strings")
-    runtime = entry["runtime"]
-    if runtime not in RUNTIMES:
-        raise StageError(f"{where}: runtime must be one of {', '.join(RUNTIMES)}, got {runtime!r}")
-    if runtime == "baremetal" and not entry.get("board_dir"):
-        raise StageError(f"{where}: a baremetal platform needs board_dir")
+            raise BoardError(f"{where}.{key}: must be a list of strings")
+    for key in ("display_name", "board_dir", "zephyr_board", "qemu_machine",
+                "uart_port_wildcard", "default_platform"):
+        value = entry.get(key)
+        if value is not None and (not isinstance(value, str) or not value):
+            raise BoardError(f"{where}.{key}: must be a non-empty string, got {value!r}")
     if runtime == "zephyr" and not entry.get("zephyr_board"):
-        raise StageError(f"{where}: a zephyr platform needs zephyr_board")
+        raise BoardError(f"{where}.zephyr_board: missing (a zephyr board needs it)")
+    board_dir = entry.get("board_dir")
+    if board_dir is not None and (board_dir in (".", "..")
+                                  or not re.fullmatch(r"[A-Za-z0-9_.+-]+", board_dir)):
+        raise BoardError(f"{where}.board_dir: must be one folder name under firmware/boards, "
+                         f"got {board_dir!r}")
+    facts: dict[str, int] = {}
+    if runtime == "baremetal":
+        facts["cpu_frequency_hz"] = _integer(where, entry, "cpu_frequency_hz", 1000, 10**10)
+        facts["uart_base_address"] = _integer(where, entry, "uart_base_address", 0, 2**32 - 4)
+        facts["irq_count"] = _integer(where, entry, "irq_count", 1, 496)
+        facts["uart_rx_irq"] = _integer(where, entry, "uart_rx_irq", 0, facts["irq_count"] - 1)
     return Board(
         name=name,
-        display_name=str(entry["display_name"]),
+        display_name=entry["display_name"],
         flash_size_kb=entry["flash_size_kb"],
         ram_size_kb=entry["ram_size_kb"],
         uart_baudrate=entry["uart_baudrate"],
         compilation_flags=tuple(entry["compilation_flags"]),
         runtime=runtime,
-        board_dir=entry.get("board_dir"),
+        board_dir=board_dir,
         zephyr_board=entry.get("zephyr_board"),
         qemu_machine=entry.get("qemu_machine"),
         uart_port_wildcard=entry.get("uart_port_wildcard"),
         openocd_flash_cmd=tuple(entry.get("openocd_flash_cmd", [])),
         default_platform=entry.get("default_platform"),
+        **facts,
     )
 
 
-def load_boards(path: Path | None = None) -> dict[str, Board]:
-    """Parse and validate a platforms file (default: the repository's ``platforms.yml``)."""
+@functools.lru_cache(maxsize=8)
+def _load(source: Path, _stamp: tuple[int, int, int]) -> dict[str, Board]:
     import yaml
 
+    try:
+        data = yaml.load(source.read_text(encoding="utf-8"),
+                         Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BoardError(f"cannot read platforms file {source}: "
+                         f"{getattr(exc, 'strerror', None) or exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}" if mark is not None else ""
+        raise BoardError(f"{source}: not valid YAML{at}: "
+                         f"{getattr(exc, 'problem', None) or exc}") from None
+    if not isinstance(data, dict) or not data:
+        raise BoardError(f"{source}: must map board names to their fields")
+    return {str(name): _board_from_entry(str(name), entry, source)
+            for name, entry in data.items()}
+
+
+def load_boards(path: Path | str | None = None) -> dict[str, Board]:
+    """Every board of a platforms file (default: the project's ``platforms.yml``), validated.
+
+    Parsed once per file version: the cache key includes the file's size, mtime and inode.
+    """
     source = Path(path) if path is not None else layout().platforms
     try:
-        data = yaml.safe_load(source.read_text(encoding="utf-8"))
+        stat = os.stat(source)
+        stamp = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
     except OSError as exc:
-        raise StageError(f"cannot read platforms file {source}: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise StageError(f"{source} is not valid YAML: {exc}") from exc
-    if not isinstance(data, dict) or not data:
-        raise StageError(f"{source} must map platform names to their definitions")
-    return {str(name): _board_from_entry(str(name), entry, source) for name, entry in data.items()}
+        raise BoardError(f"cannot read platforms file {source}: {exc.strerror}") from None
+    return dict(_load(source.resolve(), stamp))
 
 
-def get_board(name: str, path: Path | None = None) -> Board:
-    """The board called ``name``; a StageError lists the known ones otherwise."""
+def get_board(name: str, path: Path | str | None = None) -> Board:
+    """The board called ``name``; a BoardError naming the closest known boards otherwise."""
     boards = load_boards(path)
     try:
         return boards[name]
     except KeyError:
-        raise StageError(
-            f"unknown board {name!r}; known boards: {', '.join(sorted(boards))}"
-        ) from None
+        source = Path(path) if path is not None else layout().platforms
+        close = difflib.get_close_matches(str(name), sorted(boards), n=1)
+        hint = f"did you mean {close[0]}? " if close else ""
+        raise BoardError(f"{source}: no board {name!r}; {hint}known boards: "
+                         f"{', '.join(sorted(boards))}") from None
+
+
+def board_names(emulated: bool | None = None, runtime: str | None = None,
+                path: Path | str | None = None) -> list[str]:
+    """Boards filtered by having a QEMU machine and by firmware runtime, in file order."""
+    return [name for name, board in load_boards(path).items()
+            if (emulated is None or board.emulated == emulated)
+            and (runtime is None or board.runtime == runtime)]

@@ -2,31 +2,35 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import os
 import re
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from kenning_tasks.artifacts import atomic_path
 from kenning_tasks.errors import StageError
-from kenning_tasks.layout import FIRMWARE_DIR, RESOURCES_DIR
+from kenning_tasks.layout import FIRMWARE_DIR
 from kenning_tasks.mcu.boards import Board
 from kenning_tasks.mcu.elf import memory_use
 
-RUNTIME_DIR = FIRMWARE_DIR / "runtime"
-APP_DIR = FIRMWARE_DIR / "app"
-BOARDS_DIR = FIRMWARE_DIR / "boards"
 ZEPHYR_APP_DIR = FIRMWARE_DIR / "zephyr"
 CC = "arm-none-eabi-gcc"
+OBJCOPY = "arm-none-eabi-objcopy"
 ELF_NAME = "firmware.elf"
+DEBUG_ELF_NAME = "firmware.debug.elf"
+# What a build reads, per folder (documentation such as README.md is not an input).
+_SOURCE_SUFFIXES = (".c", ".h", ".ld", ".S", ".s")
+_ZEPHYR_FILES = ("CMakeLists.txt", "Kconfig", "prj.conf")
 
-# Flags that do not depend on the board. -g only fills non-allocated sections: it costs no
-# flash, and -ffile-prefix-map keeps build paths out of it.
+# Flags that do not depend on the board. -g fills only non-allocated sections; the loadable
+# ELF is the debug ELF with them stripped, so line numbers (a comment-only edit) never change
+# what is flashed or simulated. -ffile-prefix-map keeps build paths out of the debug ELF.
 COMMON_CFLAGS = (
     "-std=c11", "-O2", "-g", "-Wall", "-Wextra", "-Wno-unused-parameter",
     "-ffunction-sections", "-fdata-sections", "-fno-common", "-ffreestanding",
@@ -39,13 +43,14 @@ LINK_FLAGS = (
 
 @dataclass(frozen=True)
 class FirmwareImage:
-    elf: Path
+    elf: Path                # loadable: what QEMU boots and OpenOCD flashes (no debug info)
     board: str
     flash_bytes: int
     ram_bytes: int
     flash_limit_bytes: int
     ram_limit_bytes: int
     sections: dict[str, int]
+    debug_elf: Path | None = None  # the same image with debug info, for gdb
 
 
 @functools.lru_cache(maxsize=1)
@@ -58,41 +63,76 @@ def toolchain_version() -> str:
     return out.stdout.splitlines()[0].strip()
 
 
-def firmware_sources(board: Board, model_dir: Path) -> list[Path]:
+def board_defines(board: Board) -> list[str]:
+    """The board's facts from platforms.yml as -D flags (firmware/boards/common/kt_board.h)."""
+    _board_dir(board, FIRMWARE_DIR)
+    return [
+        f'-DKT_BOARD_NAME="{board.name}"',
+        f"-DKT_BOARD_CPU_HZ={board.cpu_frequency_hz}u",
+        f"-DKT_BOARD_UART_BASE=0x{board.uart_base_address:08X}u",
+        f"-DKT_BOARD_UART_BAUD={board.uart_baudrate}u",
+        f"-DKT_BOARD_UART_RX_IRQ={board.uart_rx_irq}u",
+        f"-DKT_BOARD_IRQS={board.irq_count}",
+    ]
+
+
+def _files(folder: Path, suffixes: Sequence[str] = _SOURCE_SUFFIXES) -> list[Path]:
+    return sorted(p for p in folder.glob("*") if p.is_file() and p.suffix in suffixes)
+
+
+def firmware_inputs(board: Board, source_dir: Path = FIRMWARE_DIR) -> list[Path]:
+    """Every source file the firmware build of ``board`` reads, the generated model aside.
+
+    Only the board's own folder and the common ones: editing another board's files does not
+    concern this build. The board's facts from platforms.yml are not a file here; they are
+    in the build's parameters (the ``Board``).
+    """
+    source_dir = Path(source_dir)
+    common = [*_files(source_dir / "runtime"), *_files(source_dir / "app")]
+    if board.runtime == "zephyr":
+        zephyr = source_dir / "zephyr"
+        overlay = zephyr / "boards" / f"{(board.zephyr_board or '').replace('/', '_')}.overlay"
+        return [*common, *(zephyr / name for name in _ZEPHYR_FILES),
+                *_files(zephyr / "src"), *([overlay] if overlay.is_file() else [])]
+    return [*common, *_files(source_dir / "app" / "baremetal"),
+            *_files(source_dir / "boards" / "common"), *_files(_board_dir(board, source_dir))]
+
+
+def firmware_sources(board: Board, model_dir: Path, source_dir: Path = FIRMWARE_DIR
+                     ) -> list[Path]:
     """Every C file of a bare-metal build, in a stable order."""
-    board_dir = _board_dir(board)
-    groups = [RUNTIME_DIR, Path(model_dir), APP_DIR, APP_DIR / "baremetal",
-              BOARDS_DIR / "common", board_dir]
-    return [src for group in groups for src in sorted(group.glob("*.c"))]
+    c_files = [p for p in firmware_inputs(board, source_dir) if p.suffix == ".c"]
+    return [*c_files, *sorted(Path(model_dir).glob("*.c"))]
 
 
-def _board_dir(board: Board) -> Path:
+def _board_dir(board: Board, source_dir: Path) -> Path:
     if board.runtime != "baremetal" or not board.board_dir:
         raise StageError(
             f"board {board.name} is built with {board.runtime}, not the bare-metal toolchain"
         )
-    path = BOARDS_DIR / board.board_dir
+    path = Path(source_dir) / "boards" / board.board_dir
     if not (path / "memory.ld").is_file():
         raise StageError(f"board {board.name}: {path / 'memory.ld'} is missing")
     return path
 
 
 def _compile_command(board: Board, model_dir: Path, output: Path,
-                     extra_cflags: Sequence[str]) -> list[str]:
-    board_dir = _board_dir(board)
+                     extra_cflags: Sequence[str], source_dir: Path) -> list[str]:
+    board_dir = _board_dir(board, source_dir)
     model_dir = Path(model_dir).resolve()
-    includes = [RUNTIME_DIR, model_dir, APP_DIR, BOARDS_DIR / "common", board_dir]
+    includes = [source_dir / "runtime", model_dir, source_dir / "app",
+                source_dir / "boards" / "common", board_dir]
     return [
-        CC, *board.compilation_flags, *COMMON_CFLAGS,
-        # The model directory may lie inside the repository: GCC applies the last matching
-        # map given, so the model's comes last.
-        f"-ffile-prefix-map={RESOURCES_DIR}=.",
+        CC, *board.compilation_flags, *COMMON_CFLAGS, *board_defines(board),
+        # The model directory may lie inside the firmware folder: GCC applies the last
+        # matching map given, so the model's comes last.
+        f"-ffile-prefix-map={source_dir}=firmware",
         f"-ffile-prefix-map={model_dir}=model",
         *extra_cflags,
         *(f"-I{path}" for path in includes),
-        *(str(src) for src in firmware_sources(board, model_dir)),
+        *(str(src) for src in firmware_sources(board, model_dir, source_dir)),
         *LINK_FLAGS,
-        f"-L{BOARDS_DIR / 'common'}", f"-T{board_dir / 'memory.ld'}",
+        f"-L{source_dir / 'boards' / 'common'}", f"-T{board_dir / 'memory.ld'}",
         "-o", str(output),
     ]
 
@@ -134,25 +174,49 @@ def check_limits(board: Board, elf: Path) -> FirmwareImage:
 
 
 def build_firmware(board: Board, model_dir: Path, out_dir: Path,
-                   extra_cflags: Sequence[str] = ()) -> FirmwareImage:
+                   extra_cflags: Sequence[str] = (),
+                   source_dir: Path = FIRMWARE_DIR) -> FirmwareImage:
     """Compile and link the bare-metal firmware for ``board`` around the model in ``model_dir``.
 
-    The ELF is written atomically to ``out_dir/firmware.elf``; identical inputs give identical
-    bytes. ``extra_cflags`` are appended to the compiler flags (e.g. ``-DKT_MAX_PAYLOAD=512``).
+    Writes ``out_dir/firmware.debug.elf`` (with debug info, for gdb) and ``out_dir/firmware.elf``
+    (the same image without it: what is loaded), both atomically; identical inputs give
+    identical bytes, and the loadable ELF changes only when the code or data do.
+    ``extra_cflags`` are appended to the compiler flags (e.g. ``-DKT_MAX_PAYLOAD=512``).
     """
     model_dir = Path(model_dir)
+    source_dir = Path(source_dir).resolve()
     if not (model_dir / "model.h").is_file():
         raise StageError(f"{model_dir} holds no generated model (model.h is missing)")
-    if shutil.which(CC) is None:
-        raise StageError(f"{CC} not found; install gcc-arm-none-eabi and libnewlib-arm-none-eabi")
-    target = Path(out_dir) / ELF_NAME
-    with atomic_path(target) as tmp:
-        command = _compile_command(board, model_dir, tmp, extra_cflags)
-        result = subprocess.run(command, cwd=RESOURCES_DIR, capture_output=True, text=True)
+    for tool, package in ((CC, "gcc-arm-none-eabi and libnewlib-arm-none-eabi"),
+                          (OBJCOPY, "binutils-arm-none-eabi")):
+        if shutil.which(tool) is None:
+            raise StageError(f"{tool} not found; install {package}")
+    with _elf_pair(board, Path(out_dir)) as (debug_tmp, _tmp):
+        command = _compile_command(board, model_dir, debug_tmp, extra_cflags, source_dir)
+        result = subprocess.run(command, cwd=source_dir, capture_output=True, text=True)
         if result.returncode != 0:
             raise _link_failure(board, result.stderr)
-        image = check_limits(board, tmp)
-    return dataclasses.replace(image, elf=target)
+    return _image(board, Path(out_dir))
+
+
+@contextlib.contextmanager
+def _elf_pair(board: Board, out_dir: Path) -> Iterator[tuple[Path, Path]]:
+    """Temporary paths for the debug ELF (the caller fills it) and the loadable one (made by
+    stripping it); both renamed into ``out_dir`` only when the image fits the board."""
+    with atomic_path(out_dir / DEBUG_ELF_NAME) as debug_tmp, \
+            atomic_path(out_dir / ELF_NAME) as tmp:
+        yield debug_tmp, tmp
+        stripped = subprocess.run([OBJCOPY, "--strip-debug", str(debug_tmp), str(tmp)],
+                                  capture_output=True, text=True)
+        if stripped.returncode != 0:
+            raise StageError(f"{OBJCOPY} could not strip the firmware for {board.name}: "
+                             f"{(stripped.stderr.strip().splitlines() or ['no output'])[-1]}")
+        check_limits(board, tmp)
+
+
+def _image(board: Board, out_dir: Path) -> FirmwareImage:
+    image = check_limits(board, out_dir / ELF_NAME)
+    return dataclasses.replace(image, debug_elf=out_dir / DEBUG_ELF_NAME)
 
 
 def _zephyr_workspace() -> Path:
@@ -194,12 +258,9 @@ def build_zephyr(board: Board, model_dir: Path, out_dir: Path,
     if result.returncode != 0:
         tail = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
         raise StageError(f"west build for {board.name} failed: {tail[0]}")
-    built = build_dir / "zephyr" / "zephyr.elf"
-    check_limits(board, built)
-    target = Path(out_dir) / ELF_NAME
-    with atomic_path(target) as tmp:
-        shutil.copyfile(built, tmp)
-    return check_limits(board, target)
+    with _elf_pair(board, Path(out_dir)) as (debug_tmp, _tmp):
+        shutil.copyfile(build_dir / "zephyr" / "zephyr.elf", debug_tmp)
+    return _image(board, Path(out_dir))
 
 
 def flash_openocd(board: Board, elf: Path, timeout_s: float = 180.0) -> None:

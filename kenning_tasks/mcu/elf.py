@@ -20,8 +20,8 @@ class MemoryUse:
     sections: dict[str, int]  # size of every allocated section
 
 
-def memory_use(elf: Path) -> MemoryUse:
-    """Flash and RAM taken by the allocated sections of ``elf``."""
+def _section_headers(elf: Path) -> list[tuple[str, tuple[int, ...]]]:
+    """(name, header fields) of every section of ``elf``."""
     data = Path(elf).read_bytes()
     if data[:4] != b"\x7fELF" or data[4] != 1 or data[5] != 1:
         raise StageError(f"{elf} is not a 32-bit little-endian ELF file")
@@ -34,12 +34,21 @@ def memory_use(elf: Path) -> MemoryUse:
         start = strtab_offset + offset
         return data[start:data.index(b"\0", start)].decode("ascii", "replace")
 
+    return [(name_of(header[0]), header) for header in headers]
+
+
+def section_names(elf: Path) -> list[str]:
+    return [name for name, _ in _section_headers(elf)]
+
+
+def memory_use(elf: Path) -> MemoryUse:
+    """Flash and RAM taken by the allocated sections of ``elf``."""
     flash = ram = 0
     sections: dict[str, int] = {}
-    for name_off, sh_type, flags, _addr, _off, size, *_ in headers:
+    for name, (_name_off, sh_type, flags, _addr, _off, size, *_) in _section_headers(elf):
         if not flags & _SHF_ALLOC or size == 0:
             continue
-        sections[name_of(name_off)] = size
+        sections[name] = size
         if sh_type != _SHT_NOBITS:
             flash += size
         if flags & _SHF_WRITE:

@@ -91,6 +91,10 @@ class FrameDecoder:
     def pending(self) -> int:
         return len(self._buf)
 
+    def reset(self) -> None:
+        """Forget a partly received frame (the counters stay)."""
+        self._buf.clear()
+
     def feed(self, data: bytes) -> list[Frame]:
         self._buf += data
         frames: list[Frame] = []

@@ -1,7 +1,16 @@
 """Run firmware in qemu-system-arm and talk to it over its emulated UART.
 
 QEMU is started directly with subprocess.Popen (so we hold its own PID) and is stopped by that
-PID on every way out of ``QemuTarget``: success, errors, timeouts and KeyboardInterrupt.
+PID on every way out of ``QemuTarget``: success, errors, timeouts and KeyboardInterrupt. If
+this process is killed instead, the kernel kills QEMU (``orphans.die_with_parent``), and the
+PID file left in the stage folder lets the next run stop any QEMU that still survived.
+
+Instruction counts: ``-icount shift=6`` makes every instruction take 2^6 = 64 ns of virtual
+time, so the SysTick clock (40 ns per tick on the MPS2 boards) resolves 0.625 instruction; the
+firmware restarts SysTick at the start of each inference, so the counts do not depend on when
+the host's requests arrived (firmware/app/PROTOCOL.md, "Timing"). ``sleep=on`` lets virtual
+time follow real time while the core sleeps waiting for the UART, so the firmware's timeouts
+last about as long as they say.
 """
 
 from __future__ import annotations
@@ -19,10 +28,13 @@ from pathlib import Path
 from typing import Any
 
 from kenning_tasks.errors import StageError
+from kenning_tasks.mcu import orphans
 from kenning_tasks.mcu.boards import Board
-from kenning_tasks.mcu.link import TargetLink, TargetRun, run_session
+from kenning_tasks.mcu.link import LinkLost, LinkTiming, TargetLink, TargetRun, run_session
 
 QEMU = "qemu-system-arm"
+ICOUNT_SHIFT = 6
+NS_PER_INSTRUCTION = 1 << ICOUNT_SHIFT
 _PTY_RE = re.compile(r"char device redirected to (/dev/pts/\d+)")
 
 
@@ -32,17 +44,27 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def describe_status(code: int) -> str:
+    """"status 1", or "status -9 (SIGKILL)" for a signal."""
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            return f"status {code} ({signal.Signals(-code).name})"
+    return f"status {code}"
+
+
 class QemuTarget:
     """A QEMU instance running ``elf`` on ``machine``; use as a context manager.
 
     ``serial="tcp"``: the UART is a TCP server on a free local port (QEMU waits for us to
     connect before it starts the guest); ``connect()`` returns a pyserial ``socket://`` port.
     ``serial="pty"``: the UART is a pseudo-terminal, ``device`` is its /dev/pts path.
-    ``-icount shift=0`` makes virtual time count instructions, so timings are reproducible.
+    ``pid_dir``: where the PID file goes (the stage folder); orphans found there are stopped
+    before this QEMU starts.
     """
 
     def __init__(self, elf: Path, machine: str, serial: str = "tcp",
-                 extra_args: Sequence[str] = (), start_timeout_s: float = 10.0) -> None:
+                 extra_args: Sequence[str] = (), start_timeout_s: float = 10.0,
+                 pid_dir: Path | None = None) -> None:
         if serial not in ("tcp", "pty"):
             raise ValueError("serial must be 'tcp' or 'pty'")
         self.elf = Path(elf)
@@ -50,10 +72,13 @@ class QemuTarget:
         self.serial = serial
         self.extra_args = tuple(extra_args)
         self.start_timeout_s = start_timeout_s
+        self.pid_dir = Path(pid_dir) if pid_dir is not None else None
         self.process: subprocess.Popen | None = None
         self.port: int | None = None
         self.device: str | None = None
+        self.swept: list[int] = []
         self._log = None
+        self._pid_file: Path | None = None
 
     @property
     def pid(self) -> int | None:
@@ -61,7 +86,7 @@ class QemuTarget:
 
     def command(self, serial_spec: str) -> list[str]:
         return [QEMU, "-M", self.machine, "-nographic", "-monitor", "none",
-                "-kernel", str(self.elf), "-icount", "shift=0",
+                "-kernel", str(self.elf), "-icount", f"shift={ICOUNT_SHIFT},sleep=on",
                 "-serial", serial_spec, *self.extra_args]
 
     def log_text(self) -> str:
@@ -75,6 +100,8 @@ class QemuTarget:
             raise StageError(f"{QEMU} not found; install the Debian package qemu-system-arm")
         if not self.elf.is_file():
             raise StageError(f"firmware {self.elf} does not exist")
+        if self.pid_dir is not None:
+            self.swept = orphans.sweep(self.pid_dir)
         try:
             for _attempt in range(3):
                 if self._launch():
@@ -95,11 +122,15 @@ class QemuTarget:
             spec = f"tcp:127.0.0.1:{self.port},server=on,wait=on,nodelay=on"
         else:
             spec = "pty"
-        # Own session: a terminal's Ctrl-C reaches only us, and we stop QEMU ourselves.
+        # Own session: a terminal's Ctrl-C reaches only us, and we stop QEMU ourselves;
+        # die_with_parent covers the case where we are killed and cannot.
         self.process = subprocess.Popen(
             self.command(spec), stdin=subprocess.DEVNULL, stdout=self._log,
             stderr=subprocess.STDOUT, start_new_session=True,
+            preexec_fn=orphans.die_with_parent(),
         )
+        if self.pid_dir is not None:
+            self._pid_file = orphans.record(self.pid_dir, self.process)
         deadline = time.monotonic() + self.start_timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -141,6 +172,22 @@ class QemuTarget:
         except (serial.SerialException, OSError) as exc:
             raise StageError(f"cannot connect to QEMU's UART at {url}: {exc}") from exc
 
+    def check_alive(self, what: str = "the session", grace_s: float = 1.0) -> None:
+        """Raise LinkLost("QEMU exited with status -9 during sample 17") if QEMU is gone.
+
+        Called when the link fails: a reset connection shows before QEMU's exit is visible,
+        so wait up to ``grace_s`` for it.
+        """
+        process = self.process
+        if process is None:
+            raise LinkLost(f"QEMU ({self.machine}) is not running during {what}")
+        try:
+            code = process.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            return
+        raise LinkLost(f"QEMU ({self.machine}) exited with {describe_status(code)} "
+                       f"during {what}")
+
     def stop(self) -> None:
         """Stop QEMU by its PID (SIGTERM, then SIGKILL) and reap it. Safe to call twice."""
         process, self.process = self.process, None
@@ -155,6 +202,8 @@ class QemuTarget:
                 process.wait()
         elif process is not None:
             process.wait()
+        orphans.forget(self._pid_file)
+        self._pid_file = None
 
     def close(self) -> None:
         self.stop()
@@ -169,19 +218,33 @@ class QemuTarget:
         self.close()
 
 
-def run_on_qemu(elf: Path, board: Board, inputs: Sequence[bytes],
-                timeout_s: float = 60.0) -> TargetRun:
-    """Boot ``elf`` on the board's QEMU machine and run every input through it."""
+def run_on_qemu(elf: Path, board: Board, inputs: Sequence[bytes], timeout_s: float = 60.0,
+                pid_dir: Path | None = None, process_s: float = 30.0) -> TargetRun:
+    """Boot ``elf`` on the board's QEMU machine and run every input through it.
+
+    The firmware must report ``board``'s name. ``pid_dir``: see ``QemuTarget``.
+    """
     if not board.qemu_machine:
         raise StageError(f"board {board.name} has no QEMU machine; use run_on_serial")
-    with QemuTarget(elf, board.qemu_machine) as qemu:
+    with QemuTarget(elf, board.qemu_machine, pid_dir=pid_dir) as qemu:
         pid = qemu.pid
         port = qemu.connect()
+        link: TargetLink | None = None
+
+        def alive(grace_s: float) -> None:
+            qemu.check_alive(link.phase if link else "the session", grace_s)
+
         try:
-            link = TargetLink(port, label=f"{board.name} in QEMU")
-            run = run_session(link, inputs, timeout_s, ns_per_tick_is_instruction=True)
+            # The emulated UART is not paced by its baud rate, but the board's rate is a
+            # safe lower bound for the per-request deadlines.
+            link = TargetLink(port, label=f"{board.name} in QEMU",
+                              timing=LinkTiming.for_baudrate(board.uart_baudrate), alive=alive)
+            run = run_session(link, inputs, timeout_s, ns_per_instruction=NS_PER_INSTRUCTION,
+                              board=board.firmware_name, process_s=process_s)
         finally:
             port.close()
     run.target_info["qemu_machine"] = board.qemu_machine
-    run.target_info["qemu_pid"] = pid  # lets callers check the process is gone
+    run.target_info["icount_shift"] = ICOUNT_SHIFT
+    run.log["qemu_pid"] = pid  # lets callers check the process is gone
+    run.log["qemu_orphans_stopped"] = qemu.swept
     return run

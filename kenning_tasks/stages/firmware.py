@@ -10,12 +10,13 @@ from typing import Any
 from kenning_tasks import artifacts
 from kenning_tasks.block import distribution_version
 from kenning_tasks.errors import StageError
-from kenning_tasks.layout import FIRMWARE_DIR, PACKAGE_DIR, layout
+from kenning_tasks.layout import PACKAGE_DIR
 from kenning_tasks.scenario import Scenario
 from kenning_tasks.stages.base import Stage, StageContext
 from kenning_tasks.stages.chain import model_file
 
-ELF = "firmware/firmware.elf"
+ELF = "firmware/firmware.elf"              # loadable: what simulate and flash use
+DEBUG_ELF = "firmware/firmware.debug.elf"  # the same image with debug info, for gdb
 INFO = "firmware/firmware.json"
 MODEL_SOURCES = ("firmware/model/model.h", "firmware/model/model.c")
 
@@ -66,16 +67,11 @@ def toolchain(runtime: str) -> str:
 
 
 def external_inputs(scenario: Scenario) -> list[Path]:
-    """Every source compiled into the firmware, so editing one rebuilds it."""
-    roots = [FIRMWARE_DIR / "runtime", FIRMWARE_DIR / "app", FIRMWARE_DIR / "boards"]
-    if scenario.platform.cls.__name__ == "ZephyrPlatform":
-        roots.append(FIRMWARE_DIR / "zephyr")
-    files = [layout().platforms]
-    for root in roots:
-        files += sorted(p for p in root.rglob("*") if (p.is_file() and p.suffix in
-                        (".c", ".h", ".ld", ".S", ".s", ".txt", ".conf", ".overlay", ".cmake"))
-                        or p.name in ("Kconfig", "CMakeLists.txt"))
-    return files
+    """The sources this board's build compiles (its own folder and the common ones), so
+    editing one rebuilds it. The board's platforms.yml entry is in ``parameters``."""
+    from kenning_tasks.mcu.build import firmware_inputs
+
+    return firmware_inputs(board_of(scenario))
 
 
 def codegen_modules() -> list[str]:
@@ -90,15 +86,15 @@ def tools(scenario: Scenario) -> dict[str, str]:
 
 
 def parameters(scenario: Scenario) -> dict[str, Any]:
-    board = board_of(scenario)
-    return {"platform": scenario.platform.to_dict(), "board": dataclasses.asdict(board)}
+    """The board's facts from platforms.yml: all the build takes from the platform block."""
+    return {"board": dataclasses.asdict(board_of(scenario))}
 
 
 STAGE = Stage(
     name="firmware",
     doc="Generate C for the int8 model and build the board's firmware (flash/RAM checked)",
     run=run,
-    outputs=lambda s: [*MODEL_SOURCES, ELF, INFO],
+    outputs=lambda s: [*MODEL_SOURCES, ELF, DEBUG_ELF, INFO],
     inputs=lambda s: [model_file(s, "compile"), model_file(s, "compile") + ".json"],
     external_inputs=external_inputs,
     parameters=parameters,

@@ -6,6 +6,7 @@ Untested here (no board is attached to the machines this project is developed on
 from __future__ import annotations
 
 import glob
+from pathlib import Path
 from typing import Any
 
 from kenning_tasks.errors import StageError
@@ -26,21 +27,41 @@ def serial_port(scenario: Scenario, board: Any) -> str:
     return matches[0]
 
 
+def baudrate(scenario: Scenario, board: Any) -> int:
+    """The protocol block's baud rate, else the board's ``uart_baudrate``."""
+    if scenario.protocol is not None and scenario.protocol.parameters["baudrate"]:
+        return scenario.protocol.parameters["baudrate"]
+    return board.uart_baudrate
+
+
 def run(ctx: StageContext) -> None:
     from kenning_tasks.mcu import flash_openocd, run_on_serial
 
-    def session(elf: Any, board: Any, inputs: list[bytes], timeout_s: float) -> Any:
+    def session(elf: Path, board: Any, inputs: list[bytes], timeout_s: float,
+                process_s: float) -> Any:
         if ctx.scenario.platform.parameters.get("auto_flash", True):
             flash_openocd(board, elf)
         else:  # Kenning's auto_flash: false means the board is already flashed
-            ctx.log(f"auto_flash is false: assuming {board.name} already runs {elf}")
-        baudrate = board.uart_baudrate
-        if ctx.scenario.protocol is not None and ctx.scenario.protocol.parameters["baudrate"]:
-            baudrate = ctx.scenario.protocol.parameters["baudrate"]
-        return run_on_serial(serial_port(ctx.scenario, board), baudrate, inputs,
-                             timeout_s=timeout_s)
+            ctx.log(f"auto_flash is false: assuming {board.name} already runs {elf.name}")
+        return run_on_serial(serial_port(ctx.scenario, board), baudrate(ctx.scenario, board),
+                             inputs, timeout_s=timeout_s, board=board.firmware_name,
+                             process_s=process_s)
 
     target_session.stream_test_split(ctx, session)
+
+
+def parameters(scenario: Scenario) -> dict[str, Any]:
+    """What the session uses besides the input files: the board, its port and baud rate.
+
+    As for simulate, the session limit (``timeout_s``) only decides success, so it is not here.
+    """
+    from kenning_tasks.mcu.boards import get_board
+
+    board = get_board(target_session.board_name(scenario))
+    port = scenario.protocol.parameters["port"] if scenario.protocol is not None else None
+    return {"board": board.name, "port": port or board.uart_port_wildcard,
+            "baudrate": baudrate(scenario, board),
+            "openocd_flash_cmd": list(board.openocd_flash_cmd)}
 
 
 STAGE = Stage(
@@ -49,9 +70,10 @@ STAGE = Stage(
     run=run,
     outputs=lambda s: target_session.outputs("flash"),
     inputs=target_session.inputs,
-    parameters=target_session.parameters,
+    parameters=parameters,
     modules=lambda s: ["kenning_tasks.stages.target_session", "kenning_tasks.mcu.link",
-                       "kenning_tasks.mcu.build"],
+                       "kenning_tasks.mcu.protocol", "kenning_tasks.mcu.build",
+                       "kenning_tasks.mcu.boards"],
     # The board's state is not an input doit can see: never restore a flash from the cache.
     extra={"cacheable": False},
 )

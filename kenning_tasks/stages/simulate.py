@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import functools
 import subprocess
+from pathlib import Path
 from typing import Any
 
 from kenning_tasks.block import distribution_version
+from kenning_tasks.scenario import Scenario
 from kenning_tasks.stages import target_session
 from kenning_tasks.stages.base import Stage, StageContext
 
@@ -14,10 +16,25 @@ from kenning_tasks.stages.base import Stage, StageContext
 def run(ctx: StageContext) -> None:
     from kenning_tasks.mcu import run_on_qemu
 
-    def session(elf: Any, board: Any, inputs: list[bytes], timeout_s: float) -> Any:
-        return run_on_qemu(elf, board, inputs, timeout_s=timeout_s)
+    def session(elf: Path, board: Any, inputs: list[bytes], timeout_s: float,
+                process_s: float) -> Any:
+        # QEMU's PID file goes to the stage folder: a later run stops it if it survived us.
+        return run_on_qemu(elf, board, inputs, timeout_s=timeout_s, pid_dir=ctx.out_dir,
+                           process_s=process_s)
 
     target_session.stream_test_split(ctx, session)
+
+
+def parameters(scenario: Scenario) -> dict[str, Any]:
+    """What the outputs depend on besides the input files: the board QEMU emulates.
+
+    The session limit (``timeout_s``) is not here: it decides whether the session finishes,
+    never what it writes, and a failed session leaves no outputs to reuse.
+    """
+    from kenning_tasks.mcu.boards import get_board
+
+    board = get_board(target_session.board_name(scenario))
+    return {"board": board.name, "qemu_machine": board.qemu_machine}
 
 
 @functools.cache
@@ -35,8 +52,9 @@ STAGE = Stage(
     run=run,
     outputs=lambda s: target_session.outputs("simulate"),
     inputs=target_session.inputs,
-    parameters=target_session.parameters,
+    parameters=parameters,
     modules=lambda s: ["kenning_tasks.stages.target_session", "kenning_tasks.mcu.qemu",
-                       "kenning_tasks.mcu.link", "kenning_tasks.mcu.protocol"],
+                       "kenning_tasks.mcu.link", "kenning_tasks.mcu.protocol",
+                       "kenning_tasks.mcu.orphans", "kenning_tasks.mcu.boards"],
     tools=lambda s: {"qemu": qemu_version(), "pyserial": distribution_version("pyserial")},
 )

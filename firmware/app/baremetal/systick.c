@@ -1,23 +1,36 @@
-/* 64-bit tick counter from the 24-bit SysTick: the IRQ adds 2^24 on every wrap.
- * Under QEMU with -icount shift=0 the core clock is virtual, so counts are reproducible. */
+/* Timing from SysTick: a 64-bit tick counter, and measured sections that start in phase.
+ *
+ * The 24-bit counter counts down from SYSTICK_PERIOD - 1 to 0; reaching 0 pends the wrap
+ * interrupt, which adds one period to `epoch`. The counter stays at 0 for one tick before it
+ * reloads, so the ticks elapsed since `epoch` are (SYSTICK_PERIOD - value) % SYSTICK_PERIOD.
+ *
+ * The period is short (2^20 ticks, ~42 ms at 25 MHz) because its interrupt also bounds how
+ * long a timed UART wait sleeps past its deadline (cmsdk_uart.c).
+ *
+ * Why a measured section restarts the counter: under QEMU's -icount every instruction takes
+ * the same virtual time, so the ticks an inference takes depend only on its instructions and
+ * on the phase of the tick clock at the start. That phase depends on how long the firmware
+ * waited for the host (real time), so it differs from run to run and moved counts by one
+ * tick. Restarting SysTick (a write to SYST_CVR) at the start makes the phase the same for
+ * every inference: counts are then identical run to run, bit for bit (PROTOCOL.md, Timing). */
 #include <stdint.h>
 
 #include "cortex_m.h"
 #include "kt_board.h"
 #include "kt_port.h"
 
-#define SYSTICK_RELOAD 0x00FFFFFFu
+#define SYSTICK_PERIOD (1u << 20)
 
-static volatile uint64_t wraps_ticks;
+static volatile uint64_t epoch;
 
 void SysTick_Handler(void)
 {
-    wraps_ticks += (uint64_t)SYSTICK_RELOAD + 1u;
+    epoch += SYSTICK_PERIOD;
 }
 
 void kt_systick_init(void)
 {
-    SYST_RVR = SYSTICK_RELOAD;
+    SYST_RVR = SYSTICK_PERIOD - 1u;
     SYST_CVR = 0;
     /* Processor clock, interrupt on wrap, enabled. */
     SYST_CSR = SYST_CSR_CLKSOURCE | SYST_CSR_TICKINT | SYST_CSR_ENABLE;
@@ -27,13 +40,32 @@ uint64_t kt_port_ticks(void)
 {
     uint64_t base;
     uint32_t value;
-    /* If the counter wraps between the two reads the IRQ runs and changes wraps_ticks:
-     * read again. SysTick counts down. */
+    /* If the counter wraps between the two reads the interrupt changes epoch: read again. */
     do {
-        base = wraps_ticks;
+        base = epoch;
         value = SYST_CVR;
-    } while (base != wraps_ticks);
-    return base + (SYSTICK_RELOAD - value);
+    } while (base != epoch);
+    return base + (SYSTICK_PERIOD - value) % SYSTICK_PERIOD;
+}
+
+uint64_t kt_port_timing_start(void)
+{
+    uint64_t now = kt_port_ticks();
+    /* No UART interrupt inside the section: a stray byte must not add instructions to it. */
+    NVIC_ICER(KT_BOARD_UART_RX_IRQ) = NVIC_BIT(KT_BOARD_UART_RX_IRQ);
+    kt_irq_disable();
+    SYST_CVR = 0; /* restart: the section starts on a tick edge */
+    SCB_ICSR = SCB_ICSR_PENDSTCLR; /* a wrap pended just before the restart is void */
+    epoch = now;
+    kt_irq_enable();
+    return now;
+}
+
+uint64_t kt_port_timing_stop(void)
+{
+    uint64_t now = kt_port_ticks();
+    NVIC_ISER(KT_BOARD_UART_RX_IRQ) = NVIC_BIT(KT_BOARD_UART_RX_IRQ);
+    return now;
 }
 
 uint32_t kt_port_tick_hz(void)

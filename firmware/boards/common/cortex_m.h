@@ -13,6 +13,12 @@
 #define SYST_CSR_TICKINT (1u << 1)
 #define SYST_CSR_CLKSOURCE (1u << 2)
 
+#define NVIC_ISER(irq) KT_REG32(0xE000E100u + 4u * ((irq) / 32u))
+#define NVIC_ICER(irq) KT_REG32(0xE000E180u + 4u * ((irq) / 32u))
+#define NVIC_BIT(irq) (1u << ((irq) % 32u))
+
+#define SCB_ICSR KT_REG32(0xE000ED04u)
+#define SCB_ICSR_PENDSTCLR (1u << 25)
 #define SCB_CPACR KT_REG32(0xE000ED88u)
 #define SCB_VTOR KT_REG32(0xE000ED08u)
 
@@ -21,7 +27,25 @@ static inline void kt_dsb_isb(void)
     __asm__ volatile("dsb\n\tisb" ::: "memory");
 }
 
+static inline void kt_irq_disable(void)
+{
+    __asm__ volatile("cpsid i" ::: "memory");
+}
+
+static inline void kt_irq_enable(void)
+{
+    __asm__ volatile("cpsie i" ::: "memory");
+}
+
+static inline uint32_t kt_active_exception(void)
+{
+    uint32_t ipsr;
+    __asm__ volatile("mrs %0, ipsr" : "=r"(ipsr));
+    return ipsr & 0x1FFu;
+}
+
 void kt_systick_init(void);
 void kt_uart_init(void);
+void kt_uart_irq(void);
 
 #endif

@@ -76,7 +76,16 @@ void SVC_Handler(void) __attribute__((weak, alias("kt_fault_handler")));
 void DebugMon_Handler(void) __attribute__((weak, alias("kt_fault_handler")));
 void PendSV_Handler(void) __attribute__((weak, alias("kt_fault_handler")));
 void SysTick_Handler(void) __attribute__((weak, alias("kt_fault_handler")));
-void kt_irq_handler(void) __attribute__((weak, alias("kt_fault_handler")));
+
+/* External interrupts: only the UART's receive interrupt is ever enabled. */
+void kt_irq_handler(void)
+{
+    if (kt_active_exception() == 16u + KT_BOARD_UART_RX_IRQ) {
+        kt_uart_irq();
+        return;
+    }
+    kt_fault_handler();
+}
 
 typedef void (*kt_vector)(void);
 

@@ -92,14 +92,31 @@ uint64_t kt_port_ticks(void)
 #endif
 }
 
+uint64_t kt_port_timing_start(void)
+{
+    return kt_port_ticks();
+}
+
+uint64_t kt_port_timing_stop(void)
+{
+    return kt_port_ticks();
+}
+
 uint32_t kt_port_tick_hz(void)
 {
     return (uint32_t)sys_clock_hw_cycles_per_sec();
 }
 
+/* The host compares this with the scenario's board (platforms.yml's zephyr_board): Zephyr 4
+ * names a board target with its qualifiers in CONFIG_BOARD_TARGET ("max32690evkit/max32690/m4"),
+ * older releases only have CONFIG_BOARD. */
 const char *kt_port_board_name(void)
 {
+#if defined(CONFIG_BOARD_TARGET)
+    return CONFIG_BOARD_TARGET;
+#else
     return CONFIG_BOARD;
+#endif
 }
 
 uint32_t kt_port_stack_peak(void)
