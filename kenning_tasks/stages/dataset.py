@@ -9,12 +9,16 @@ from kenning_tasks.stages.base import Stage, StageContext
 
 
 def run(ctx: StageContext) -> None:
-    info = ctx.scenario.dataset.create().prepare(ctx.out_dir)
+    from kenning_tasks.datasets.base import dataset_for
+
+    info = dataset_for(ctx.scenario.dataset, ctx.scenario.path, ctx.log).prepare(ctx.out_dir)
     ctx.log(f"{info['samples']} samples, classes {', '.join(info['class_names'])}")
 
 
 def external_inputs(scenario: Scenario) -> list[Path]:
-    return scenario.dataset.create().input_files()
+    from kenning_tasks.datasets.base import dataset_for
+
+    return dataset_for(scenario.dataset, scenario.path).input_files()
 
 
 STAGE = Stage(
