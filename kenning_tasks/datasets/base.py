@@ -134,6 +134,8 @@ class Dataset(Block):
                         "test": len(splits["y_test"])},
             **extra,
         }
+        if "inference_batch_size" in self.parameters:  # Kenning's default training batch
+            info["batch_size"] = self.parameters["inference_batch_size"]
         artifacts.write_json(out_dir / INFO_FILE, info)
         return info
 

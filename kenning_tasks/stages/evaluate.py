@@ -38,7 +38,9 @@ def run(ctx: StageContext) -> None:
         utilization = sampler.measurements()
     measurements: dict[str, Any] = {
         "scenario": scenario.name,
-        **metrics.classification_metrics(y_test, scores, spec["class_names"]),
+        **metrics.classification_metrics(y_test, metrics.class_scores(scores, spec),
+                                         spec["class_names"]),
+        **(metrics.anomaly_metrics(y_test, scores, spec) if "anomaly" in spec else {}),
         "inference_time_s": metrics.timing_summary(times),
         "inference_times_s": [float(t) for t in times],
         "model_size_bytes": model_path.stat().st_size,
