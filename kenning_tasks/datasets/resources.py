@@ -90,10 +90,11 @@ def check_local_dir(path: Path, where: str,
 
 
 def fetch(source: str, sha256: str | None, where: str, base_dir: Path | None = None,
-          log: Log | None = None, timeout_s: float = 60.0) -> Path:
+          log: Log | None = None, timeout_s: float = 60.0, force: bool = False) -> Path:
     """A local file for ``source``: the file itself, or a download in the resource cache.
 
-    ``where`` names the scenario key in errors (``dataset.parameters.csv_file``).
+    ``where`` names the scenario key in errors (``dataset.parameters.csv_file``); ``force``
+    downloads again even when the cache holds the file.
     """
     if not is_remote(source):
         path = local_path(source, base_dir)
@@ -104,23 +105,23 @@ def fetch(source: str, sha256: str | None, where: str, base_dir: Path | None = N
     name = Path(urllib.parse.urlparse(source).path).name or "resource"
     if sha256:
         cached = resource_cache_dir() / sha256.lower() / name
-        if cached.is_file() and sha256_file(cached) == sha256.lower():
+        if not force and cached.is_file() and sha256_file(cached) == sha256.lower():
             return cached
     else:
         (log or _stderr)(f"warning: {where}: {source} has no sha256; the download is not "
                          "verified and a changed remote file will not rerun this stage")
         key = "url-" + hashlib.sha256(source.encode()).hexdigest()[:32]
         cached = resource_cache_dir() / key / name
-        if cached.is_file():
+        if not force and cached.is_file():
             return cached
     _download(source, cached, sha256, where, log or _stderr, timeout_s)
     return cached
 
 
 def fetch_archive(source: str, sha256: str | None, where: str, base_dir: Path | None = None,
-                  log: Log | None = None) -> Path:
+                  log: Log | None = None, force: bool = False) -> Path:
     """The folder an archive unpacks to (unpacked once, next to the cached archive)."""
-    archive = fetch(source, sha256, where, base_dir, log)
+    archive = fetch(source, sha256, where, base_dir, log, force=force)
     if not archive.name.endswith(ARCHIVE_SUFFIXES):
         raise StageError(f"{where}: {source} is not an archive ("
                          + ", ".join(ARCHIVE_SUFFIXES) + ")")
@@ -128,8 +129,9 @@ def fetch_archive(source: str, sha256: str | None, where: str, base_dir: Path | 
         target = archive.parent / (archive.name + ".unpacked")
     else:  # a local archive: unpack into the cache, keyed by its content
         target = resource_cache_dir() / sha256_file(archive) / (archive.name + ".unpacked")
-    if target.is_dir():
+    if target.is_dir() and not force:
         return target
+    shutil.rmtree(target, ignore_errors=True)
     target.parent.mkdir(parents=True, exist_ok=True)
     (log or _stderr)(f"unpacking {archive.name}")
     work = Path(tempfile.mkdtemp(prefix=f".{archive.name}.", dir=target.parent))
