@@ -112,13 +112,26 @@ class Dataset(Block):
             x, y = x[keep], y[keep]
         return stratified_split(x, y, class_names, test, validation, seed), class_names, {}
 
-    def prepare(self, out_dir: Path) -> dict[str, Any]:
-        """Split and write ``splits.npz`` and ``dataset.json`` into ``out_dir``."""
+    def prepare(self, out_dir: Path, input_transform: dict[str, Any] | None = None
+                ) -> dict[str, Any]:
+        """Split and write ``splits.npz`` and ``dataset.json`` into ``out_dir``.
+
+        ``input_transform`` is the model wrapper's preprocessing (``ModelWrapper.
+        input_transform``), applied to every split's inputs.
+        """
         import io
 
         import numpy as np
 
         splits, class_names, extra = self.make_splits()
+        if input_transform:
+            from kenning_tasks.registry import load_object
+
+            transform = load_object(input_transform["function"])
+            for key in ("x_train", "x_val", "x_test"):
+                if len(splits[key]):
+                    splits[key] = transform(splits[key], **input_transform["parameters"])
+            extra["model_input_transform"] = input_transform
         for key, array in splits.items():
             if key.startswith("x_") and array.size and not np.isfinite(array).all():
                 raise StageError(f"dataset: the {key[2:]} split holds NaN or infinite values")

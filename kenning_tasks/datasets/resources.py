@@ -36,7 +36,9 @@ from kenning_tasks.artifacts import apply_umask, sha256_file
 from kenning_tasks.errors import KenningTasksError, StageError
 
 CACHE_ENV = "KENNING_TASKS_RESOURCES"
-REMOTE_SCHEMES = ("http", "https")
+REMOTE_SCHEMES = ("http", "https", "kenning")
+# Kenning's resource URIs, resolved as Kenning's ResourceManager does.
+KENNING_RESOURCES = "https://dl.antmicro.com/kenning/"
 ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".zip")
 Log = Callable[[str], None]
 
@@ -55,6 +57,14 @@ def is_uri(source: str) -> bool:
 
 def is_remote(source: str) -> bool:
     return urllib.parse.urlparse(source).scheme in REMOTE_SCHEMES
+
+
+def download_url(source: str) -> str:
+    """The http(s) address of a remote source (``kenning:///x`` is Kenning's server)."""
+    parsed = urllib.parse.urlparse(source)
+    if parsed.scheme == "kenning":
+        return KENNING_RESOURCES + (parsed.netloc + parsed.path).lstrip("/")
+    return source
 
 
 def local_path(source: str, base_dir: Path | None) -> Path:
@@ -152,7 +162,8 @@ def _download(source: str, cached: Path, sha256: str | None, where: str, log: Lo
     tmp = Path(tmp_name)
     apply_umask(tmp)  # mkstemp's 0600 would keep a shared resource cache private
     try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(source, timeout=timeout_s) as src:
+        with (os.fdopen(fd, "wb") as out,
+              urllib.request.urlopen(download_url(source), timeout=timeout_s) as src):
             _copy_with_progress(src, out, source, log)
         if sha256:
             _verify(tmp, sha256, where, source)

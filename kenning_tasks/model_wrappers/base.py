@@ -67,6 +67,16 @@ class ModelWrapper(Block):
             return "cnn" if dataset_kind == "image" else "conv1d"
         return chosen
 
+    @classmethod
+    def input_transform(cls, parameters: dict[str, Any]) -> dict[str, Any] | None:
+        """Model-side preprocessing the dataset stage applies to every split, or None.
+
+        ``{"function": "module:function", "parameters": {...}}``; the function maps a batch of
+        dataset samples to model inputs (Kenning's ``preprocess_input``). Applied once there,
+        training, calibration and host and target evaluation all see the same inputs.
+        """
+        return None
+
     def train(self, splits_path: Path, dataset_info: dict[str, Any], out_model: Path,
               log: Callable[[str], None]) -> dict[str, Any]:
         """Train, write ``out_model`` atomically and return the training history."""
