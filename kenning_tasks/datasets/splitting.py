@@ -40,9 +40,9 @@ def check_class_counts(y: np.ndarray, class_names: list[str], needed: int, what:
 def stratified_split(x: np.ndarray, y: np.ndarray, class_names: list[str], test: float,
                      validation: float, seed: int) -> Splits:
     """Seeded stratified split; ``validation`` is a fraction of what the test split leaves."""
+    check_class_counts(y, class_names, 3 if validation > 0 else 2, "samples")
     from sklearn.model_selection import train_test_split
 
-    check_class_counts(y, class_names, 3 if validation > 0 else 2, "samples")
     try:
         x_rest, x_test, y_rest, y_test = train_test_split(
             x, y, test_size=test, random_state=seed, stratify=y)
@@ -98,7 +98,9 @@ def time_block_split(window_starts: np.ndarray, span: int, rows: int, y: np.ndar
     if blocks - n_test - n_val < 1:
         raise StageError(f"dataset: {blocks} time blocks leave none for training "
                          f"({n_test} test, {n_val} validation); raise time_blocks")
-    present = [c for c in range(len(class_names)) if np.any(y[inside] == c)]
+    # Every class of the data must survive in train and test (not only those whose windows
+    # happen to lie inside a block).
+    present = [c for c in range(len(class_names)) if np.any(y == c)]
     rng = np.random.default_rng(seed)
     for _ in range(_ATTEMPTS):
         order = rng.permutation(blocks)
@@ -109,8 +111,10 @@ def time_block_split(window_starts: np.ndarray, span: int, rows: int, y: np.ndar
         if all(np.any(y[chosen[name]] == c) for name in ("train", "test") for c in present):
             return chosen
     rare = min(present, key=lambda c: int(np.sum(y[inside] == c)))
-    count = int(np.sum(y[inside] == rare))
+    count = int(np.sum(y == rare))
+    kept = int(np.sum(y[inside] == rare))
     holding = len(set(block_of_start[inside & (y == rare)].tolist()))
-    raise StageError(f"dataset: class {class_names[rare]!r} occurs in {count} window(s) in "
-                     f"{holding} of {blocks} time blocks; it must appear in both the train and "
-                     "the test split (add data, or change time_blocks or split_seed)")
+    raise StageError(f"dataset: class {class_names[rare]!r} occurs in {count} window(s), "
+                     f"{kept} of them inside {holding} of {blocks} time blocks; it must appear "
+                     "in both the train and the test split (add data, or change time_blocks "
+                     "or the split seed)")
