@@ -101,7 +101,7 @@ def test_relative_source_resolves_against_the_scenario_folder(tmp_path: Path) ->
     data = {"dataset": {"type": "CSVDataset", "parameters": {"source": "series.csv"}},
             "model_wrapper": {"type": "KerasModel"}, "runtime": {"type": "KerasRuntime"}}
     scenario = validate(folder / "s.yml", "s", data)  # no error: the file is found there
-    with pytest.raises(ScenarioError, match="series.csv does not exist"):
+    with pytest.raises(ScenarioError, match=r"series\.csv does not exist"):
         validate(tmp_path / "s.yml", "s", data)
     from kenning_tasks.datasets.base import dataset_for
 
@@ -281,7 +281,7 @@ def test_visual_wake_words_labels_and_person_detection_inputs(tmp_path: Path) ->
     info = dataset.prepare(tmp_path / "out", transform)
     assert info["input_shape"] == [96, 96, 1]
     with np.load(tmp_path / "out" / "splits.npz") as splits:
-        assert -1.0 <= splits["x_train"].min() and splits["x_train"].max() <= 1.0
+        assert splits["x_train"].min() >= -1.0 and splits["x_train"].max() <= 1.0
 
 
 def test_kenning_wrappers_validate_training_parameters_and_refuse_model_path(
