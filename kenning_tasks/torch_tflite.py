@@ -49,8 +49,11 @@ def _quiet() -> Iterator[None]:
 
 
 def _litert_torch() -> Any:
+    from kenning_tasks.frameworks import detach_absl_from_captured_streams
+
     with _quiet():
         import litert_torch
+    detach_absl_from_captured_streams()
     return litert_torch
 
 
@@ -77,8 +80,11 @@ def quantize_int8(float_model: Path, target: Path, samples: Any) -> None:
     import numpy as np
     from ai_edge_litert.interpreter import Interpreter
 
+    from kenning_tasks.frameworks import detach_absl_from_captured_streams
+
     with _quiet():
         from ai_edge_quantizer import quantizer, recipe
+    detach_absl_from_captured_streams()
 
     signatures = Interpreter(model_path=str(float_model)).get_signature_list()
     if len(signatures) != 1:

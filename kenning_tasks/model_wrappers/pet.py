@@ -104,7 +104,9 @@ def build_pet_mobilenet(classes: int, alpha: float = 1.0) -> Any:
     import keras
     from keras import layers
 
-    base = keras.applications.MobileNetV2(input_shape=tuple(INPUT_SHAPE), include_top=False,
+    # Named input: Keras numbers unnamed layers per process (bytes would depend on history).
+    inputs = keras.Input(tuple(INPUT_SHAPE), name="input_1")
+    base = keras.applications.MobileNetV2(input_tensor=inputs, include_top=False,
                                           weights=None, alpha=alpha)
     base.trainable = False
     x = layers.GlobalAveragePooling2D(name="avgpool")(base.output)
@@ -112,4 +114,4 @@ def build_pet_mobilenet(classes: int, alpha: float = 1.0) -> Any:
         x = layers.Dense(units, activation="relu", name=f"dense_{index}")(x)
         x = layers.Dropout(0.5, name=f"dropout_{index}")(x)
     outputs = layers.Dense(classes, name="out_layer")(x)
-    return keras.Model(base.input, outputs, name="pet_mobilenetv2")
+    return keras.Model(inputs, outputs, name="pet_mobilenetv2")
