@@ -5,8 +5,9 @@ litert-torch (Google's maintained successor of ai-edge-torch) lowers the model w
 ``TFLiteConverter`` cannot start from a ``.tflite``, so full-integer int8 goes through
 ai-edge-quantizer's static int8 recipe with the same representative samples the Keras path
 uses (the first ``calibration_fraction`` of the train split): per-channel symmetric int8
-weights, per-tensor int8 activations calibrated by min/max, int8 input and output tensors —
-the scheme TFLite's converter gives a Keras model, and what the microcontroller runtimes run.
+weights, per-tensor int8 activations calibrated by their min/max over the samples, int8 input
+and output tensors — the scheme TFLite's converter gives a Keras model, and what the
+microcontroller runtimes run.
 
 Why not onnx2tf: its releases for Python 3.11 (≤ 1.29) call ``onnx.helper.float32_to_bfloat16``,
 removed in the onnx 1.23 this project pins, and need Keras 2 (``tf_keras``); 2.x needs
@@ -83,7 +84,8 @@ def quantize_int8(float_model: Path, target: Path, samples: Any) -> None:
     from kenning_tasks.frameworks import detach_absl_from_captured_streams
 
     with _quiet():
-        from ai_edge_quantizer import quantizer, recipe
+        from ai_edge_quantizer import calibrator, quantizer, recipe, recipe_manager
+        from ai_edge_quantizer.utils import qsv_utils
     detach_absl_from_captured_streams()
 
     signatures = Interpreter(model_path=str(float_model)).get_signature_list()
@@ -99,9 +101,16 @@ def quantize_int8(float_model: Path, target: Path, samples: Any) -> None:
     with _quiet():
         engine = quantizer.Quantizer(str(float_model))
         engine.load_quantization_recipe(recipe.static_wi8_ai8())
+        manager = recipe_manager.RecipeManager()
+        manager.load_quantization_recipe(recipe.static_wi8_ai8())
+        # Ranges are the min/max over all samples, as TFLite's converter calibrates; the
+        # quantizer's default moving average would clip the rare extremes (anomalies).
+        calibration_run = calibrator.Calibrator(float_model.read_bytes(), num_threads=1,
+                                                qsv_update_func=qsv_utils.min_max_update)
         # Calibration draws a tqdm bar on stderr; the stage's own log says what runs.
         with contextlib.redirect_stdout(_Discard()), contextlib.redirect_stderr(_Discard()):
-            result = engine.quantize(engine.calibrate(calibration))
+            calibration_run.calibrate(calibration, manager)
+            result = engine.quantize(calibration_run.get_model_qsvs())
     artifacts.write_bytes(target, bytes(result.quantized_model))
 
 

@@ -110,10 +110,14 @@ class TimeSeriesDataset(Dataset):
         normalised = ((values - mean) / std).astype(np.float32)
         windows = np.lib.stride_tricks.sliding_window_view(normalised, size, axis=0)
         x = np.ascontiguousarray(windows.transpose(0, 2, 1))[: len(starts)]
+        # The train split is shuffled (seeded) so that any leading share of it, such as the
+        # int8 calibration samples, spans the whole series; validation and test keep time
+        # order, which the per-threshold detection metrics need.
+        chosen["train"] = np.random.default_rng(seed).permutation(chosen["train"])
         splits = {}
-        for name, key in (("train", "train"), ("val", "val"), ("test", "test")):
-            splits[f"x_{key}"] = x[chosen[name]]
-            splits[f"y_{key}"] = y[chosen[name]]
+        for name in ("train", "val", "test"):
+            splits[f"x_{name}"] = x[chosen[name]]
+            splits[f"y_{name}"] = y[chosen[name]]
         extra = {
             "normalization": {
                 "mean": [float(v) for v in mean], "std": [float(v) for v in std],
@@ -123,7 +127,8 @@ class TimeSeriesDataset(Dataset):
                       "windows_dropped_at_block_edges": int(
                           len(starts) - sum(len(v) for v in chosen.values())),
                       "label": ("row after the window" if self.LABEL_OFFSET
-                                else "last row of the window")},
+                                else "last row of the window"),
+                      "order": "train: seeded shuffle; validation and test: time order"},
         }
         return splits, names, extra
 
