@@ -3,8 +3,8 @@
 Tolerances, stated: the float32 TFLite model matches PyTorch to 1e-4 per output; the full-int8
 model (int8 input and output, calibrated on a quarter of the train split like Keras models)
 agrees with the float PyTorch model's class on at least 97 % of the test split and loses at
-most 0.02 accuracy. Measured here: float32 identical (max |Δ| 7e-7); int8 0.9556 vs 0.9600,
-agreement 0.9956.
+most 0.02 accuracy. Measured here: float32 identical (max |Δ| 7e-7); int8 accuracy 0.9622 vs
+0.9600 float, class agreement 0.9978, max |Δ| of the softmax outputs 0.045.
 """
 
 from __future__ import annotations
