@@ -203,7 +203,7 @@ model_wrapper:
   parameters: {{learning_rate: 0.005, num_epochs: 4, output_activation: tanh}}
 optimizers:
   - type: TFLiteCompiler
-    parameters: {{target: int8}}
+    parameters: {{target: int8, inference_input_type: int8, inference_output_type: int8}}
 runtime:
   type: TFLiteRuntime
 """)
