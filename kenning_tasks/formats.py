@@ -21,6 +21,7 @@ CONVERSIONS: dict[tuple[str, str], str] = {
     ("keras", "tflite"): "kenning_tasks.converters:keras_to_tflite",
     ("keras", "onnx"): "kenning_tasks.converters:keras_to_onnx",
     ("torch", "onnx"): "kenning_tasks.converters:torch_to_onnx",
+    ("torch", "tflite"): "kenning_tasks.torch_tflite:torch_to_tflite",
     ("tflite", "onnx"): "kenning_tasks.converters:tflite_to_onnx",
 }
 
@@ -29,6 +30,7 @@ CONVERSION_TOOLS: dict[tuple[str, str], tuple[str, ...]] = {
     ("keras", "tflite"): ("tensorflow-cpu", "keras"),
     ("keras", "onnx"): ("tensorflow-cpu", "keras", "tf2onnx", "onnx"),
     ("torch", "onnx"): ("torch", "onnx", "onnxscript"),
+    ("torch", "tflite"): ("torch", "litert-torch", "litert-converter", "ai-edge-litert"),
     ("tflite", "onnx"): ("tensorflow-cpu", "tf2onnx", "onnx"),
 }
 

@@ -19,7 +19,7 @@ def import_tensorflow() -> Any:
     import tensorflow as tf
 
     tf.config.experimental.enable_op_determinism()
-    _detach_absl_from_captured_streams()
+    detach_absl_from_captured_streams()
     return tf
 
 
@@ -30,7 +30,7 @@ def import_keras() -> Any:
     return keras
 
 
-def _detach_absl_from_captured_streams() -> None:
+def detach_absl_from_captured_streams() -> None:
     # absl's log handler keeps the sys.stderr it saw at import; under doit that is a capture
     # object without close(), which makes interpreter shutdown print a traceback.
     try:

@@ -2,6 +2,14 @@
 
 Layout: ``{"input": [tensor], "output": [tensor], "class_names": [...], "format": str}`` where a
 tensor is ``{"name", "shape", "dtype", "scale", "zero_point"}`` (scale 0 = not quantized).
+
+Optional facts that no model file holds and every later model of the chain keeps
+(``carry_over``):
+- ``mean``/``std`` on an input tensor, with ``normalization`` at the top: the inputs are
+  ``(raw - mean) / std`` per parameter column, with statistics of the train split
+  (``dataset.json``), so a firmware can apply the same preprocessing to raw sensor data;
+- ``anomaly``: how the output becomes an anomaly decision (``metrics.anomaly_score``), e.g.
+  ``{"score": "distance", "threshold": 0.83}`` with the threshold chosen on the train split.
 """
 
 from __future__ import annotations
@@ -33,6 +41,36 @@ def write_spec(model_path: Path, fmt: str, inputs: list[dict[str, Any]],
 
 def read_spec(model_path: Path) -> dict[str, Any]:
     return json.loads(spec_path(model_path).read_text())
+
+
+INPUT_FACTS = ("mean", "std")
+TOP_LEVEL_FACTS = ("normalization", "anomaly")
+
+
+def dataset_facts(dataset_info: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(input tensor keys, top-level keys) describing the dataset's normalisation, if any."""
+    normalization = dataset_info.get("normalization")
+    if not normalization:
+        return {}, {}
+    tensor_keys = {"mean": normalization["mean"], "std": normalization["std"]}
+    return tensor_keys, {"normalization": normalization}
+
+
+def carry_over(source: Path, target: Path) -> None:
+    """Copy the facts in ``source``'s sidecar that ``target``'s lacks (see the module doc)."""
+    source_spec, target_spec = read_spec(source), read_spec(target)
+    changed = False
+    for key in TOP_LEVEL_FACTS:
+        if key in source_spec and key not in target_spec:
+            target_spec[key] = source_spec[key]
+            changed = True
+    for old, new in zip(source_spec["input"], target_spec["input"], strict=False):
+        for key in INPUT_FACTS:
+            if key in old and key not in new:
+                new[key] = old[key]
+                changed = True
+    if changed:
+        artifacts.write_json(spec_path(target), target_spec)
 
 
 def tflite_spec(model_path: Path, class_names: list[str]) -> Path:

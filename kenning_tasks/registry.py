@@ -17,10 +17,24 @@ BLOCKS: dict[str, dict[str, str]] = {
     "dataset": {
         "DigitsDataset": "kenning_tasks.datasets.digits:DigitsDataset",
         "CSVDataset": "kenning_tasks.datasets.csv:CSVDataset",
+        "AnomalyDetectionDataset":
+            "kenning_tasks.datasets.anomaly_detection:AnomalyDetectionDataset",
+        "MagicWandDataset": "kenning_tasks.datasets.magic_wand:MagicWandDataset",
+        "PetDataset": "kenning_tasks.datasets.pet:PetDataset",
+        "VisualWakeWordsDataset": "kenning_tasks.datasets.visual_wake_words:VisualWakeWordsDataset",
     },
     "model_wrapper": {
         "KerasModel": "kenning_tasks.model_wrappers.keras:KerasModel",
         "TorchModel": "kenning_tasks.model_wrappers.torch:TorchModel",
+        "PyTorchAnomalyDetectionVAE":
+            "kenning_tasks.model_wrappers.anomaly_detection:PyTorchAnomalyDetectionVAE",
+        "PyTorchAnomalyDetectionCNN":
+            "kenning_tasks.model_wrappers.anomaly_detection:PyTorchAnomalyDetectionCNN",
+        "MagicWandModelWrapper": "kenning_tasks.model_wrappers.magic_wand:MagicWandModelWrapper",
+        "TensorFlowPetDatasetMobileNetV2":
+            "kenning_tasks.model_wrappers.pet:TensorFlowPetDatasetMobileNetV2",
+        "PersonDetectionModelWrapper":
+            "kenning_tasks.model_wrappers.person_detection:PersonDetectionModelWrapper",
     },
     "optimizer": {
         "TFLiteCompiler": "kenning_tasks.optimizers.tflite:TFLiteCompiler",

@@ -198,6 +198,13 @@ def validate(path: Path, name: str, data: dict[str, Any], **fields: Any) -> Scen
             entry = {**DEFAULT_BLOCKS["report"], **entry}  # Kenning's default report class
         if entry is not None:
             blocks[key] = _block(problems, path, key, key, entry)
+    dataset = blocks.get("dataset")
+    if dataset is not None:  # files it names must exist now (relative to the scenario file)
+        try:
+            dataset.cls.check_sources(dataset.parameters, path.parent,
+                                      f"{path}: dataset.parameters")
+        except ScenarioError as error:
+            problems.absorb(error)
     required = (blocks.get("dataset"), blocks.get("model_wrapper"), blocks.get("platform"))
     if any(b is None for b in required) or optimizers is None or (
             "runtime" in blocks and blocks["runtime"] is None):

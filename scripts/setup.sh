@@ -54,6 +54,10 @@ if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANTED" ]; then
     log "installing Python packages into $VENV (first time: a few minutes, ~3.6 GB)"
     "$VENV/bin/python" -m pip install --quiet --upgrade pip
     "$VENV/bin/python" -m pip install --quiet -e "$ROOT[compilers,dev]"
+    # Packages whose declared dependencies conflict with the venv (see pyproject.toml).
+    mapfile -t NO_DEPS < <("$VENV/bin/python" -c 'import tomllib, sys
+print("\n".join(tomllib.load(open(sys.argv[1], "rb"))["tool"]["kenning_tasks"]["no_deps_requirements"]))' "$ROOT/pyproject.toml")
+    "$VENV/bin/python" -m pip install --quiet --no-deps "${NO_DEPS[@]}"
     echo "$WANTED" > "$STAMP"
 fi
 log "ready: $("$VENV/bin/python" --version), $(arm-none-eabi-gcc --version | head -1), $(qemu-system-arm --version | head -1)"

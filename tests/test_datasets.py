@@ -115,6 +115,7 @@ runtime:
     assert not any((project.root / "resources").rglob("*.csv"))
 
 
+@pytest.mark.slow
 def test_csv_sequence_pipeline_end_to_end(http_server: str, project: Project) -> None:
     digest = hashlib.sha256(make_csv()).hexdigest()
     (project.root / "scenarios" / "csv-anomaly.yml").write_text(f"""\

@@ -44,10 +44,9 @@ CASES = {
                       "type: CSVDataset\n  parameters: {sha256: " + "ab" * 32 + "}"),
         "dataset.parameters.source: missing required parameter (str)"),
     "chain_formats_do_not_connect": (
-        VALID.replace("type: TFLiteRuntime", "type: ONNXRuntime")
-             .replace("type: KerasModel", "type: TorchModel"),
-        "optimizers[0].type: TFLiteCompiler accepts keras but model_wrapper TorchModel "
-        "produces torch and no conversion torch→(keras) exists"),
+        VALID.replace("type: TFLiteRuntime", "type: TorchRuntime"),
+        "runtime.type: TorchRuntime accepts torch but optimizers[0] (TFLiteCompiler) "
+        "produces tflite and no conversion tflite→(torch) exists"),
     "not_yaml": ("dataset: [unclosed\n", "not valid YAML"),
 }
 

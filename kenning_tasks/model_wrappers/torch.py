@@ -9,6 +9,7 @@ from typing import Any
 
 from kenning_tasks import artifacts
 from kenning_tasks.datasets.base import load_splits
+from kenning_tasks.errors import StageError
 from kenning_tasks.model_wrappers.base import ModelWrapper
 
 
@@ -111,10 +112,17 @@ def build_model(architecture: str, input_shape: list[int], classes: int) -> Any:
 
 
 def load_torch(path: Path) -> Any:
+    """Rebuild a saved model: ``builder`` names its architecture (TorchModel's when absent)."""
     import torch
 
+    from kenning_tasks.registry import load_object
+
     saved = torch.load(path, weights_only=True)
-    model = build_model(**saved["spec"])
+    builder = saved.get("builder", "")
+    if builder and not builder.startswith("kenning_tasks.model_wrappers."):
+        raise StageError(f"{path}: unknown architecture builder {builder!r}")
+    build = load_object(builder) if builder else build_model
+    model = build(**saved["spec"])
     model.load_state_dict(saved["state_dict"])
     model.eval()
     return model

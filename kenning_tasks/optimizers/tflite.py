@@ -27,15 +27,16 @@ _NOT_WITH_QAT = "used only by quantization-aware training, which is not supporte
 class TFLiteCompiler(Optimizer):
     """Keras → TFLite, float32 (Kenning's default), float16 or int8 post-training quantization."""
 
-    ACCEPTS = ("keras",)
+    # A PyTorch model goes through litert-torch and ai-edge-quantizer (torch_tflite.py).
+    ACCEPTS = ("keras", "torch")
     PASS_THROUGH_PHASES = ("compile",)
-    REQUIRES = ("tensorflow-cpu", "keras", "ai-edge-litert")
+    REQUIRES = ("tensorflow-cpu", "keras", "ai-edge-litert", "litert-torch", "ai-edge-quantizer")
     MODULES = ("kenning_tasks.frameworks", "kenning_tasks.converters",
-               "kenning_tasks.model_wrappers.keras")
+               "kenning_tasks.model_wrappers.keras", "kenning_tasks.torch_tflite")
     RENAMED: ClassVar[dict[str, str]] = {"calibration_fraction": "dataset_percentage"}
     # Kenning's parameters, names and defaults (kenning.optimizers.tflite.TFLiteCompiler).
     PARAMETERS = (
-        model_framework_param(("keras", "onnx")),
+        model_framework_param(("keras", "onnx", "torch")),
         Param("target", str, "default", "numeric format: default (float32), int8 (weights and "
               "activations; full-integer with int8/uint8 I/O) or float16 weights",
               phase="quantize", enum=("default", "int8", "float16", "edgetpu"),
@@ -98,8 +99,10 @@ class TFLiteCompiler(Optimizer):
         from kenning_tasks.converters import batch_one_keras
         from kenning_tasks.frameworks import import_tensorflow
 
-        tf = import_tensorflow()
         p = self.parameters
+        if source.suffix == ".pt":
+            return self._quantize_torch(source, target, ctx)
+        tf = import_tensorflow()
         converter = tf.lite.TFLiteConverter.from_keras_model(batch_one_keras(source))
         if p["target"] == "float16":
             converter.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -118,6 +121,24 @@ class TFLiteCompiler(Optimizer):
             converter.inference_output_type = _tf_type(p["inference_output_type"])
         artifacts.write_bytes(target, converter.convert())
         iospec.tflite_spec(target, ctx.dataset_info["class_names"])
+
+    def _quantize_torch(self, source: Path, target: Path, ctx: StepContext) -> None:
+        from kenning_tasks.errors import StageError
+        from kenning_tasks.torch_tflite import torch_to_tflite
+
+        p = self.parameters
+        wanted = "int8" if p["target"] == "int8" else "float32"
+        if p["target"] == "float16":
+            raise StageError("optimizers TFLiteCompiler.target: float16 is not supported for "
+                             "PyTorch models; nearest: default (float32) or int8")
+        for key in ("inference_input_type", "inference_output_type"):
+            if p[key] != wanted:
+                raise StageError(f"optimizers TFLiteCompiler.{key}: a PyTorch model with "
+                                 f"target {p['target']} has {wanted} tensors; set {key}: "
+                                 f"{wanted}")
+        samples = (calibration_samples(ctx.splits_path, p["dataset_percentage"])
+                   if p["target"] == "int8" else None)
+        torch_to_tflite(source, target, ctx.dataset_info, samples)
 
     def compile(self, source: Path, target: Path, ctx: StepContext) -> None:
         """Check the model loads and allocates in LiteRT, then publish it unchanged."""

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from kenning_tasks import formats
+from kenning_tasks import formats, iospec
 from kenning_tasks.block import distribution_version
 from kenning_tasks.converters import converter_for, copy_model
 from kenning_tasks.optimizers.base import StepContext
@@ -56,6 +56,8 @@ def run_chain(ctx: StageContext) -> None:
                 optimizer = scenario.optimizers[step.optimizer].create()
                 getattr(optimizer, step.kind)(current, out, step_ctx)
             current = out
+    # Facts a conversion cannot read back from the new file (normalisation, anomaly threshold).
+    iospec.carry_over(source, target)
     size = target.stat().st_size
     ctx.log(f"{target.name}: {size} bytes")
 

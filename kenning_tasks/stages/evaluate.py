@@ -36,9 +36,11 @@ def run(ctx: StageContext) -> None:
             scores, times, timestamps, extra = run_on_host(scenario, model_path, spec, x_test,
                                                            sampler.now)
         utilization = sampler.measurements()
+    decided = metrics.class_scores(scores, spec)  # per-class scores (anomaly distances → 2)
     measurements: dict[str, Any] = {
         "scenario": scenario.name,
-        **metrics.classification_metrics(y_test, scores, spec["class_names"]),
+        **metrics.classification_metrics(y_test, decided, spec["class_names"]),
+        **(metrics.anomaly_metrics(y_test, scores, spec) if "anomaly" in spec else {}),
         "inference_time_s": metrics.timing_summary(times),
         "inference_times_s": [float(t) for t in times],
         "model_size_bytes": model_path.stat().st_size,
@@ -51,7 +53,7 @@ def run(ctx: StageContext) -> None:
         **extra,
         # Kenning's keys (kenning report, fine-tune-optimizers), e.g. a list-valued command.
         **kenning_measurements.kenning_keys(
-            scenario, y_test, scores, spec["class_names"], times, timestamps, utilization,
+            scenario, y_test, decided, spec["class_names"], times, timestamps, utilization,
             model_path.stat().st_size),
     }
     artifacts.write_json(ctx.path(MEASUREMENTS), measurements)

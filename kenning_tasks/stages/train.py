@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from kenning_tasks import artifacts, formats, iospec
+from kenning_tasks import artifacts, formats
 from kenning_tasks.scenario import Scenario
 from kenning_tasks.stages.base import Stage, StageContext
 
@@ -19,10 +19,7 @@ def run(ctx: StageContext) -> None:
     wrapper = scenario.model_wrapper.create()
     model_path = ctx.path(model_file(scenario))
     history = wrapper.train(ctx.path("dataset/splits.npz"), info, model_path, ctx.log)
-    shape = [1, *info["input_shape"]]
-    iospec.write_spec(model_path, wrapper.FORMAT, [iospec.tensor("input", shape, "float32")],
-                      [iospec.tensor("output", [1, len(info["class_names"])], "float32")],
-                      info["class_names"])
+    wrapper.write_io_spec(model_path, info)
     artifacts.write_json(ctx.out_dir / "training.json", {"history": history})
 
 

@@ -1,0 +1,1 @@
+"""Helpers for the data set tests: a real HTTP server in its own process."""
