@@ -345,14 +345,16 @@ def _object_dir(out_dir: Path) -> Iterator[Path]:
 def build_firmware(board: Board, model_dir: Path, out_dir: Path,
                    extra_cflags: Sequence[str] = (),
                    source_dir: Path = FIRMWARE_DIR,
-                   options: BuildOptions = BuildOptions()) -> FirmwareImage:
+                   options: BuildOptions = BuildOptions(),
+                   log: Callable[[str], None] | None = None) -> FirmwareImage:
     """Compile and link the bare-metal firmware for ``board`` around the model in ``model_dir``.
 
     Writes ``out_dir/firmware.debug.elf`` (with debug info, for gdb), ``out_dir/firmware.elf``
     (the same image without it: what is loaded) and ``out_dir/firmware.map``, all atomically
     and only when the image fits the board; identical inputs give identical bytes, and the
     loadable ELF changes only when the code or data do. ``options`` are the scenario's
-    defines, flags and -Werror; ``extra_cflags`` are appended after them.
+    defines, flags and -Werror; ``extra_cflags`` are appended after them. ``log`` gets each
+    warning line as it is found (so they show even when the build fails later).
     """
     model_dir = Path(model_dir).resolve()
     source_dir = Path(source_dir).resolve()
@@ -369,6 +371,11 @@ def build_firmware(board: Board, model_dir: Path, out_dir: Path,
         warnings: list[str] = []
         objects: list[str] = []
 
+        def note(lines: list[str]) -> None:
+            warnings.extend(lines)
+            for line in lines if log else ():
+                log(line)
+
         def compile_one(source: Path) -> Path:
             name = _object_name(source, model_dir, source_dir)
             obj = obj_dir / name
@@ -377,7 +384,7 @@ def build_firmware(board: Board, model_dir: Path, out_dir: Path,
             commands.append({"directory": str(source_dir), "arguments": command,
                              "file": str(source)})
             result = _run(command, source_dir)
-            warnings.extend(_diagnostics(result.stderr, names))
+            note(_diagnostics(result.stderr, names))
             if result.returncode != 0:
                 raise _compile_failure(board, result.stderr, names)
             objects.append(name)
@@ -392,15 +399,17 @@ def build_firmware(board: Board, model_dir: Path, out_dir: Path,
         # The map's rename comes last: a link that does not fit leaves neither ELF nor map.
         with atomic_path(out_dir / MAP_NAME) as map_tmp, \
                 _elf_pair(board, out_dir) as (debug_tmp, _tmp):
-            raw_map = obj_dir / MAP_NAME
-            link = [CC, *flags, *objects, *link_flags, f"-Wl,-Map={raw_map}",
-                    "-o", str(debug_tmp)]
+            # Linked inside the object folder under its final name: the map names it so.
+            link = [CC, *flags, *objects, *link_flags, f"-Wl,-Map={MAP_NAME}",
+                    "-o", DEBUG_ELF_NAME]
             commands.append({"directory": str(obj_dir), "arguments": link, "file": "(link)"})
             result = _run(link, obj_dir)
-            warnings += _diagnostics(result.stderr, names)
+            note(_diagnostics(result.stderr, names))
             if result.returncode != 0:
                 raise _link_failure(board, result.stderr, names)
-            write_text(map_tmp, names(raw_map.read_text(encoding="utf-8", errors="replace")))
+            shutil.copyfile(obj_dir / DEBUG_ELF_NAME, debug_tmp)
+            raw_map = (obj_dir / MAP_NAME).read_text(encoding="utf-8", errors="replace")
+            write_text(map_tmp, names(raw_map))
     recorded = {
         "compiler": CC,
         "cflags": [names(flag) for flag in flags],

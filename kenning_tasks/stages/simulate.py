@@ -32,9 +32,11 @@ def parameters(scenario: Scenario) -> dict[str, Any]:
     never what it writes, and a failed session leaves no outputs to reuse.
     """
     from kenning_tasks.mcu.boards import get_board
+    from kenning_tasks.mcu.qemu import icount_shift
 
     board = get_board(target_session.board_name(scenario))
-    return {"board": board.name, "qemu_machine": board.qemu_machine}
+    return {"board": board.name, "qemu_machine": board.qemu_machine,
+            "icount_shift": icount_shift(board)}
 
 
 @functools.cache
