@@ -476,8 +476,8 @@ def ticks_to_instructions(ticks: int, tick_hz: int, ns_per_instruction: int) -> 
     Computed in integers.
     """
     if not counts_are_exact(tick_hz, ns_per_instruction):
-        raise StageError(f"a {tick_hz} Hz tick is too coarse for instructions of "
-                         f"{ns_per_instruction} ns: counts would not be exact")
+        raise StageError(f"a {tick_hz} Hz tick is coarser than one instruction of "
+                         f"{ns_per_instruction} ns resolves exactly: counts would not be exact")
     if exact_tick(tick_hz):
         return -(-(ticks * 10**9) // (tick_hz * ns_per_instruction))
     unit = tick_hz * ns_per_instruction

@@ -47,7 +47,7 @@ NS_PER_INSTRUCTION = 1 << ICOUNT_SHIFT
 _PTY_RE = re.compile(r"char device redirected to (/dev/pts/\d+)")
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -141,7 +141,7 @@ class QemuTarget:
         # QEMU's console output; lives as long as the instance and is closed in close().
         self._log = tempfile.TemporaryFile()  # noqa: SIM115
         if self.serial == "tcp":
-            self.port = _free_port()
+            self.port = free_port()
             wait = "on" if self.wait_for_client else "off"
             spec = f"tcp:127.0.0.1:{self.port},server=on,wait={wait},nodelay=on"
         else:
