@@ -78,7 +78,7 @@ def test_int8_model_is_bit_exact_on_each_core(name, model, tmp_path):
     run = run_on_qemu(image.elf, board, inputs)
     expected = reference_outputs(tflite, inputs)
     assert all(np.array_equal(np.frombuffer(out, np.int8), ref)
-               for out, ref in zip(run.outputs, expected))
+               for out, ref in zip(run.outputs, expected, strict=True))
     assert run.target_info["board"] == name
     assert run.target_info["hard_float"] == ("-mfloat-abi=hard" in board.compilation_flags)
     assert run.log["qemu_pid"] not in qemu_children()

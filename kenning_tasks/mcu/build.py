@@ -277,6 +277,20 @@ def _link_failure(board: Board, stderr: str, names: Callable[[str], str]) -> Sta
     return _compile_failure(board, stderr, names)
 
 
+def _overflow_measured(board: Board, link: list[str], obj_dir: Path,
+                       stderr: str) -> StageError | None:
+    """For an image larger than the board's physical memory, the fit error with the flash and
+    RAM it would take: linked once more with --noinhibit-exec, which writes it anyway."""
+    if "overflowed by" not in stderr:
+        return None
+    scratch = "overflowing.elf"
+    _run([*link[:-2], "-Wl,--noinhibit-exec", "-o", scratch], obj_dir)
+    if not (obj_dir / scratch).is_file():
+        return None
+    use = memory_use(obj_dir / scratch)
+    return fit_error(board, use.flash_bytes, use.ram_bytes)
+
+
 def _compile_failure(board: Board, stderr: str, names: Callable[[str], str]) -> StageError:
     lines = [line for line in stderr.splitlines() if "error" in line.lower()] or stderr.splitlines()
     detail = names(lines[0].strip()) if lines else "no diagnostics"
@@ -406,7 +420,8 @@ def build_firmware(board: Board, model_dir: Path, out_dir: Path,
             result = _run(link, obj_dir)
             note(_diagnostics(result.stderr, names))
             if result.returncode != 0:
-                raise _link_failure(board, result.stderr, names)
+                raise _overflow_measured(board, link, obj_dir, result.stderr) \
+                    or _link_failure(board, result.stderr, names)
             shutil.copyfile(obj_dir / DEBUG_ELF_NAME, debug_tmp)
             raw_map = (obj_dir / MAP_NAME).read_text(encoding="utf-8", errors="replace")
             write_text(map_tmp, names(raw_map))

@@ -14,9 +14,9 @@ from typing import Any
 from kenning_tasks.errors import ScenarioError
 from kenning_tasks.params import Param
 from kenning_tasks.platforms.base import (
+    FIRMWARE_BUILD_PARAMETERS,
     KENNING_BOARD_PARAMETERS,
     KENNING_PLATFORM_PARAMETERS,
-    FIRMWARE_BUILD_PARAMETERS,
     RENODE_REASON,
     Platform,
     check_build_options,
