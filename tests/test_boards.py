@@ -13,8 +13,7 @@ from kenning_tasks.errors import ScenarioError, StageError
 from kenning_tasks.layout import FIRMWARE_DIR
 from kenning_tasks.mcu.boards import BoardError, get_board, load_boards
 from kenning_tasks.mcu.build import BuildOptions, board_defines, firmware_inputs
-from kenning_tasks.mcu.link import counts_are_exact, ticks_to_instructions
-from kenning_tasks.mcu.qemu import icount_shift
+from kenning_tasks.mcu.timing import counts_are_exact, icount_shift, ticks_to_instructions
 
 BAREMETAL = ("b:\n  display_name: x\n  flash_size_kb: 1\n  ram_size_kb: 1\n  uart_baudrate: 9600\n"
              "  compilation_flags: []\n  runtime: baremetal\n  board_dir: b\n"

@@ -82,3 +82,32 @@ def test_int8_model_is_bit_exact_on_each_core(name, model, tmp_path):
     assert run.target_info["board"] == name
     assert run.target_info["hard_float"] == ("-mfloat-abi=hard" in board.compilation_flags)
     assert run.log["qemu_pid"] not in qemu_children()
+
+
+def test_default_model_on_the_small_boards_through_the_pipeline(project):
+    """doit: the default digits model on the Cortex-M0 and on the 8 KiB STM32F100, agreement
+    1.0; the same scenario with a stack the 8 KiB cannot hold stops in the firmware stage with
+    one line and leaves its folder empty."""
+    import json
+
+    run = project.doit("scenario=digits-int8-qemu-m0,digits-int8-qemu-stm32f100", "evaluate",
+                       timeout=1200)
+    assert run.returncode == 0, run.stderr[-3000:]
+    for name, board in (("digits-int8-qemu-m0", "microbit"),
+                        ("digits-int8-qemu-stm32f100", "stm32vldiscovery")):
+        folder = project.build(name)
+        on_target = json.loads((folder / "evaluate/measurements.json").read_text())["on_target"]
+        assert on_target["board"] == board and on_target["agreement_with_host"] == 1.0
+        info = json.loads((folder / "firmware/firmware.json").read_text())
+        assert info["memory"]["symbols"][0]["bytes"] >= info["memory"]["symbols"][-1]["bytes"]
+        assert info["build"]["sources"][0] == "model/model.c"
+        assert (folder / "firmware/firmware.map").is_file()
+        commands = json.loads((folder / "firmware/compile_commands.json").read_text())
+        assert all(Path(c["file"]).is_absolute() for c in commands)
+    project.edit("scenarios/digits-int8-qemu-stm32f100.yml", "board: stm32vldiscovery",
+                 'board: stm32vldiscovery\n    cflags: ["-Wl,--defsym=KT_STACK_SIZE=8192"]')
+    failed = project.doit("scenario=digits-int8-qemu-stm32f100", "firmware")
+    assert failed.returncode != 0
+    assert ("firmware for stm32vldiscovery does not fit: flash 1" in failed.stdout + failed.stderr)
+    assert "RAM 11264 B of 8192 B" in failed.stdout + failed.stderr
+    assert list((project.build("digits-int8-qemu-stm32f100") / "firmware").iterdir()) == []

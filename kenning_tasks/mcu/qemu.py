@@ -37,13 +37,13 @@ from kenning_tasks.mcu.link import (
     LinkTiming,
     TargetLink,
     TargetRun,
-    counts_are_exact,
     run_session,
 )
 
+# Re-exported: callers and tests take the default shift from here.
+from kenning_tasks.mcu.timing import ICOUNT_SHIFT, NS_PER_INSTRUCTION, icount_shift  # noqa: F401
+
 QEMU = "qemu-system-arm"
-ICOUNT_SHIFT = 6  # the MPS2 boards' (a 40 or 50 ns tick)
-NS_PER_INSTRUCTION = 1 << ICOUNT_SHIFT
 _PTY_RE = re.compile(r"char device redirected to (/dev/pts/\d+)")
 
 
@@ -51,17 +51,6 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def icount_shift(board: Board) -> int:
-    """The -icount shift for ``board``: 6 unless its tick (the core clock, cpu_frequency_hz)
-    needs longer instructions for exact counts (``link.counts_are_exact``)."""
-    hz = board.cpu_frequency_hz or 0
-    for shift in range(ICOUNT_SHIFT, 11):
-        if hz and counts_are_exact(hz, 1 << shift):
-            return shift
-    raise StageError(f"board {board.name}: a {hz} Hz tick gives no exact instruction counts "
-                     "under QEMU's -icount")
 
 
 def describe_status(code: int) -> str:
