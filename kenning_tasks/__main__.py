@@ -1,4 +1,4 @@
-"""Command line: ``python -m kenning_tasks {list,info,why,validate,cache,synthetic-data}``.
+"""Command line: ``python -m kenning_tasks {list,info,why,validate,cache,synthetic-data,debug}``.
 
 Listing and describing blocks reads their declarations only; no framework is imported.
 """
@@ -78,15 +78,19 @@ def main(argv: list[str] | None = None) -> int:
     validate.add_argument("args", nargs="*", help="[scenario=NAME|a,b|all]")
     from kenning_tasks.cache import cli as cache_cli
     from kenning_tasks.datasets.synthetic import cli as synthetic_cli
+    from kenning_tasks.mcu import debug as debug_cli
 
     cache_cli.configure(commands.add_parser("cache", help="status, push, pull, gc, clear"))
     synthetic_cli.add_parser(commands)
+    debug_cli.add_parser(commands)
     options = parser.parse_args(argv)
     try:
         if options.command == "cache":
             return cache_cli.run(options)
         if options.command == "synthetic-data":
             return synthetic_cli.run(options)
+        if options.command == "debug":
+            return debug_cli.run(options)
         if options.command == "list":
             return cmd_list(options.group)
         if options.command == "info":

@@ -25,11 +25,11 @@ _REQUIRED = ("display_name", "flash_size_kb", "ram_size_kb", "uart_baudrate",
 # The facts the bare-metal firmware is compiled with (kenning_tasks.mcu.build passes them
 # as -D flags; firmware/boards/common/kt_board.h checks they are there).
 _BAREMETAL_REQUIRED = ("board_dir", "cpu_frequency_hz", "uart_base_address", "uart_rx_irq",
-                       "irq_count")
+                       "irq_count", "drivers")
 _OURS = {
     "uart_port_wildcard", "uart_log_baudrate", "openocd_flash_cmd", "default_platform",
     "board_dir", "zephyr_board", "qemu_machine", "cpu_frequency_hz", "uart_base_address",
-    "uart_rx_irq", "irq_count",
+    "uart_rx_irq", "irq_count", "drivers",
 }
 # Fields of Kenning's own platforms.yml that only its Renode/TVM flows use: accepted so a
 # Kenning platforms file loads, and ignored.
@@ -42,6 +42,7 @@ KENNING_ONLY_FIELDS = frozenset({
 _KNOWN = set(_REQUIRED) | _OURS | KENNING_ONLY_FIELDS
 # The bare-metal firmware embeds the name in C source and the PING reply.
 _C_SAFE_NAME = re.compile(r"[A-Za-z0-9_./+-]{1,64}")
+_DRIVER_NAME = re.compile(r"[A-Za-z0-9_]{1,64}")
 
 
 class BoardError(ScenarioError):
@@ -67,6 +68,7 @@ class Board:
     uart_base_address: int | None = None
     uart_rx_irq: int | None = None
     irq_count: int | None = None
+    drivers: tuple[str, ...] = ()  # firmware/boards/drivers/<name>.c (baremetal)
 
     @property
     def flash_limit_bytes(self) -> int:
@@ -132,8 +134,14 @@ def _board_from_entry(name: str, entry: Any, source: Path) -> Board:
                                   or not re.fullmatch(r"[A-Za-z0-9_.+-]+", board_dir)):
         raise BoardError(f"{where}.board_dir: must be one folder name under firmware/boards, "
                          f"got {board_dir!r}")
-    facts: dict[str, int] = {}
+    facts: dict[str, Any] = {}
     if runtime == "baremetal":
+        drivers = entry["drivers"]
+        if not isinstance(drivers, list) or not drivers or not all(
+                isinstance(d, str) and _DRIVER_NAME.fullmatch(d) for d in drivers):
+            raise BoardError(f"{where}.drivers: must be a non-empty list of driver names "
+                             f"(files of firmware/boards/drivers without .c), got {drivers!r}")
+        facts["drivers"] = tuple(drivers)
         facts["cpu_frequency_hz"] = _integer(where, entry, "cpu_frequency_hz", 1000, 10**10)
         facts["uart_base_address"] = _integer(where, entry, "uart_base_address", 0, 2**32 - 4)
         facts["irq_count"] = _integer(where, entry, "irq_count", 1, 496)

@@ -36,6 +36,7 @@ from kenning_tasks.mcu.protocol import (
     parse_ping_info,
     parse_stats,
 )
+from kenning_tasks.mcu.timing import ticks_to_instructions
 
 
 class TargetTimeout(StageError):
@@ -445,21 +446,6 @@ def clean_session_bytes(info: dict, samples: int) -> tuple[int, int]:
     per_sample_received = (len(data_chunks) * frame_bytes(OFFSET.size) + frame_bytes(TICKS.size)
                            + sum(frame_bytes(OFFSET.size + n) for n in out_chunks))
     return sent + samples * per_sample_sent, received + samples * per_sample_received
-
-
-def ticks_to_instructions(ticks: int, tick_hz: int, ns_per_instruction: int) -> int:
-    """The exact instruction count of a measured section from its SysTick ticks.
-
-    Under -icount every instruction takes ``ns_per_instruction`` of virtual time, and the
-    firmware restarts SysTick at the start of the section, so a section of M instructions
-    reads ticks = floor(M × ns_per_instruction / ns_per_tick). When a tick is no longer than
-    an instruction (25 MHz SysTick: 40 ns; shift=6: 64 ns), that has exactly one solution:
-    M = ceil(ticks × ns_per_tick / ns_per_instruction), computed here in integers.
-    """
-    if tick_hz * ns_per_instruction < 10**9:
-        raise StageError(f"a {tick_hz} Hz tick is coarser than one instruction of "
-                         f"{ns_per_instruction} ns: counts would not be exact")
-    return -(-(ticks * 10**9) // (tick_hz * ns_per_instruction))
 
 
 def run_session(link: TargetLink, inputs: Sequence[bytes], timeout_s: float,

@@ -7,8 +7,10 @@ PID file left in the stage folder lets the next run stop any QEMU that still sur
 
 Instruction counts: ``-icount shift=6`` makes every instruction take 2^6 = 64 ns of virtual
 time, so the SysTick clock (40 ns per tick on the MPS2 boards) resolves 0.625 instruction; the
-firmware restarts SysTick at the start of each inference, so the counts do not depend on when
-the host's requests arrived (firmware/app/PROTOCOL.md, "Timing"). ``sleep=on`` lets virtual
+firmware restarts its timer at the start of each inference, so the counts do not depend on when
+the host's requests arrived (firmware/app/PROTOCOL.md, "Timing"). A board whose tick is not a
+whole number of ns gets the smallest shift for which its counts are still exact
+(``icount_shift``: 7 for the 24 MHz STM32F100 and the 16 MHz nRF51). ``sleep=on`` lets virtual
 time follow real time while the core sleeps waiting for the UART, so the firmware's timeouts
 last about as long as they say.
 """
@@ -30,15 +32,22 @@ from typing import Any
 from kenning_tasks.errors import StageError
 from kenning_tasks.mcu import orphans
 from kenning_tasks.mcu.boards import Board
-from kenning_tasks.mcu.link import LinkLost, LinkTiming, TargetLink, TargetRun, run_session
+from kenning_tasks.mcu.link import (
+    LinkLost,
+    LinkTiming,
+    TargetLink,
+    TargetRun,
+    run_session,
+)
+
+# Re-exported: callers and tests take the default shift from here.
+from kenning_tasks.mcu.timing import ICOUNT_SHIFT, NS_PER_INSTRUCTION, icount_shift  # noqa: F401
 
 QEMU = "qemu-system-arm"
-ICOUNT_SHIFT = 6
-NS_PER_INSTRUCTION = 1 << ICOUNT_SHIFT
 _PTY_RE = re.compile(r"char device redirected to (/dev/pts/\d+)")
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -64,7 +73,8 @@ class QemuTarget:
 
     def __init__(self, elf: Path, machine: str, serial: str = "tcp",
                  extra_args: Sequence[str] = (), start_timeout_s: float = 10.0,
-                 pid_dir: Path | None = None) -> None:
+                 pid_dir: Path | None = None, shift: int = ICOUNT_SHIFT,
+                 wait_for_client: bool = True) -> None:
         if serial not in ("tcp", "pty"):
             raise ValueError("serial must be 'tcp' or 'pty'")
         self.elf = Path(elf)
@@ -73,6 +83,8 @@ class QemuTarget:
         self.extra_args = tuple(extra_args)
         self.start_timeout_s = start_timeout_s
         self.pid_dir = Path(pid_dir) if pid_dir is not None else None
+        self.shift = shift
+        self.wait_for_client = wait_for_client
         self.process: subprocess.Popen | None = None
         self.port: int | None = None
         self.device: str | None = None
@@ -86,7 +98,7 @@ class QemuTarget:
 
     def command(self, serial_spec: str) -> list[str]:
         return [QEMU, "-M", self.machine, "-nographic", "-monitor", "none",
-                "-kernel", str(self.elf), "-icount", f"shift={ICOUNT_SHIFT},sleep=on",
+                "-kernel", str(self.elf), "-icount", f"shift={self.shift},sleep=on",
                 "-serial", serial_spec, *self.extra_args]
 
     def log_text(self) -> str:
@@ -118,8 +130,9 @@ class QemuTarget:
         # QEMU's console output; lives as long as the instance and is closed in close().
         self._log = tempfile.TemporaryFile()  # noqa: SIM115
         if self.serial == "tcp":
-            self.port = _free_port()
-            spec = f"tcp:127.0.0.1:{self.port},server=on,wait=on,nodelay=on"
+            self.port = free_port()
+            wait = "on" if self.wait_for_client else "off"
+            spec = f"tcp:127.0.0.1:{self.port},server=on,wait={wait},nodelay=on"
         else:
             spec = "pty"
         # Own session: a terminal's Ctrl-C reaches only us, and we stop QEMU ourselves;
@@ -226,7 +239,8 @@ def run_on_qemu(elf: Path, board: Board, inputs: Sequence[bytes], timeout_s: flo
     """
     if not board.qemu_machine:
         raise StageError(f"board {board.name} has no QEMU machine; use run_on_serial")
-    with QemuTarget(elf, board.qemu_machine, pid_dir=pid_dir) as qemu:
+    shift = icount_shift(board)
+    with QemuTarget(elf, board.qemu_machine, pid_dir=pid_dir, shift=shift) as qemu:
         pid = qemu.pid
         port = qemu.connect()
         link: TargetLink | None = None
@@ -239,12 +253,12 @@ def run_on_qemu(elf: Path, board: Board, inputs: Sequence[bytes], timeout_s: flo
             # safe lower bound for the per-request deadlines.
             link = TargetLink(port, label=f"{board.name} in QEMU",
                               timing=LinkTiming.for_baudrate(board.uart_baudrate), alive=alive)
-            run = run_session(link, inputs, timeout_s, ns_per_instruction=NS_PER_INSTRUCTION,
+            run = run_session(link, inputs, timeout_s, ns_per_instruction=1 << shift,
                               board=board.firmware_name, process_s=process_s)
         finally:
             port.close()
     run.target_info["qemu_machine"] = board.qemu_machine
-    run.target_info["icount_shift"] = ICOUNT_SHIFT
+    run.target_info["icount_shift"] = shift
     run.log["qemu_pid"] = pid  # lets callers check the process is gone
     run.log["qemu_orphans_stopped"] = qemu.swept
     return run

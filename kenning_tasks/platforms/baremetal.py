@@ -12,13 +12,18 @@ from typing import Any
 
 from kenning_tasks.errors import ScenarioError
 from kenning_tasks.params import Param
-from kenning_tasks.platforms.base import KENNING_BOARD_PARAMETERS, KENNING_PLATFORM_PARAMETERS
+from kenning_tasks.platforms.base import (
+    FIRMWARE_BUILD_PARAMETERS,
+    KENNING_BOARD_PARAMETERS,
+    KENNING_PLATFORM_PARAMETERS,
+    check_build_options,
+)
 from kenning_tasks.platforms.boards import board_names
 from kenning_tasks.platforms.qemu import QEMUPlatform
 
 
 class BareMetalPlatform(QEMUPlatform):
-    """Kenning's bare-metal board: our firmware on a QEMU board (mps2-an385/an386/an500)."""
+    """Kenning's bare-metal board: our firmware on a QEMU board of platforms.yml."""
 
     PARAMETERS = (
         *KENNING_PLATFORM_PARAMETERS,
@@ -26,6 +31,7 @@ class BareMetalPlatform(QEMUPlatform):
         # This project's extra.
         Param("timeout_s", float, 600.0, "limit for booting and streaming the test split",
               minimum=1.0, maximum=86_400.0),
+        *FIRMWARE_BUILD_PARAMETERS,
     )
 
     @classmethod
@@ -43,6 +49,7 @@ class BareMetalPlatform(QEMUPlatform):
                 f"{where}.simulated: false is not supported: platforms.yml declares no real "
                 f"bare-metal board ({name} is a QEMU machine); nearest: simulated: true, or "
                 "ZephyrPlatform with simulated: false for a real board")
+        check_build_options(parameters, where)
         if parameters["uart_port"] is not None:
             raise ScenarioError(f"{where}.uart_port: QEMU is reached through its own socket; "
                                 "remove uart_port (it names a real board's serial port)")

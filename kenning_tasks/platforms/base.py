@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
+import re
 from typing import Any, ClassVar
 
 from kenning_tasks.block import Block
+from kenning_tasks.errors import ScenarioError
 from kenning_tasks.params import Param
 
 RENODE_REASON = ("Renode is not available here (no package in any registry); QEMU runs the "
@@ -62,6 +65,45 @@ KENNING_BOARD_PARAMETERS = (
     Param("number_of_batches", int, 16, "Kenning: samples per sensor batch (used with "
           "sensor only)", minimum=1),
 )
+
+
+# This project's firmware-build options of every embedded platform: parameters of the
+# firmware stage (its signature), passed to arm-none-eabi-gcc after the board's own flags.
+FIRMWARE_BUILD_PARAMETERS = (
+    Param("defines", dict, None, "C defines for the firmware build, NAME: value (a string, "
+          "number or bool; null for a bare -DNAME), e.g. {KT_MAX_PAYLOAD: 256}",
+          nullable=True),
+    Param("cflags", list, [], "extra compiler/linker flags for the firmware build, e.g. "
+          "[-O3, -Wl,--defsym=KT_STACK_SIZE=4096]", item_type=str),
+    Param("werror", bool, False, "turn the firmware build's warnings into errors (-Werror)"),
+)
+_DEFINE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Flags that would change what the build produces, not how it compiles.
+_REFUSED_FLAGS = ("-o", "-c", "-E", "-S", "-M", "-MM", "-shared", "-save-temps")
+
+
+def check_build_options(parameters: dict[str, Any], where: str) -> None:
+    """One line for a bad ``defines`` entry or ``cflags`` item, naming the key."""
+    for name, value in (parameters.get("defines") or {}).items():
+        key = f"{where}.defines.{name}"
+        if not isinstance(name, str) or not _DEFINE_NAME.fullmatch(name):
+            raise ScenarioError(f"{where}.defines: {name!r} is not a C identifier "
+                                "(letters, digits and _, not starting with a digit)")
+        if value is not None and not isinstance(value, (str, int, float, bool)):
+            raise ScenarioError(f"{key}: expected a string, number, bool or null, got "
+                                f"{type(value).__name__} {value!r}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ScenarioError(f"{key}: {value!r} is not a finite number")
+        if isinstance(value, str) and any(ord(c) < 32 for c in value):
+            raise ScenarioError(f"{key}: control characters (newlines, tabs) are not allowed")
+    for index, flag in enumerate(parameters.get("cflags") or ()):
+        key = f"{where}.cflags[{index}]"
+        if not flag.startswith("-") or len(flag) < 2 or any(c.isspace() for c in flag):
+            raise ScenarioError(f"{key}: {flag!r} is not one compiler flag (starts with -, no "
+                                "spaces; give each flag as its own item)")
+        if flag in _REFUSED_FLAGS or flag.startswith(("-o", "-MF", "-MT")):
+            raise ScenarioError(f"{key}: {flag!r} changes what the build writes; the "
+                                "firmware stage chooses its outputs (nearest: remove it)")
 
 
 class Platform(Block):

@@ -5,12 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from kenning_tasks.params import Param
-from kenning_tasks.platforms.base import Platform
+from kenning_tasks.platforms.base import (
+    FIRMWARE_BUILD_PARAMETERS,
+    Platform,
+    check_build_options,
+)
 from kenning_tasks.platforms.boards import board_names, check_board
 
 
 class QEMUPlatform(Platform):
-    """Bare-metal firmware on a QEMU Cortex-M board (mps2-an385/an386/an500), over UART."""
+    """Bare-metal firmware on a QEMU Cortex-M board of platforms.yml, over UART."""
 
     TARGET_STAGES = ("firmware", "simulate")
     ON_TARGET_RUNTIME = "MicroInt8Runtime"
@@ -19,8 +23,10 @@ class QEMUPlatform(Platform):
         Param("board", str, "mps2-an386", "a platforms.yml board with a qemu_machine"),
         Param("timeout_s", float, 600.0, "limit for booting and streaming the test split",
               minimum=1.0, maximum=86_400.0),
+        *FIRMWARE_BUILD_PARAMETERS,
     )
 
     @classmethod
     def check(cls, parameters: dict[str, Any], where: str) -> None:
         check_board(parameters["board"], board_names(emulated=True, runtime="baremetal"), where)
+        check_build_options(parameters, where)

@@ -14,10 +14,12 @@ from typing import Any
 from kenning_tasks.errors import ScenarioError
 from kenning_tasks.params import Param
 from kenning_tasks.platforms.base import (
+    FIRMWARE_BUILD_PARAMETERS,
     KENNING_BOARD_PARAMETERS,
     KENNING_PLATFORM_PARAMETERS,
     RENODE_REASON,
     Platform,
+    check_build_options,
 )
 from kenning_tasks.platforms.boards import board_names
 
@@ -45,6 +47,7 @@ class ZephyrPlatform(Platform):
         # This project's former name of ``name``.
         Param("board", str, None, "the board (this project's former name of `name`)",
               nullable=True),
+        *FIRMWARE_BUILD_PARAMETERS,
     )
 
     @classmethod
@@ -62,6 +65,7 @@ class ZephyrPlatform(Platform):
             key = "name" if name is not None else "board"
             raise ScenarioError(f"{where}.{key}: {chosen!r} is not allowed; allowed: "
                                 f"{', '.join(allowed)} (Zephyr boards of platforms.yml)")
+        check_build_options(parameters, where)
         if parameters["simulated"]:
             raise ScenarioError(
                 f"{where}.simulated: true (Kenning's default) simulates the board in Renode; "

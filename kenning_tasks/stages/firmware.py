@@ -1,9 +1,22 @@
-"""firmware stage: generate C for the int8 model and build the firmware ELF for the board."""
+"""firmware stage: generate C for the int8 model and build the firmware ELF for the board.
+
+Order matters for a model too large for the board: the generated model is compiled alone and
+measured against the board's flash and RAM first (``mcu.build.check_model_fits``), so the
+stage stops with one "does not fit" line before linking, and before a Zephyr build would need
+west. A failed stage leaves none of its outputs behind (the generated model.c of a large
+model is tens of MB).
+
+Targets hold only what follows from the inputs (paths as firmware/…, model/…). The files
+with host paths — ``compile_commands.json`` for an editor or clangd, ``run-log.json`` with the
+exact commands — are written beside them and are not targets.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +30,12 @@ from kenning_tasks.stages.chain import model_file
 
 ELF = "firmware/firmware.elf"              # loadable: what simulate and flash use
 DEBUG_ELF = "firmware/firmware.debug.elf"  # the same image with debug info, for gdb
+MAP = "firmware/firmware.map"              # the linker's map
 INFO = "firmware/firmware.json"
 MODEL_SOURCES = ("firmware/model/model.h", "firmware/model/model.c")
+COMPILE_COMMANDS = "compile_commands.json"  # in the stage folder, not a target
+RUN_LOG = "run-log.json"                    # in the stage folder, not a target
+BUILD_PARAMETERS = ("defines", "cflags", "werror")
 
 
 def board_of(scenario: Scenario) -> Any:
@@ -27,31 +44,64 @@ def board_of(scenario: Scenario) -> Any:
     return get_board(scenario.platform.parameters["board"])
 
 
+def build_options(scenario: Scenario) -> Any:
+    """The platform block's defines, cflags and werror (``mcu.build.BuildOptions``)."""
+    from kenning_tasks.mcu.build import BuildOptions
+
+    return BuildOptions.from_parameters(scenario.platform.parameters)
+
+
 def run(ctx: StageContext) -> None:
+    written = [ctx.path(name) for name in outputs(ctx.scenario)]
+    try:
+        _build(ctx)
+    except BaseException:
+        # Nothing half-done stays: not the new model.c, not an older ELF beside it.
+        for path in [*written, ctx.out_dir / COMPILE_COMMANDS, ctx.out_dir / RUN_LOG]:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+        shutil.rmtree(ctx.out_dir / "model", ignore_errors=True)
+        raise
+
+
+def _build(ctx: StageContext) -> None:
     from kenning_tasks.codegen import generate_c_model
-    from kenning_tasks.mcu import build_firmware, build_zephyr
+    from kenning_tasks.mcu.build import build_firmware, build_zephyr, estimate_model_fit
 
     board = board_of(ctx.scenario)
+    options = build_options(ctx.scenario)
     model_dir = ctx.out_dir / "model"
     generated = generate_c_model(ctx.path(model_file(ctx.scenario, "compile")), model_dir)
     ctx.log(f"generated C for {len(generated.ops)} ops ({', '.join(sorted(set(generated.ops)))})"
             f", arena {generated.arena_bytes} B, {generated.macs} MACs")
     if board.runtime == "zephyr":
+        # The fit check needs only gcc; west and a Zephyr workspace come after it.
+        estimate_model_fit(board, model_dir, options)
         image = build_zephyr(board, model_dir, ctx.out_dir)
     else:
-        image = build_firmware(board, model_dir, ctx.out_dir)
+        image = build_firmware(board, model_dir, ctx.out_dir, options=options, log=ctx.log)
     info = {
         "board": board.name, "display_name": board.display_name,
         "flash_bytes": image.flash_bytes, "ram_bytes": image.ram_bytes,
         "flash_limit_bytes": image.flash_limit_bytes, "ram_limit_bytes": image.ram_limit_bytes,
         "sections": image.sections,
+        # By section and by symbol, largest first (pyelftools on the loadable ELF).
+        "memory": image.memory.breakdown() if image.memory else {},
         "arena_bytes": generated.arena_bytes, "macs": generated.macs, "ops": generated.ops,
         "input_bytes": generated.input_bytes, "output_bytes": generated.output_bytes,
         "toolchain": toolchain(board.runtime),
+        "build": {**image.recorded, "warnings": list(image.warnings),
+                  "werror": options.werror},
     }
     artifacts.write_json(ctx.path(INFO), info)
+    if image.commands:
+        artifacts.write_json(ctx.out_dir / COMPILE_COMMANDS,
+                             [c for c in image.commands if c["file"] != "(link)"])
+        artifacts.write_json(ctx.out_dir / RUN_LOG, {"stage": "firmware",
+                                                     "commands": list(image.commands)})
+    warned = f", {len(image.warnings)} warning lines" if image.warnings else ""
     ctx.log(f"{board.name}: flash {image.flash_bytes} B of {image.flash_limit_bytes} B, "
-            f"RAM {image.ram_bytes} B of {image.ram_limit_bytes} B")
+            f"RAM {image.ram_bytes} B of {image.ram_limit_bytes} B{warned}")
 
 
 @functools.cache
@@ -67,8 +117,8 @@ def toolchain(runtime: str) -> str:
 
 
 def external_inputs(scenario: Scenario) -> list[Path]:
-    """The sources this board's build compiles (its own folder and the common ones), so
-    editing one rebuilds it. The board's platforms.yml entry is in ``parameters``."""
+    """The sources this board's build compiles (its own folder, its drivers and the common
+    ones), so editing one rebuilds it. The board's platforms.yml entry is in ``parameters``."""
     from kenning_tasks.mcu.build import firmware_inputs
 
     return firmware_inputs(board_of(scenario))
@@ -82,19 +132,27 @@ def codegen_modules() -> list[str]:
 
 def tools(scenario: Scenario) -> dict[str, str]:
     board = board_of(scenario)
-    return {"tflite": distribution_version("tflite"), "compiler": toolchain(board.runtime)}
+    return {"tflite": distribution_version("tflite"), "compiler": toolchain(board.runtime),
+            "pyelftools": distribution_version("pyelftools")}
 
 
 def parameters(scenario: Scenario) -> dict[str, Any]:
-    """The board's facts from platforms.yml: all the build takes from the platform block."""
-    return {"board": dataclasses.asdict(board_of(scenario))}
+    """The board's facts from platforms.yml and the platform block's build options."""
+    platform = scenario.platform.parameters
+    return {"board": dataclasses.asdict(board_of(scenario)),
+            "build": {name: platform.get(name) for name in BUILD_PARAMETERS}}
+
+
+def outputs(scenario: Scenario) -> list[str]:
+    outs = [*MODEL_SOURCES, ELF, DEBUG_ELF, INFO]
+    return [*outs, MAP] if board_of(scenario).runtime == "baremetal" else outs
 
 
 STAGE = Stage(
     name="firmware",
     doc="Generate C for the int8 model and build the board's firmware (flash/RAM checked)",
     run=run,
-    outputs=lambda s: [*MODEL_SOURCES, ELF, DEBUG_ELF, INFO],
+    outputs=outputs,
     inputs=lambda s: [model_file(s, "compile"), model_file(s, "compile") + ".json"],
     external_inputs=external_inputs,
     parameters=parameters,
@@ -102,4 +160,3 @@ STAGE = Stage(
                        "kenning_tasks.mcu.boards", "kenning_tasks.mcu.elf"],
     tools=tools,
 )
-

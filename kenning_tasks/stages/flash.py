@@ -73,7 +73,7 @@ STAGE = Stage(
     parameters=parameters,
     modules=lambda s: ["kenning_tasks.stages.target_session", "kenning_tasks.mcu.link",
                        "kenning_tasks.mcu.protocol", "kenning_tasks.mcu.build",
-                       "kenning_tasks.mcu.boards"],
+                       "kenning_tasks.mcu.boards", "kenning_tasks.mcu.timing"],
     # The board's state is not an input doit can see: never restore a flash from the cache.
     extra={"cacheable": False},
 )

@@ -32,9 +32,11 @@ def parameters(scenario: Scenario) -> dict[str, Any]:
     never what it writes, and a failed session leaves no outputs to reuse.
     """
     from kenning_tasks.mcu.boards import get_board
+    from kenning_tasks.mcu.timing import icount_shift
 
     board = get_board(target_session.board_name(scenario))
-    return {"board": board.name, "qemu_machine": board.qemu_machine}
+    return {"board": board.name, "qemu_machine": board.qemu_machine,
+            "icount_shift": icount_shift(board)}
 
 
 @functools.cache
@@ -55,6 +57,7 @@ STAGE = Stage(
     parameters=parameters,
     modules=lambda s: ["kenning_tasks.stages.target_session", "kenning_tasks.mcu.qemu",
                        "kenning_tasks.mcu.link", "kenning_tasks.mcu.protocol",
-                       "kenning_tasks.mcu.orphans", "kenning_tasks.mcu.boards"],
+                       "kenning_tasks.mcu.orphans", "kenning_tasks.mcu.boards",
+                       "kenning_tasks.mcu.timing"],
     tools=lambda s: {"qemu": qemu_version(), "pyserial": distribution_version("pyserial")},
 )

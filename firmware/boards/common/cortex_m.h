@@ -37,6 +37,19 @@ static inline void kt_irq_enable(void)
     __asm__ volatile("cpsie i" ::: "memory");
 }
 
+/* Mask interrupts and return the previous PRIMASK, to restore with kt_irq_restore. */
+static inline uint32_t kt_irq_save(void)
+{
+    uint32_t primask;
+    __asm__ volatile("mrs %0, primask\n\tcpsid i" : "=r"(primask) : : "memory");
+    return primask;
+}
+
+static inline void kt_irq_restore(uint32_t primask)
+{
+    __asm__ volatile("msr primask, %0" : : "r"(primask) : "memory");
+}
+
 static inline uint32_t kt_active_exception(void)
 {
     uint32_t ipsr;
@@ -44,8 +57,20 @@ static inline uint32_t kt_active_exception(void)
     return ipsr & 0x1FFu;
 }
 
-void kt_systick_init(void);
+/* Board support: clock tree (the board's folder; a no-op where the reset clock is the one
+ * platforms.yml states), the timebase driver, the host UART driver. */
+void kt_board_clock_init(void);
+void kt_timer_init(void);
 void kt_uart_init(void);
-void kt_uart_irq(void);
+
+/* The UART driver's side of the shared receive loop (uart_wait.c). */
+int kt_uart_rx_ready(void);    /* a received byte is waiting */
+uint8_t kt_uart_rx_take(void); /* take it (only when kt_uart_rx_ready()) */
+void kt_uart_rx_arm(void);     /* interrupts masked: make a received byte end a WFI */
+void kt_uart_irq(void);        /* the RX interrupt: quiet it, leave the byte for the reader */
+
+/* A driver with an interrupt of its own besides the UART's (a timer) handles it here and
+ * returns 1; the weak default in startup.c handles none. */
+int kt_driver_irq(uint32_t irq);
 
 #endif

@@ -18,6 +18,11 @@ int main(void);
 void Reset_Handler(void) __attribute__((noreturn));
 void Reset_Handler(void)
 {
+#if defined(__ARM_ARCH_8M_MAIN__) || defined(__ARM_ARCH_8M_BASE__)
+    /* Armv8-M: a stack that grows past its section faults (STKOF) instead of silently
+     * overwriting .bss below it. */
+    __asm__ volatile("msr msplim, %0" : : "r"(__stack_bottom));
+#endif
 #if defined(__ARM_FP)
     /* Grant full access to CP10/CP11 before any FPU instruction runs. */
     SCB_CPACR |= 0xFu << 20;
@@ -38,10 +43,23 @@ void Reset_Handler(void)
     }
 }
 
+/* Boards whose reset clock is already the one platforms.yml states (the MPS2 FPGA images)
+ * have no clock setup. */
+__attribute__((weak)) void kt_board_clock_init(void)
+{
+}
+
+__attribute__((weak)) int kt_driver_irq(uint32_t irq)
+{
+    (void)irq;
+    return 0;
+}
+
 void kt_port_init(void)
 {
+    kt_board_clock_init();
     kt_uart_init();
-    kt_systick_init();
+    kt_timer_init();
 }
 
 const char *kt_port_board_name(void)
@@ -77,11 +95,15 @@ void DebugMon_Handler(void) __attribute__((weak, alias("kt_fault_handler")));
 void PendSV_Handler(void) __attribute__((weak, alias("kt_fault_handler")));
 void SysTick_Handler(void) __attribute__((weak, alias("kt_fault_handler")));
 
-/* External interrupts: only the UART's receive interrupt is ever enabled. */
+/* External interrupts: only the UART's receive interrupt and a timer driver's are enabled. */
 void kt_irq_handler(void)
 {
-    if (kt_active_exception() == 16u + KT_BOARD_UART_RX_IRQ) {
+    uint32_t irq = kt_active_exception() - 16u;
+    if (irq == KT_BOARD_UART_RX_IRQ) {
         kt_uart_irq();
+        return;
+    }
+    if (kt_driver_irq(irq)) {
         return;
     }
     kt_fault_handler();
@@ -98,7 +120,11 @@ __attribute__((section(".vectors"), used)) static const kt_vector vectors[16 + K
     MemManage_Handler,
     BusFault_Handler,
     UsageFault_Handler,
+#if defined(__ARM_ARCH_8M_MAIN__)
+    kt_fault_handler, /* SecureFault: the firmware runs in the Secure state */
+#else
     0,
+#endif
     0,
     0,
     0,

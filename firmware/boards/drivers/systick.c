@@ -4,8 +4,11 @@
  * interrupt, which adds one period to `epoch`. The counter stays at 0 for one tick before it
  * reloads, so the ticks elapsed since `epoch` are (SYSTICK_PERIOD - value) % SYSTICK_PERIOD.
  *
- * The period is short (2^20 ticks, ~42 ms at 25 MHz) because its interrupt also bounds how
- * long a timed UART wait sleeps past its deadline (cmsdk_uart.c).
+ * The period is short (2^20 ticks, ~42 ms at 25 MHz; 2^22, ~25 ms, on cores above 50 MHz)
+ * because its interrupt also bounds how long a timed UART wait sleeps past its deadline
+ * (common/uart_wait.c).
+ *
+ * SysTick is optional on Armv6-M: a part without it (the nRF51) uses its own timer driver.
  *
  * Why a measured section restarts the counter: under QEMU's -icount every instruction takes
  * the same virtual time, so the ticks an inference takes depend only on its instructions and
@@ -19,7 +22,11 @@
 #include "kt_board.h"
 #include "kt_port.h"
 
+#if KT_BOARD_CPU_HZ > 50000000u
+#define SYSTICK_PERIOD (1u << 22)
+#else
 #define SYSTICK_PERIOD (1u << 20)
+#endif
 
 static volatile uint64_t epoch;
 
@@ -28,7 +35,7 @@ void SysTick_Handler(void)
     epoch += SYSTICK_PERIOD;
 }
 
-void kt_systick_init(void)
+void kt_timer_init(void)
 {
     SYST_RVR = SYSTICK_PERIOD - 1u;
     SYST_CVR = 0;
