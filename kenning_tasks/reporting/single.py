@@ -1,0 +1,528 @@
+"""The single-pipeline report: what one scenario's measurements say, section by section.
+
+Sections follow Kenning's report types and go past them:
+
+- **Overview**: scenario, description, the numbers that matter at a glance, quality gates
+  (``evaluate/gates.json``, when the scenario has gates), versions, the resolved scenario;
+- **Classification** (Kenning: classification, anomaly): metrics, confusion matrices (counts
+  and normalised), per-class precision/recall/F1, top-k; for binary and anomaly tasks ROC and
+  precision-recall curves with AUCs, and the alarm quality per threshold;
+- **Training**: the training history (``train/training.json``);
+- **Performance** (Kenning: performance): latency statistics and distribution, host CPU and
+  memory use during the evaluation;
+- **On target** (Kenning: renode_stats, in spirit): agreement with the host reference,
+  instructions per inference (per operator when the firmware measured them), flash and RAM
+  by section against the board's limits, the largest symbols, the arena.
+
+Values outside expectations are flagged (see ``expectations.py``). Every applicable section
+writes exactly one figure, named in ``FIGURES``, so the stage's outputs follow from the
+scenario alone; optional inputs (per-op counts, symbols, gates, CPU samples) add panels and
+tables to a section, never files.
+
+Optional inputs read here, whoever writes them:
+- ``firmware.json``/``on_target``: ``per_op``: ``[{"index", "op", "instructions", "macs"?}]``
+  (instructions per inference); ``symbols``: ``[{"name", "bytes" | "size", "section"?,
+  "region"? ("flash" | "ram")}]``; ``sections``: ``{name: bytes}`` or ``{name: {"bytes" |
+  "size", "region"?}}``.
+- ``gates.json``: ``{"scenario", "passed", "failed", "gates": [{"metric", "comparison",
+  "value", "passed", "problem", "default"}]}``.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kenning_tasks.reporting import expectations
+from kenning_tasks.reporting.document import (
+    Cell,
+    Details,
+    Document,
+    Figure,
+    Paragraph,
+    Section,
+    Table,
+    key_value_table,
+    num,
+)
+from kenning_tasks.reporting.units import (
+    bytes_text,
+    fraction_text,
+    number_text,
+    percent_text,
+    time_text,
+    time_unit,
+)
+
+SECTIONS = ("classification", "training", "performance", "on_target")
+FIGURES = {name: name for name in SECTIONS}  # section -> figure file stem
+# Kenning's report_types -> the sections they show.
+REPORT_TYPES = {"classification": ("classification", "training"),
+                "performance": ("performance", "on_target")}
+RAM_ONLY_SECTIONS = (".bss", ".stack", ".heap", ".noinit")
+BOTH_SECTIONS = (".data",)  # initial values in flash, the variables in RAM
+
+
+@dataclass
+class ReportInputs:
+    """What one pipeline's report is made of (parsed JSON files; None when absent)."""
+
+    measurements: dict[str, Any]
+    description: str = ""
+    training: dict[str, Any] | None = None
+    firmware: dict[str, Any] | None = None
+    gates: dict[str, Any] | None = None
+
+
+@dataclass
+class ReportOptions:
+    """Kenning's MarkdownReport parameters the report honours."""
+
+    title: str | None = None                 # report_name
+    sections: tuple[str, ...] = SECTIONS     # from report_types and the scenario
+    image_format: str = "svg"                # "png" with only_png_images
+    smaller_header: bool = False
+    general_information: bool = True         # not skip_general_information
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def figure_file(section: str, image_format: str = "svg") -> str:
+    return f"{FIGURES[section]}.{image_format}"
+
+
+def build(inputs: ReportInputs, folder: Path, options: ReportOptions | None = None
+          ) -> Document:
+    """Draw the figures into ``folder`` and return the document that shows them."""
+    options = options or ReportOptions()
+    draw(inputs, folder, options)
+    return document(inputs, options)
+
+
+def document(inputs: ReportInputs, options: ReportOptions | None = None) -> Document:
+    """The report's content (its figures are named, ``draw`` writes them)."""
+    options = options or ReportOptions()
+    m = inputs.measurements
+    result = Document(title=options.title or f"Report: {m['scenario']}",
+                      subtitle=inputs.description, smaller_header=options.smaller_header)
+    result.sections.append(_overview(inputs, options, result))
+    builders = {"classification": _classification, "training": _training,
+                "performance": _performance, "on_target": _on_target}
+    for name in SECTIONS:
+        if name in options.sections:
+            section = builders[name](inputs, options)
+            if section is not None:
+                result.sections.append(section)
+    return result
+
+
+def draw(inputs: ReportInputs, folder: Path, options: ReportOptions | None = None
+         ) -> list[Path]:
+    """Write one figure per section of ``options.sections`` into ``folder``."""
+    from kenning_tasks.plots.classification import classification_figure
+    from kenning_tasks.plots.performance import performance_figure
+    from kenning_tasks.plots.target import target_figure
+    from kenning_tasks.plots.training import training_figure
+
+    options = options or ReportOptions()
+    m, fmt = inputs.measurements, options.image_format
+    folder = Path(folder)
+    written = []
+    for name in options.sections:
+        target = folder / figure_file(name, fmt)
+        if name == "classification":
+            classification_figure(m["confusion_matrix"], m["class_names"], target,
+                                  m.get("score_curves"), m.get("metrics_per_threshold"), fmt)
+        elif name == "training":
+            training_figure((inputs.training or {}).get("history") or {}, target, fmt)
+        elif name == "performance":
+            axis_label, quantum = _timing(m)
+            performance_figure(m["inference_times_s"], target, axis_label, quantum,
+                               _utilization(m), fmt)
+        elif name == "on_target":
+            if m.get("on_target") is None:
+                continue
+            firmware = inputs.firmware or {}
+            target_figure(memory_regions(m["on_target"], firmware), target,
+                          per_op_counts(m, firmware), symbol_sizes(firmware), fmt)
+        written.append(target)
+    return written
+
+
+def _timing(m: dict[str, Any]) -> tuple[str, float | None]:
+    """The latency axis' label and the measurements' resolution (1 ns: exact counts)."""
+    target = m.get("on_target")
+    if not target:
+        return "wall clock", None
+    exact = target.get("target_instructions", {}).get("unit") == "instructions"
+    return ("target time" if exact else "time"), (1e-9 if exact else None)
+
+
+# -- overview ----------------------------------------------------------------------------------
+
+
+def _overview(inputs: ReportInputs, options: ReportOptions, document: Document) -> Section:
+    m = inputs.measurements
+    section = Section("overview", "Overview")
+    target = m.get("on_target")
+    where = f"board **{target['board']}**" if target else f"**{m['platform']}**"
+    section.add(Paragraph(
+        f"Runtime **{m['runtime']}** on {where}; model format `{m['model_format']}`, "
+        f"{bytes_text(m['model_size_bytes'])}; {m['samples']} test samples."))
+    section.add(_at_a_glance(m))
+    if inputs.gates:
+        document.banner.append(expectations.gates_banner(inputs.gates))
+        section.add(_gates_table(inputs.gates))
+    if options.general_information:
+        versions = ", ".join(f"{name} {version}" for name, version in
+                             sorted(m.get("tool_versions", {}).items()))
+        if versions:
+            section.add(Paragraph(f"Versions: {versions}."))
+        if m.get("resolved_scenario"):
+            section.add(Details("Resolved scenario (every default filled in)",
+                                _yaml(m["resolved_scenario"]), "yaml"))
+        command = m.get("command")
+        if command:
+            text = "\n".join(command) if isinstance(command, list) else str(command)
+            section.add(Details("Command that rebuilds this report", text, "sh"))
+    section.add(Paragraph("The last run's timeline (which stages ran, were restored from the "
+                          "run cache or up to date, and how long each took) is in "
+                          "`build/run-summary.html`, rewritten after every run."))
+    return section
+
+
+def _at_a_glance(m: dict[str, Any]) -> Table:
+    target = m.get("on_target")
+    unit = time_unit(m["inference_times_s"])
+    rows: list[tuple[str, Cell | str]] = [("accuracy", num(fraction_text(m["accuracy"])))]
+    anomaly = m.get("anomaly_metrics")
+    if anomaly:
+        rows.append(("anomaly F1", num(fraction_text(anomaly["f1"]))))
+    basis = "target" if target else "host"
+    rows.append((f"mean inference time ({basis})",
+                 num(time_text(m["inference_time_s"]["mean"], unit))))
+    rows.append(("model size", num(bytes_text(m["model_size_bytes"]))))
+    if target:
+        rows.append(("agreement with the host reference",
+                     expectations.agreement_cell(target["agreement_with_host"])))
+        for key, label in (("flash", "flash"), ("ram", "RAM")):
+            rows.append((label, expectations.memory_cell(target[f"{key}_bytes"],
+                                                         target[f"{key}_limit_bytes"])))
+    return key_value_table(rows, "At a glance")
+
+
+def _gates_table(gates: dict[str, Any]) -> Table:
+    rows = []
+    for gate in gates.get("gates", []):
+        value = gate.get("value")
+        shown = gate_value_text(value) if value is not None else (gate.get("problem") or "—")
+        rows.append([Cell(f"`{gate['metric']}`"), num(gate["comparison"]),
+                     num(shown, None if gate["passed"] else "fail"),
+                     Cell("passed" if gate["passed"] else "failed",
+                          "pass" if gate["passed"] else "fail"),
+                     Cell("default" if gate.get("default") else "scenario")])
+    return Table(["gate", "required", "value", "verdict", "from"], rows, "Quality gates")
+
+
+def gate_value_text(value: Any) -> str:
+    return str(value) if isinstance(value, int) else f"{value:.6g}"
+
+
+def _yaml(data: Any) -> str:
+    import yaml
+
+    return yaml.safe_dump(data, sort_keys=False, default_flow_style=False, width=96)
+
+
+# -- classification ----------------------------------------------------------------------------
+
+
+def _classification(inputs: ReportInputs, options: ReportOptions) -> Section:
+    m = inputs.measurements
+    section = Section("classification", "Classification")
+    rows: list[tuple[str, Cell | str]] = [("accuracy", fraction_text(m["accuracy"]))]
+    for k in (2, 5):
+        if f"top_{k}_accuracy" in m and len(m["class_names"]) > k:
+            rows.append((f"top-{k} accuracy", fraction_text(m[f"top_{k}_accuracy"])))
+    rows += [("mean precision", fraction_text(m["mean_precision"])),
+             ("mean sensitivity (recall)", fraction_text(m["mean_sensitivity"])),
+             ("G-mean", fraction_text(m["g_mean"]))]
+    curves = m.get("score_curves")
+    anomaly = m.get("anomaly_metrics")
+    if anomaly:
+        rows += [("anomaly precision", fraction_text(anomaly["precision"])),
+                 ("anomaly recall", fraction_text(anomaly["recall"])),
+                 ("anomaly F1", fraction_text(anomaly["f1"])),
+                 ("ROC AUC", fraction_text(anomaly.get("roc_auc"))),
+                 ("PR AUC (average precision)", fraction_text(anomaly.get("pr_auc"))),
+                 ("anomalies in the test split",
+                  f"{anomaly['anomalies']} of {anomaly['samples']}")]
+        if anomaly.get("threshold") is not None:
+            rows.append((f"decision threshold ({anomaly['score']})",
+                         number_text(anomaly["threshold"], 6)))
+    elif curves:
+        rows += [("ROC AUC", fraction_text(curves.get("roc_auc"))),
+                 ("PR AUC (average precision)", fraction_text(curves.get("pr_auc")))]
+    section.add(key_value_table(rows, "Quality on the test split", ("metric", "value")))
+    figure = figure_file("classification", options.image_format)
+    caption = ("Left: samples per (true, predicted) class. Right: each row normalised to its "
+               "true class, so the diagonal is the recall.")
+    if curves:
+        caption += (" Below: ROC and precision-recall curves of the continuous score "
+                    f"({curves.get('score', 'score')}).")
+    if m.get("metrics_per_threshold"):
+        caption += (" Bottom: Kenning's alarm quality for a smoothed alarm per threshold "
+                    "(FDR: detected anomalous runs, FAR: false alarms among alarms, ADD: "
+                    "samples until the alarm).")
+    section.add(Figure(figure, "confusion matrices" + (", ROC and PR curves" if curves else ""),
+                       caption))
+    per_class = [[Cell(name), num(fraction_text(c["precision"], 3)),
+                  num(fraction_text(c["recall"], 3)), num(fraction_text(c["f1"], 3)),
+                  num(str(c["support"]), "warn" if c["support"] == 0 else None)]
+                 for name, c in m["per_class"].items()]
+    section.add(Table(["class", "precision", "recall", "F1", "support"], per_class,
+                      "Per class"))
+    if not curves and not anomaly and len(m["class_names"]) == 2:
+        section.add(Paragraph("ROC and precision-recall curves need the per-sample scores "
+                              "(`score_curves` in measurements.json), which these "
+                              "measurements do not hold."))
+    return section
+
+
+# -- training ----------------------------------------------------------------------------------
+
+
+def _training(inputs: ReportInputs, options: ReportOptions) -> Section:
+    from kenning_tasks.plots.training import best_epoch, quantities
+
+    history = (inputs.training or {}).get("history") or {}
+    section = Section("training", "Training")
+    figure = figure_file("training", options.image_format)
+    names = quantities(history)
+    if not names:
+        section.add(Paragraph("The training stage recorded no history."))
+        return section
+    epochs = max(len(v) for v in history.values())
+    section.add(Paragraph(f"{epochs} epochs; the validation curve is dashed."))
+    section.add(Figure(figure, "training curves",
+                       "Per epoch, on the train split (solid) and the validation split "
+                       "(dashed); the dot marks the best validation epoch."))
+    rows = []
+    for name in names:
+        train, val = history.get(name) or [], history.get(f"val_{name}") or []
+        best = best_epoch(history, name)
+        rows.append([Cell(name.replace("_", " ")),
+                     num(number_text(train[-1]) if train else "—"),
+                     num(number_text(val[-1]) if val else "—"),
+                     num(f"{number_text((val or train)[best])} (epoch {best + 1})"
+                         if best is not None else "—")])
+    section.add(Table(["quantity", "last epoch (train)", "last epoch (validation)",
+                       "best (validation)"], rows, "Training history"))
+    return section
+
+
+# -- performance -------------------------------------------------------------------------------
+
+
+def _performance(inputs: ReportInputs, options: ReportOptions) -> Section:
+    from kenning_tasks.plots.performance import percentile
+
+    m = inputs.measurements
+    target = m.get("on_target")
+    times = m["inference_times_s"]
+    section = Section("performance", "Performance")
+    if target:
+        basis = target.get("timing_basis", "target time")
+        section.add(Paragraph(f"Inference time on the target: {basis}. It is compared only "
+                              "with other target times, never with host wall-clock time."))
+    else:
+        section.add(Paragraph("Inference time on the host: wall clock around one inference, "
+                              "one sample at a time."))
+    quantum = _timing(m)[1]
+    unit = time_unit(times[1:] or times)
+    summary = m["inference_time_s"]
+    rows: list[tuple[str, Cell | str]] = [
+        ("first inference", time_text(summary["first"], unit)),
+        ("mean", time_text(summary["mean"], unit)),
+        ("median", time_text(summary["median"], unit)),
+        ("standard deviation", time_text(summary["std"], unit)),
+        ("minimum", time_text(summary["min"], unit)),
+        ("maximum", time_text(summary["max"], unit)),
+        ("95th percentile", time_text(percentile(times, 95), unit)),
+        ("99th percentile", time_text(percentile(times, 99), unit)),
+    ]
+    if target and quantum:
+        ti = target["target_instructions"]
+        rows.insert(0, ("instructions per inference (mean / min / max)",
+                        f"{number_text(round(ti['mean']))} / {number_text(ti['min'])} / "
+                        f"{number_text(ti['max'])}"))
+    section.add(key_value_table(rows, "Inference time", ("statistic", "value")))
+    utilization = _utilization(m)
+    figure = figure_file("performance", options.image_format)
+    caption = ("Left: every inference in evaluation order (the first one, red, pays for "
+               "initialisation) with a running median. Right: their distribution with the "
+               "50th, 95th and 99th percentiles.")
+    if utilization:
+        caption += " Below: host CPU (per core and average) and memory use during evaluation."
+    section.add(Figure(figure, "inference time per sample and its distribution", caption))
+    if utilization:
+        section.add(_utilization_table(utilization))
+    if m.get("runtime_measurements"):
+        section.add(key_value_table(
+            [(k, str(v)) for k, v in sorted(m["runtime_measurements"].items())],
+            "Reported by the runtime"))
+    return section
+
+
+def _utilization(m: dict[str, Any]) -> dict[str, Any] | None:
+    keys = ("session_utilization_timestamp", "session_utilization_cpus_percent",
+            "session_utilization_mem_percent")
+    if all(m.get(k) for k in keys):
+        return {k: m[k] for k in keys}
+    return None
+
+
+def _utilization_table(utilization: dict[str, Any]) -> Table:
+    cpu = [sum(s) / len(s) for s in utilization["session_utilization_cpus_percent"] if s]
+    memory = utilization["session_utilization_mem_percent"]
+    rows = []
+    for label, values in (("CPU use, average of the cores", cpu), ("memory in use", memory)):
+        rows.append([Cell(label), num(percent_text(statistics.fmean(values))),
+                     num(percent_text(statistics.pstdev(values))),
+                     num(percent_text(statistics.median(values)))])
+    return Table(["host, during evaluation", "mean", "standard deviation", "median"], rows,
+                 f"Host CPU and memory use ({len(memory)} samples)")
+
+
+# -- on target ---------------------------------------------------------------------------------
+
+
+def _on_target(inputs: ReportInputs, options: ReportOptions) -> Section | None:
+    m = inputs.measurements
+    target = m.get("on_target")
+    if target is None:
+        return None
+    firmware = inputs.firmware or {}
+    display = firmware.get("display_name")
+    section = Section("on-target", f"On target: {target['board']}"
+                      + (f" — {display}" if display else ""))
+    section.add(*expectations.target_alerts(m))
+    ti = target["target_instructions"]
+    counted = ti.get("unit", "instructions")
+    rows: list[tuple[str, Cell | str]] = [
+        ("agreement with the host TFLite Micro int8 reference",
+         expectations.agreement_cell(target["agreement_with_host"])),
+        ("accuracy on target", fraction_text(m["accuracy"])),
+        ("host int8 accuracy", fraction_text(target["host_int8_accuracy"])),
+        (f"{counted} per inference (mean)", number_text(round(ti["mean"]))),
+        (f"{counted} per inference (min / max)",
+         f"{number_text(ti['min'])} / {number_text(ti['max'])}"),
+        ("MACs per inference", number_text(target["macs"])),
+        (f"{counted} per MAC", number_text(target.get("instructions_per_mac"), 3)),
+        ("flash", expectations.memory_cell(target["flash_bytes"], target["flash_limit_bytes"])),
+        ("RAM", expectations.memory_cell(target["ram_bytes"], target["ram_limit_bytes"])),
+        ("tensor arena", bytes_text(target["arena_bytes"])),
+        ("UART bytes sent / received", f"{number_text(target['uart_bytes_sent'])} / "
+                                       f"{number_text(target['uart_bytes_received'])}"),
+    ]
+    if target.get("toolchain"):
+        rows.append(("toolchain", target["toolchain"]))
+    section.add(key_value_table(rows, "On-target measurements"))
+    per_op = per_op_counts(m, firmware)
+    symbols = symbol_sizes(firmware)
+    figure = figure_file("on_target", options.image_format)
+    caption = ("Flash and RAM against the board's limits (dashed: 90 %) and by section; the "
+               "tensor arena is part of .bss.")
+    if per_op:
+        caption += " Instructions per operator, measured on the target."
+    if symbols:
+        caption += " The largest symbols of the image."
+    section.add(Figure(figure, "flash and RAM against the board's limits", caption))
+    section.add(Table(["section", "region", "bytes"],
+                      [[Cell(f"`{name}`"), Cell(region), num(bytes_text(size))]
+                       for name, region, size in section_rows(firmware)],
+                      "Sections of the firmware image"))
+    if per_op:
+        total = sum(op["instructions"] for op in per_op) or 1
+        section.add(Table(
+            ["#", "operator", "instructions", "share", "MACs", "instructions per MAC"],
+            [[num(str(op["index"])), Cell(op["op"]), num(number_text(round(op["instructions"]))),
+              num(percent_text(100 * op["instructions"] / total)),
+              num(number_text(op.get("macs")) if op.get("macs") else "—"),
+              num(number_text(op["instructions"] / op["macs"], 3) if op.get("macs") else "—")]
+             for op in per_op], "Instructions per operator (per inference)"))
+    else:
+        section.add(Paragraph("A per-operator breakdown appears here when the firmware "
+                              "measures each operator (`per_op` in firmware.json)."))
+    if symbols:
+        largest = sorted(symbols, key=lambda s: (-s["bytes"], s["name"]))[:15]
+        section.add(Table(["symbol", "section", "region", "bytes"],
+                          [[Cell(f"`{s['name']}`"), Cell(s.get("section", "")),
+                            Cell(s.get("region", "")), num(bytes_text(s["bytes"]))]
+                           for s in largest], f"Largest symbols ({len(largest)} of "
+                                              f"{len(symbols)})"))
+    section.add(Paragraph("Instruction counts are exact: QEMU's `-icount shift=6` gives every "
+                          "instruction 64 ns of virtual time, read on SysTick restarted at each "
+                          "inference (identical from run to run, linear in the work), but "
+                          "there is no pipeline or wait-state model."))
+    return section
+
+
+def section_rows(firmware: dict[str, Any]) -> list[tuple[str, str, int]]:
+    """(section, region, bytes) of firmware.json's sections, in address-space order."""
+    rows = []
+    for name, value in (firmware.get("sections") or {}).items():
+        size = value if isinstance(value, int) else int(value.get("bytes", value.get("size", 0)))
+        region = value.get("region") if isinstance(value, dict) and value.get("region") else (
+            "RAM" if name in RAM_ONLY_SECTIONS else
+            "flash + RAM" if name in BOTH_SECTIONS else "flash")
+        rows.append((name, region, size))
+    order = {"flash": 0, "flash + RAM": 1, "RAM": 2}
+    return sorted(rows, key=lambda r: (order.get(r[1], 3), -r[2], r[0]))
+
+
+def memory_regions(target: dict[str, Any], firmware: dict[str, Any]) -> dict[str, Any]:
+    """Flash and RAM: used, limit and the sections filling them (the arena split off .bss)."""
+    flash: dict[str, int] = {}
+    ram: dict[str, int] = {}
+    for name, region, size in section_rows(firmware):
+        if "flash" in region.lower():
+            flash[name] = size
+        if "ram" in region.lower():
+            ram[name] = size
+    arena = int(target.get("arena_bytes") or 0)
+    with_arena: dict[str, int] = {}
+    for name, size in ram.items():
+        if name == ".bss" and 0 < arena <= size:
+            with_arena["tensor arena"] = arena
+            if size > arena:
+                with_arena[".bss"] = size - arena
+        else:
+            with_arena[name] = size
+    ram = with_arena
+    if not flash:
+        flash = {"image": target["flash_bytes"]}
+    if not ram:
+        ram = {"data": target["ram_bytes"]}
+    return {"flash": {"used": target["flash_bytes"], "limit": target["flash_limit_bytes"],
+                      "sections": flash},
+            "ram": {"used": target["ram_bytes"], "limit": target["ram_limit_bytes"],
+                    "sections": ram}}
+
+
+def per_op_counts(m: dict[str, Any], firmware: dict[str, Any]) -> list[dict[str, Any]]:
+    ops = (m.get("on_target") or {}).get("per_op") or firmware.get("per_op") or []
+    return [{"index": op.get("index", i), "op": str(op.get("op", "?")),
+             "instructions": float(op["instructions"]), "macs": op.get("macs")}
+            for i, op in enumerate(ops) if op.get("instructions") is not None]
+
+
+def symbol_sizes(firmware: dict[str, Any]) -> list[dict[str, Any]]:
+    result = []
+    for entry in firmware.get("symbols") or []:
+        size = entry.get("bytes", entry.get("size"))
+        if entry.get("name") and isinstance(size, int) and size > 0:
+            result.append({"name": entry["name"], "bytes": size,
+                           **{k: entry[k] for k in ("section", "region") if entry.get(k)}})
+    return result
