@@ -18,6 +18,7 @@ class StageReporter(ConsoleReporter):
         super().__init__(outstream, options)
         self._started: dict[str, float] = {}
         self._run_started = time.monotonic()
+        self._run_started_at = time.time()  # a run summary newer than this is this run's
 
     def execute_task(self, task: Any) -> None:
         self._started[task.name] = time.monotonic()
@@ -33,6 +34,10 @@ class StageReporter(ConsoleReporter):
             super().skip_uptodate(task)
 
     def complete_run(self) -> None:
+        from kenning_tasks.layout import layout
+        from kenning_tasks.reporting import timeline
+
+        timeline.write_after_run(layout().build, self._run_started_at)  # run-summary.html
         super().complete_run()
         if not self.failures and not self.runtime_errors:
             self.write(f"   finished in {time.monotonic() - self._run_started:.2f} s\n")

@@ -1,7 +1,8 @@
 """ROC and precision-recall curves of a binary or anomaly task's continuous score.
 
-The report draws them; measurements.json keeps only the curves' corners (at most
-``MAX_POINTS`` each, rounded to 6 decimals), never the per-sample scores.
+The report draws them; measurements.json keeps the curves (at most ``MAX_POINTS`` points
+each, rounded to 6 decimals), never the per-sample scores. numpy only: the AUCs follow
+scikit-learn's definitions (trapezoidal ROC AUC; average precision as the step sum).
 """
 
 from __future__ import annotations
@@ -20,13 +21,6 @@ def score_curves(y_true: np.ndarray, scores: np.ndarray, spec: dict[str, Any],
     ``scores``: the model's per-sample outputs (dequantized). The positive class is the
     second one (the anomaly).
     """
-    from sklearn.metrics import (
-        average_precision_score,
-        precision_recall_curve,
-        roc_auc_score,
-        roc_curve,
-    )
-
     from kenning_tasks import metrics
 
     if "anomaly" in spec:
@@ -40,18 +34,33 @@ def score_curves(y_true: np.ndarray, scores: np.ndarray, spec: dict[str, Any],
     truth = np.asarray(y_true) > 0
     if truth.all() or not truth.any():
         return {}  # one class only: no curve
-    fpr, tpr, _ = roc_curve(truth, score, drop_intermediate=True)
-    precision, recall, _ = precision_recall_curve(truth, score)
-    keep = np.r_[True, np.diff(recall) != 0] | np.r_[np.diff(recall) != 0, True]
+    fpr, tpr, precision, recall = _rates(truth, score)
     return {"score_curves": {
         "score": kind,
         "positive": class_names[1] if len(class_names) > 1 else "positive",
         "prevalence": float(truth.mean()),
-        "roc_auc": float(roc_auc_score(truth, score)),
-        "pr_auc": float(average_precision_score(truth, score)),
+        "roc_auc": float(np.trapezoid(tpr, fpr)),
+        # Average precision: precision at each threshold weighted by the recall it adds.
+        "pr_auc": float(np.sum(np.diff(recall) * precision[1:])),
         "roc": _points({"fpr": fpr, "tpr": tpr}),
-        "pr": _points({"recall": recall[keep][::-1], "precision": precision[keep][::-1]}),
+        "pr": _points({"recall": recall, "precision": precision}),
     }}
+
+
+def _rates(truth: np.ndarray, score: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """FPR, TPR, precision and recall at every distinct threshold (highest first), starting
+    from the empty selection; tied scores move together (sklearn's convention)."""
+    order = np.argsort(-score, kind="stable")
+    ordered, hits = score[order], truth[order].astype(np.float64)
+    last_of_tie = np.r_[np.flatnonzero(np.diff(ordered)), len(ordered) - 1]
+    tp = np.cumsum(hits)[last_of_tie]
+    fp = (last_of_tie + 1) - tp
+    positives, negatives = hits.sum(), len(hits) - hits.sum()
+    fpr, tpr = np.r_[0.0, fp / negatives], np.r_[0.0, tp / positives]
+    precision = np.r_[1.0, tp / (tp + fp)]
+    recall = np.r_[0.0, tp / positives]
+    return fpr, tpr, precision, recall
 
 
 def _points(columns: dict[str, np.ndarray]) -> dict[str, list[float]]:

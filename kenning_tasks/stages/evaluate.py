@@ -7,7 +7,7 @@ import sys
 import time
 from typing import Any
 
-from kenning_tasks import artifacts, iospec, kenning_measurements
+from kenning_tasks import artifacts, iospec, kenning_measurements, live_progress
 from kenning_tasks.block import distribution_version
 from kenning_tasks.scenario import Scenario
 from kenning_tasks.stages.base import Stage, StageContext
@@ -75,7 +75,7 @@ def run_on_host(scenario: Scenario, model_path: Any, spec: dict[str, Any], x_tes
     runtime.load(model_path, spec)
     input_spec, output_spec = spec["input"][0], spec["output"][0]
     scores, times, ends = [], [], []
-    for sample in x_test:
+    for sample in live_progress.each(x_test, "host inferences"):
         tensor = metrics.quantize(sample[np.newaxis], input_spec)
         started = time.perf_counter()
         output = runtime.infer(tensor)
