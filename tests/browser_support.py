@@ -9,6 +9,7 @@ its renderer and zygote children) on every path. Standard library only.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import shutil
@@ -133,10 +134,8 @@ class Browser:
     def stop(self) -> None:
         process = self.process
         if process is not None and process.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGTERM)  # the group started with it
-            except ProcessLookupError:
-                pass
             try:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
@@ -228,7 +227,7 @@ class Page:
         try:
             while True:
                 self._event(json.loads(self.ws.receive()))
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             pass
         finally:
             self.ws.sock.settimeout(self.timeout_s)

@@ -19,7 +19,7 @@ def document(inputs: single.ReportInputs, sections: tuple[str, ...] = ALL) -> Do
     return single.document(inputs, single.ReportOptions(sections=sections))
 
 
-def section(doc: Document, identifier: str):  # noqa: ANN201
+def section(doc: Document, identifier: str):
     return next(s for s in doc.sections if s.id == identifier)
 
 

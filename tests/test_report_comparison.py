@@ -4,7 +4,6 @@ JSON, the best row in the table's units, the files written."""
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import pytest

@@ -260,11 +260,17 @@ def _classification(inputs: ReportInputs, options: ReportOptions) -> Section:
                   f"{anomaly['anomalies']} of {anomaly['samples']}")]
         if anomaly.get("threshold") is not None:
             rows.append((f"decision threshold ({anomaly['score']})",
-                         number_text(anomaly["threshold"], 6)))
+                         f"{anomaly['threshold']:.6g}"))
     elif curves:
         rows += [("ROC AUC", fraction_text(curves.get("roc_auc"))),
                  ("PR AUC (average precision)", fraction_text(curves.get("pr_auc")))]
     section.add(key_value_table(rows, "Quality on the test split", ("metric", "value")))
+    per_class = [[Cell(name), num(fraction_text(c["precision"], 3)),
+                  num(fraction_text(c["recall"], 3)), num(fraction_text(c["f1"], 3)),
+                  num(str(c["support"]), "warn" if c["support"] == 0 else None)]
+                 for name, c in m["per_class"].items()]
+    section.add(Table(["class", "precision", "recall", "F1", "support"], per_class,
+                      "Per class"))
     figure = figure_file("classification", options.image_format)
     caption = ("Left: samples per (true, predicted) class. Right: each row normalised to its "
                "true class, so the diagonal is the recall.")
@@ -277,12 +283,6 @@ def _classification(inputs: ReportInputs, options: ReportOptions) -> Section:
                     "samples until the alarm).")
     section.add(Figure(figure, "confusion matrices" + (", ROC and PR curves" if curves else ""),
                        caption))
-    per_class = [[Cell(name), num(fraction_text(c["precision"], 3)),
-                  num(fraction_text(c["recall"], 3)), num(fraction_text(c["f1"], 3)),
-                  num(str(c["support"]), "warn" if c["support"] == 0 else None)]
-                 for name, c in m["per_class"].items()]
-    section.add(Table(["class", "precision", "recall", "F1", "support"], per_class,
-                      "Per class"))
     if not curves and not anomaly and len(m["class_names"]) == 2:
         section.add(Paragraph("ROC and precision-recall curves need the per-sample scores "
                               "(`score_curves` in measurements.json), which these "

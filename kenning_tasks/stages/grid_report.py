@@ -45,9 +45,12 @@ def run_grid_report(grid_name: str, measurement_files: list[str], labels: dict[s
     target = Path(out_dir)
     artifacts.write_json(target / "results.json", {"search": search, "results": results})
     artifacts.write_json(target / "best.json", strict({"search": search, **winner}))
+    from kenning_tasks.framework_noise import quiet
+
     rows = comparison.comparison_rows(all_measurements, labels)
-    written = comparison.write_comparison(rows, target, title=f"Grid search: {grid_name}",
-                                          search=search, best=winner)
+    with quiet(target):
+        written = comparison.write_comparison(rows, target, title=f"Grid search: {grid_name}",
+                                              search=search, best=winner)
     shown = comparison.metric_text(search["metric"], winner["metrics"].get(search["metric"]),
                                    rows)
     log(f"report:{grid_name}: best by {search['metric']} ({search['policy']}): "

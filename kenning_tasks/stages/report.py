@@ -149,12 +149,14 @@ def write_comparison(rows: list[dict[str, Any]], target: Path, title: str = "Com
 
 def run_comparison(measurement_files: list[str], out_dir: str) -> dict[str, Any]:
     """doit action for the multi-scenario comparison report, written into ``out_dir``."""
+    from kenning_tasks.framework_noise import quiet
     from kenning_tasks.signature import record_outputs
 
     all_measurements = [_read(Path(f)) for f in measurement_files]
     names = ", ".join(m["scenario"] for m in all_measurements)
-    written = write_comparison(comparison_rows(all_measurements), Path(out_dir),
-                               title=f"Comparison: {names}")
+    with quiet(Path(out_dir)):
+        written = write_comparison(comparison_rows(all_measurements), Path(out_dir),
+                                   title=f"Comparison: {names}")
     log(f"report:comparison: wrote {written[1]} and {written[2]}")
     return {"outputs": record_outputs(written)}
 
