@@ -130,10 +130,15 @@ def _cpu(axes: Any, utilization: dict[str, Any]) -> None:
         style.note(axes, "no CPU samples")
         return
     cores = len(cpus[0])
+    marker = "o" if len(cpus) < 10 else None  # a short evaluation: show the samples
     for core in range(cores):
         axes.plot(times, [sample[core] for sample in cpus], color=style.GREY, linewidth=0.7,
-                  label="each core" if core == 0 else None)
-    axes.plot(times, [sum(s) / len(s) for s in cpus], color=style.BLUE, label="average")
+                  marker=marker, markersize=3, label="each core" if core == 0 else None)
+    axes.plot(times, [sum(s) / len(s) for s in cpus], color=style.BLUE, label="average",
+              marker=marker, markersize=4)
+    if len(cpus) < 10:
+        axes.text(0.02, 0.95, f"{len(cpus)} samples: the evaluation was short", fontsize=8,
+                  color="#555555", transform=axes.transAxes, va="top")
     axes.set_ylim(0, 105)
     axes.set_xlabel("time since the evaluation started [s]")
     axes.set_ylabel("CPU use [%]")
@@ -147,7 +152,8 @@ def _memory(axes: Any, utilization: dict[str, Any]) -> None:
     if not memory:
         style.note(axes, "no memory samples")
         return
-    axes.plot(times, memory, color=style.GREEN)
+    axes.plot(times, memory, color=style.GREEN, marker="o" if len(memory) < 10 else None,
+              markersize=4)
     spread = max(memory) - min(memory)
     middle = (max(memory) + min(memory)) / 2
     half = max(spread * 0.7, 1.0)
