@@ -27,7 +27,9 @@ class StageReporter(ConsoleReporter):
     def add_success(self, task: Any) -> None:
         started = self._started.pop(task.name, None)
         if started is not None and task.actions:
-            self.write(f"   {task.name} done in {time.monotonic() - started:.2f} s\n")
+            restored = (getattr(task, "values", None) or {}).get("restored")
+            verb = f"restored from the {restored} run cache" if restored else "done"
+            self.write(f"   {task.name} {verb} in {time.monotonic() - started:.2f} s\n")
 
     def skip_uptodate(self, task: Any) -> None:
         if task.actions:

@@ -103,7 +103,9 @@ def run_stage(scenario_path: str, variant: str | None, stage_name: str,
                 if hit := run_cache.restore(cache, stage_name, key, outputs, log=log):
                     log(f"restored from the run cache ({hit.source}, {key[:12]}) in "
                         f"{time.monotonic() - started:.2f} s")
-                    return {"outputs": record_outputs(list(outputs.values()))}
+                    # "restored" tells the run summary (ci/summary.py) where it came from.
+                    return {"outputs": record_outputs(list(outputs.values())),
+                            "restored": hit.source}
                 _run(stage, ctx, log)
                 _check_outputs(outputs, task_name)
                 run_cache.store(cache, stage_name, key, outputs, log=log)
