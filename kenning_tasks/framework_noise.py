@@ -23,11 +23,10 @@ Our own lines (the stage logger, progress bars) go to ``terminal()``, the real s
 from __future__ import annotations
 
 import contextlib
-import ctypes
+import functools
 import os
 import re
 import sys
-import tempfile
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -38,7 +37,7 @@ OUTPUT_FILE = "framework-output.log"
 MAX_RESTATED = 3  # lines of ours per stage; the rest is in the output file
 
 # Lines frameworks print that say nothing a user can act on (regular expressions).
-KNOWN_NOISE = tuple(re.compile(p) for p in (
+KNOWN_NOISE = (
     r"node_def_util\.cc.*use_unbounded_threadpool",
     r"All log messages before absl::InitializeLog\(\) is called are written to STDERR",
     r"^fully_quantize: \d+, inference_type: \d+",
@@ -55,10 +54,10 @@ KNOWN_NOISE = tuple(re.compile(p) for p in (
     r"TF-TRT Warning",
     r"tf\.lite\.Interpreter is deprecated",
     r"^\s*warnings\.warn\(",
-))
+)
 NOISY_CATEGORIES = (DeprecationWarning, PendingDeprecationWarning, FutureWarning, ImportWarning,
                     ResourceWarning)
-_ERROR_LINE = re.compile(r"^(E\d{4} |F\d{4} )|\b(ERROR|FATAL)\b|\bError:|\berror:")
+_ERROR_LINE = r"^(E\d{4} |F\d{4} )|\b(ERROR|FATAL)\b|\bError:|\berror:"
 
 _terminal: IO[str] | None = None  # the real stderr while output is captured
 
@@ -80,6 +79,8 @@ def quiet(folder: Path | None = None, log: Callable[[str], None] | None = None
     ``folder``: where ``framework-output.log`` goes; ``log``: the stage's logger, for the
     lines restated. Nested uses and verbose runs pass everything through.
     """
+    import tempfile
+
     global _terminal
     if verbose() or _terminal is not None:
         yield
@@ -114,25 +115,30 @@ def quiet(folder: Path | None = None, log: Callable[[str], None] | None = None
 
 def summarise(text: str, recorded: list[Any]) -> tuple[list[str], int]:
     """(lines worth restating, lines hidden) for captured ``text`` and warnings."""
+    noise, error_line = _patterns()
     notable: list[str] = []
     hidden = 0
     for line in text.splitlines():
         if not line.strip():
             continue
-        if any(p.search(line) for p in KNOWN_NOISE) or not _ERROR_LINE.search(line):
+        if noise.search(line) or not error_line.search(line):
             hidden += 1
             continue
         notable.append(_shorten(line))
     for item in recorded:
         message = str(item.message)
-        if issubclass(item.category, NOISY_CATEGORIES) or any(p.search(message)
-                                                               for p in KNOWN_NOISE):
+        if issubclass(item.category, NOISY_CATEGORIES) or noise.search(message):
             hidden += 1
             continue
         where = Path(item.filename).name
         notable.append(_shorten(f"{item.category.__name__} from {where}: {message}"))
     unique = list(dict.fromkeys(notable))
     return unique, hidden
+
+
+@functools.cache
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    return re.compile("|".join(f"(?:{p})" for p in KNOWN_NOISE)), re.compile(_ERROR_LINE)
 
 
 def _report(text: str, recorded: list[Any], folder: Path | None,
@@ -186,6 +192,8 @@ def _shorten(line: str, width: int = 200) -> str:
 
 
 def _flush() -> None:
+    import ctypes
+
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()

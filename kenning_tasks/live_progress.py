@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import multiprocessing
 import os
 import threading
 import time
@@ -54,6 +53,8 @@ def mode() -> str:
     chosen = os.environ.get(PROGRESS_ENV, "").strip().lower()
     if chosen in MODES:
         return chosen
+    import multiprocessing  # here, not at import: stage modules load with the graph
+
     if multiprocessing.current_process().name != "MainProcess":
         return "plain"
     try:

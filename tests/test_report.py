@@ -271,3 +271,45 @@ def test_score_curves_for_binary_and_anomaly_tasks() -> None:
     scores = (truth + rng.normal(0, 0.5, 1000))[:, None]
     assert score_curves(truth, scores, distance, ["normal", "anomaly"])["score_curves"][
         "score"] == "anomaly score (distance)"
+
+
+# -- what the report stage reads and writes --------------------------------------------------
+
+
+def test_stage_files_follow_the_scenario(tmp_path: Path) -> None:
+    from kenning_tasks.scenario_files import load_scenario
+    from kenning_tasks.stages import report
+    from tests.conftest import REPO
+
+    host = load_scenario(REPO / "scenarios/digits-tflite-int8.yml")
+    assert report.inputs(host) == ["evaluate/measurements.json", "train/training.json"]
+    assert report.outputs(host) == ["report/report.md", "report/report.html",
+                                    "report/classification.svg", "report/training.svg",
+                                    "report/performance.svg"]
+    target = load_scenario(REPO / "scenarios/digits-int8-qemu-m4.yml")
+    assert "firmware/firmware.json" in report.inputs(target)
+    assert report.outputs(target)[-1] == "report/on_target.svg"
+    scenario = tmp_path / "kenning-report.yml"
+    scenario.write_text((REPO / "tests/kenning_scenarios/report-markdown.yml").read_text()
+                        .replace("main_quality_metric: g_mean", "main_quality_metric: g_mean\n"
+                                 "    only_png_images: true\n    save_summary: true\n"
+                                 "    report_types: [performance]"
+                                 ).replace("    report_types: [performance, classification]\n",
+                                           ""))
+    kenning = load_scenario(scenario)
+    chosen = report.options(kenning)
+    assert chosen.title == "Classification on digits using TFLite"
+    assert chosen.sections == ("performance",) and chosen.image_format == "png"
+    assert report.outputs(kenning) == ["report/report.md", "report/report.html",
+                                       "report/performance.png", "report/report.summary.json"]
+    assert report.parameters(kenning)["report"]["report_name"] == chosen.title
+
+
+def test_kenning_summary_lists_the_reports_metrics() -> None:
+    from kenning_tasks.stages.report import kenning_summary
+
+    summary = kenning_summary(rs.host_classification())
+    assert summary[0]["modelName"] == "digits-host"
+    names = {(m["type"], m["name"]) for m in summary[0]["metrics"]}
+    assert {("performance", "inferencetime_mean"), ("classification", "Accuracy"),
+            ("performance", "session_utilization_mem_percent_mean")} <= names
