@@ -60,6 +60,7 @@ SECTIONS = ("classification", "training", "performance", "on_target")
 FIGURES = {name: name for name in SECTIONS}  # section -> figure file stem
 # Kenning's report_types -> the sections they show.
 REPORT_TYPES = {"classification": ("classification", "training"),
+                "anomaly": ("classification",),  # detection quality is in that section
                 "performance": ("performance", "on_target")}
 RAM_ONLY_SECTIONS = (".bss", ".stack", ".heap", ".noinit")
 BOTH_SECTIONS = (".data",)  # initial values in flash, the variables in RAM
@@ -361,8 +362,9 @@ def _performance(inputs: ReportInputs, options: ReportOptions) -> Section:
     utilization = _utilization(m)
     figure = figure_file("performance", options.image_format)
     caption = ("Left: every inference in evaluation order (the first one, red, pays for "
-               "initialisation) with a running median. Right: their distribution with the "
-               "50th, 95th and 99th percentiles.")
+               "initialisation) with a running median. Right: the distribution of all but the "
+               "first, with its 50th, 95th and 99th percentiles (the table's include the "
+               "first).")
     if utilization:
         caption += " Below: host CPU (per core and average) and memory use during evaluation."
     section.add(Figure(figure, "inference time per sample and its distribution", caption))
