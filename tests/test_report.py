@@ -226,11 +226,15 @@ def test_html_is_self_contained_and_says_what_the_markdown_says(
 
 def test_figures_are_deterministic_svg(training_only: tuple[Path, Document],
                                        tmp_path: Path) -> None:
-    folder, _doc = training_only
-    again = single.draw(single.ReportInputs(rs.on_target(), training=rs.training_history()),
+    folder = training_only[0]
+    again = single.draw(single.ReportInputs(rs.on_target(agreement=0.5),
+                                            training=rs.training_history()),
                         tmp_path, single.ReportOptions(sections=("training",)))
     first = (folder / "training.svg").read_bytes()
     assert again[0].read_bytes() == first
+    _folder, doc = training_only
+    render.write(doc, tmp_path)  # the same document and figures: the same page, byte for byte
+    assert (tmp_path / "report.html").read_bytes() == (folder / "report.html").read_bytes()
     text = first.decode()
     assert "<dc:date>" not in text and "Matplotlib v" not in text
     assert text.startswith("<?xml") and 'viewBox="0 0 ' in text  # vector: crisp at any zoom
