@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kenning_tasks.reporting import render, single
+from kenning_tasks.reporting import render, single, target
 from kenning_tasks.reporting.document import Document, Figure, Table
 from tests import report_support as rs
 
@@ -111,7 +111,7 @@ def test_on_target_report_with_per_op_counts_and_symbols() -> None:
 
 
 def test_memory_regions_split_the_arena_out_of_bss() -> None:
-    memory = single.memory_regions(rs.on_target()["on_target"], rs.firmware())
+    memory = target.memory_regions(rs.on_target()["on_target"], rs.firmware())
     assert memory["ram"]["sections"] == {".stack": 8192, ".bss": 3072 - 888,
                                          "tensor arena": 888}
     assert sum(memory["flash"]["sections"].values()) == 18421 == memory["flash"]["used"]

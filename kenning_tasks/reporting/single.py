@@ -19,13 +19,10 @@ writes exactly one figure, named in ``FIGURES``, so the stage's outputs follow f
 scenario alone; optional inputs (per-op counts, symbols, gates, CPU samples) add panels and
 tables to a section, never files.
 
-Optional inputs read here, whoever writes them:
-- ``firmware.json``/``on_target``: ``per_op``: ``[{"index", "op", "instructions", "macs"?}]``
-  (instructions per inference); ``symbols``: ``[{"name", "bytes" | "size", "section"?,
-  "region"? ("flash" | "ram")}]``; ``sections``: ``{name: bytes}`` or ``{name: {"bytes" |
-  "size", "region"?}}``.
-- ``gates.json``: ``{"scenario", "passed", "failed", "gates": [{"metric", "comparison",
-  "value", "passed", "problem", "default"}]}``.
+Optional inputs, whoever writes them: the firmware's ``per_op``, ``symbols`` and
+``sections`` (``target.py`` says their format), and ``gates.json``: ``{"scenario",
+"passed", "failed", "gates": [{"metric", "comparison", "value", "passed", "problem",
+"default"}]}``.
 """
 
 from __future__ import annotations
@@ -35,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kenning_tasks.reporting import expectations
+from kenning_tasks.reporting import expectations, target
 from kenning_tasks.reporting.document import (
     Cell,
     Details,
@@ -62,8 +59,6 @@ FIGURES = {name: name for name in SECTIONS}  # section -> figure file stem
 REPORT_TYPES = {"classification": ("classification", "training"),
                 "anomaly": ("classification",),  # detection quality is in that section
                 "performance": ("performance", "on_target")}
-RAM_ONLY_SECTIONS = (".bss", ".stack", ".heap", ".noinit")
-BOTH_SECTIONS = (".data",)  # initial values in flash, the variables in RAM
 
 
 @dataclass
@@ -131,23 +126,23 @@ def draw(inputs: ReportInputs, folder: Path, options: ReportOptions | None = Non
     folder = Path(folder)
     written = []
     for name in options.sections:
-        target = folder / figure_file(name, fmt)
+        path = folder / figure_file(name, fmt)
         if name == "classification":
-            classification_figure(m["confusion_matrix"], m["class_names"], target,
+            classification_figure(m["confusion_matrix"], m["class_names"], path,
                                   m.get("score_curves"), m.get("metrics_per_threshold"), fmt)
         elif name == "training":
-            training_figure((inputs.training or {}).get("history") or {}, target, fmt)
+            training_figure((inputs.training or {}).get("history") or {}, path, fmt)
         elif name == "performance":
             axis_label, quantum = _timing(m)
-            performance_figure(m["inference_times_s"], target, axis_label, quantum,
+            performance_figure(m["inference_times_s"], path, axis_label, quantum,
                                _utilization(m), fmt)
         elif name == "on_target":
             if m.get("on_target") is None:
                 continue
             firmware = inputs.firmware or {}
-            target_figure(memory_regions(m["on_target"], firmware), target,
-                          per_op_counts(m, firmware), symbol_sizes(firmware), fmt)
-        written.append(target)
+            target_figure(target.memory_regions(m["on_target"], firmware), path,
+                          target.per_op_counts(m, firmware), target.symbol_sizes(firmware), fmt)
+        written.append(path)
     return written
 
 
@@ -401,130 +396,5 @@ def _utilization_table(utilization: dict[str, Any]) -> Table:
 
 
 def _on_target(inputs: ReportInputs, options: ReportOptions) -> Section | None:
-    m = inputs.measurements
-    target = m.get("on_target")
-    if target is None:
-        return None
-    firmware = inputs.firmware or {}
-    display = firmware.get("display_name")
-    section = Section("on-target", f"On target: {target['board']}"
-                      + (f" — {display}" if display else ""))
-    section.add(*expectations.target_alerts(m))
-    ti = target["target_instructions"]
-    counted = ti.get("unit", "instructions")
-    rows: list[tuple[str, Cell | str]] = [
-        ("agreement with the host TFLite Micro int8 reference",
-         expectations.agreement_cell(target["agreement_with_host"])),
-        ("accuracy on target", fraction_text(m["accuracy"])),
-        ("host int8 accuracy", fraction_text(target["host_int8_accuracy"])),
-        (f"{counted} per inference (mean)", number_text(round(ti["mean"]))),
-        (f"{counted} per inference (min / max)",
-         f"{number_text(ti['min'])} / {number_text(ti['max'])}"),
-        ("MACs per inference", number_text(target["macs"])),
-        (f"{counted} per MAC", number_text(target.get("instructions_per_mac"), 3)),
-        ("flash", expectations.memory_cell(target["flash_bytes"], target["flash_limit_bytes"])),
-        ("RAM", expectations.memory_cell(target["ram_bytes"], target["ram_limit_bytes"])),
-        ("tensor arena", bytes_text(target["arena_bytes"])),
-        ("UART bytes sent / received", f"{number_text(target['uart_bytes_sent'])} / "
-                                       f"{number_text(target['uart_bytes_received'])}"),
-    ]
-    if target.get("toolchain"):
-        rows.append(("toolchain", target["toolchain"]))
-    section.add(key_value_table(rows, "On-target measurements"))
-    per_op = per_op_counts(m, firmware)
-    symbols = symbol_sizes(firmware)
-    figure = figure_file("on_target", options.image_format)
-    caption = ("Flash and RAM against the board's limits (dashed: 90 %) and by section; the "
-               "tensor arena is part of .bss.")
-    if per_op:
-        caption += " Instructions per operator, measured on the target."
-    if symbols:
-        caption += " The largest symbols of the image."
-    section.add(Figure(figure, "flash and RAM against the board's limits", caption))
-    section.add(Table(["section", "region", "bytes"],
-                      [[Cell(f"`{name}`"), Cell(region), num(bytes_text(size))]
-                       for name, region, size in section_rows(firmware)],
-                      "Sections of the firmware image"))
-    if per_op:
-        total = sum(op["instructions"] for op in per_op) or 1
-        section.add(Table(
-            ["#", "operator", "instructions", "share", "MACs", "instructions per MAC"],
-            [[num(str(op["index"])), Cell(op["op"]), num(number_text(round(op["instructions"]))),
-              num(percent_text(100 * op["instructions"] / total)),
-              num(number_text(op.get("macs")) if op.get("macs") else "—"),
-              num(number_text(op["instructions"] / op["macs"], 3) if op.get("macs") else "—")]
-             for op in per_op], "Instructions per operator (per inference)"))
-    else:
-        section.add(Paragraph("A per-operator breakdown appears here when the firmware "
-                              "measures each operator (`per_op` in firmware.json)."))
-    if symbols:
-        largest = sorted(symbols, key=lambda s: (-s["bytes"], s["name"]))[:15]
-        section.add(Table(["symbol", "section", "region", "bytes"],
-                          [[Cell(f"`{s['name']}`"), Cell(s.get("section", "")),
-                            Cell(s.get("region", "")), num(bytes_text(s["bytes"]))]
-                           for s in largest], f"Largest symbols ({len(largest)} of "
-                                              f"{len(symbols)})"))
-    section.add(Paragraph("Instruction counts are exact: QEMU's `-icount shift=6` gives every "
-                          "instruction 64 ns of virtual time, read on SysTick restarted at each "
-                          "inference (identical from run to run, linear in the work), but "
-                          "there is no pipeline or wait-state model."))
-    return section
-
-
-def section_rows(firmware: dict[str, Any]) -> list[tuple[str, str, int]]:
-    """(section, region, bytes) of firmware.json's sections, in address-space order."""
-    rows = []
-    for name, value in (firmware.get("sections") or {}).items():
-        size = value if isinstance(value, int) else int(value.get("bytes", value.get("size", 0)))
-        region = value.get("region") if isinstance(value, dict) and value.get("region") else (
-            "RAM" if name in RAM_ONLY_SECTIONS else
-            "flash + RAM" if name in BOTH_SECTIONS else "flash")
-        rows.append((name, region, size))
-    order = {"flash": 0, "flash + RAM": 1, "RAM": 2}
-    return sorted(rows, key=lambda r: (order.get(r[1], 3), -r[2], r[0]))
-
-
-def memory_regions(target: dict[str, Any], firmware: dict[str, Any]) -> dict[str, Any]:
-    """Flash and RAM: used, limit and the sections filling them (the arena split off .bss)."""
-    flash: dict[str, int] = {}
-    ram: dict[str, int] = {}
-    for name, region, size in section_rows(firmware):
-        if "flash" in region.lower():
-            flash[name] = size
-        if "ram" in region.lower():
-            ram[name] = size
-    arena = int(target.get("arena_bytes") or 0)
-    with_arena: dict[str, int] = {}
-    for name, size in ram.items():
-        if name == ".bss" and 0 < arena <= size:
-            with_arena["tensor arena"] = arena
-            if size > arena:
-                with_arena[".bss"] = size - arena
-        else:
-            with_arena[name] = size
-    ram = with_arena
-    if not flash:
-        flash = {"image": target["flash_bytes"]}
-    if not ram:
-        ram = {"data": target["ram_bytes"]}
-    return {"flash": {"used": target["flash_bytes"], "limit": target["flash_limit_bytes"],
-                      "sections": flash},
-            "ram": {"used": target["ram_bytes"], "limit": target["ram_limit_bytes"],
-                    "sections": ram}}
-
-
-def per_op_counts(m: dict[str, Any], firmware: dict[str, Any]) -> list[dict[str, Any]]:
-    ops = (m.get("on_target") or {}).get("per_op") or firmware.get("per_op") or []
-    return [{"index": op.get("index", i), "op": str(op.get("op", "?")),
-             "instructions": float(op["instructions"]), "macs": op.get("macs")}
-            for i, op in enumerate(ops) if op.get("instructions") is not None]
-
-
-def symbol_sizes(firmware: dict[str, Any]) -> list[dict[str, Any]]:
-    result = []
-    for entry in firmware.get("symbols") or []:
-        size = entry.get("bytes", entry.get("size"))
-        if entry.get("name") and isinstance(size, int) and size > 0:
-            result.append({"name": entry["name"], "bytes": size,
-                           **{k: entry[k] for k in ("section", "region") if entry.get(k)}})
-    return result
+    return target.section(inputs.measurements, inputs.firmware or {},
+                          figure_file("on_target", options.image_format))
