@@ -105,8 +105,8 @@ class Meter:
 
             self._bar = tqdm(total=self.total, desc=_desc(self._log, self.what),
                              file=terminal(), leave=False, mininterval=0.25,
-                             dynamic_ncols=True, unit=self.unit or "it",
-                             unit_scale=self.unit == "B", unit_divisor=1024)
+                             unit=self.unit or "it", unit_scale=self.unit == "B",
+                             unit_divisor=1024, **_width())
             with _lock:
                 _bars += 1
         _Heartbeat.meters += 1
@@ -172,7 +172,7 @@ class _Heartbeat:
             from tqdm import tqdm
 
             self._bar = tqdm(total=None, desc=_desc(self.log, self.what), file=terminal(),
-                             leave=False, bar_format="{desc}: {elapsed}", dynamic_ncols=True)
+                             leave=False, bar_format="{desc}: {elapsed}", **_width())
             with _lock:
                 _bars += 1
         self._thread.start()
@@ -196,6 +196,16 @@ class _Heartbeat:
             elif not _Heartbeat.meters:
                 _say(self.log, f"{self.what}: still working, "
                                f"{time.monotonic() - self.started:.0f} s")
+
+
+def _width() -> dict[str, Any]:
+    """Follow the terminal's width; a terminal that reports none (0 columns: a pty nobody
+    sized, as in ``script`` or some CI runners) gets 100, since tqdm draws nothing at 0."""
+    try:
+        columns = os.get_terminal_size(terminal().fileno()).columns
+    except (AttributeError, ValueError, OSError):
+        columns = 0
+    return {"dynamic_ncols": True} if columns else {"ncols": 100}
 
 
 def _desc(log: Callable[[str], None] | None, what: str) -> str:

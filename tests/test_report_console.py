@@ -66,13 +66,15 @@ def test_bytes_are_counted_by_weight(monkeypatch: pytest.MonkeyPatch) -> None:
     assert log[-1].startswith("downloading a.zip: 6.0 KiB of 6.0 KiB (100 %)")
 
 
-def test_a_terminal_gets_a_bar_that_goes_away(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("columns", [120, 0])  # 0: a pty nobody sized (script, some CI)
+def test_a_terminal_gets_a_bar_that_goes_away(monkeypatch: pytest.MonkeyPatch,
+                                               columns: int) -> None:
     import fcntl
     import struct
     import termios
 
     master, slave = os.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))  # 120 columns
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
     terminal = os.fdopen(slave, "w", buffering=1)
     monkeypatch.delenv(live_progress.PROGRESS_ENV, raising=False)
     monkeypatch.setattr(live_progress, "terminal", lambda: terminal)
