@@ -152,8 +152,10 @@ def on_target(name: str = "digits-m4", samples_per_class: int = 6, agreement: fl
     return m
 
 
-def firmware(per_op: bool = False, symbols: bool = False, flash_bytes: int = 18421
-             ) -> dict[str, Any]:
+def firmware(per_op: bool = False, symbols: bool = False, flash_bytes: int = 18421,
+             memory: bool = False) -> dict[str, Any]:
+    """firmware.json; ``memory``: the firmware stage's ELF breakdown (regions from section
+    flags, symbols with their regions) instead of the bare ``sections`` and ``symbols``."""
     info: dict[str, Any] = {
         "board": "mps2-an386", "display_name": "Arm MPS2 AN386 (Cortex-M4F, QEMU)",
         "flash_bytes": flash_bytes, "ram_bytes": 11264, "flash_limit_bytes": 4194304,
@@ -169,6 +171,17 @@ def firmware(per_op: bool = False, symbols: bool = False, flash_bytes: int = 184
         info["per_op"] = [{"index": i, "op": op, "instructions": n, "macs": macs}
                           for i, (op, (n, macs)) in enumerate(zip(info["ops"], counts,
                                                                   strict=True))]
+    if memory:
+        info["memory"] = {
+            "flash": {"bytes": flash_bytes, "sections": {".vectors": 192, ".text": 8604,
+                                                         ".rodata": 9561, ".data": 64}},
+            "ram": {"bytes": 11264, "sections": {".data": 64, ".bss": 3008, ".stack": 8192}},
+            "symbols": [{"name": "model_weights", "section": ".rodata", "bytes": 8960,
+                         "regions": ["flash"]},
+                        {"name": "kt_arena", "section": ".bss", "bytes": 888,
+                         "regions": ["ram"]},
+                        {"name": "kt_state", "section": ".data", "bytes": 64,
+                         "regions": ["flash", "ram"]}]}
     if symbols:
         info["symbols"] = [
             {"name": "kt_weights_dense_0", "bytes": 4096, "section": ".rodata",

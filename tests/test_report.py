@@ -110,6 +110,20 @@ def test_on_target_report_with_per_op_counts_and_symbols() -> None:
     assert symbols.rows[0][0].text == "`_stack`"  # largest first
 
 
+def test_the_firmware_stages_memory_breakdown_is_read() -> None:
+    firmware = rs.firmware(memory=True)
+    assert target.section_rows(firmware) == [
+        (".rodata", "flash", 9561), (".text", "flash", 8604), (".vectors", "flash", 192),
+        (".data", "flash + RAM", 64), (".stack", "RAM", 8192), (".bss", "RAM", 3008)]
+    memory = target.memory_regions(rs.on_target()["on_target"], firmware)
+    assert memory["flash"]["sections"][".data"] == 64 and memory["ram"]["sections"][".data"]
+    assert [(s["name"], s["region"]) for s in target.symbol_sizes(firmware)] == [
+        ("model_weights", "flash"), ("kt_arena", "ram"), ("kt_state", "flash + ram")]
+    doc = document(single.ReportInputs(rs.on_target(), firmware=firmware))
+    assert table(doc, "on-target", "Largest symbols (3 of 3)").rows[0][0].text == \
+        "`model_weights`"
+
+
 def test_memory_regions_split_the_arena_out_of_bss() -> None:
     memory = target.memory_regions(rs.on_target()["on_target"], rs.firmware())
     assert memory["ram"]["sections"] == {".stack": 8192, ".bss": 3072 - 888,

@@ -15,7 +15,7 @@ MAX_SYMBOLS = 15
 SECTION_COLOURS = {".text": style.BLUE, ".rodata": style.CYAN, ".vectors": style.PURPLE,
                    ".data": style.YELLOW, ".bss": style.RED, ".stack": style.GREY,
                    "tensor arena": "#EE99AA", ".heap": "#99DDFF"}
-REGION_COLOURS = {"flash": style.BLUE, "ram": style.RED}
+REGION_COLOURS = {"flash": style.BLUE, "ram": style.RED, "flash + ram": style.YELLOW}
 
 
 def target_figure(memory: dict[str, Any], target: Path, per_op: list[dict] | None = None,

@@ -6,9 +6,10 @@ tensor arena, the largest symbols. Optional inputs, whoever writes them:
 
 - ``per_op`` (in ``on_target`` or firmware.json): ``[{"index", "op", "instructions",
   "macs"?}]``, instructions per inference;
-- ``symbols`` (firmware.json): ``[{"name", "bytes" | "size", "section"?, "region"? ("flash" |
-  "ram")}]``;
-- ``sections`` (firmware.json): ``{name: bytes}`` or ``{name: {"bytes" | "size", "region"?}}``.
+- ``memory`` (firmware.json, from the ELF): ``{"flash" | "ram": {"bytes", "sections": {name:
+  bytes}}, "symbols": [{"name", "section", "bytes", "regions": ["flash", "ram"]}]}``; without
+  it, ``sections`` (``{name: bytes}``, regions from the section names) and ``symbols``
+  (``[{"name", "bytes", "section"?, "region"?}]``).
 """
 
 from __future__ import annotations
@@ -101,14 +102,26 @@ def section(m: dict[str, Any], firmware: dict[str, Any], figure: str) -> Section
 
 
 def section_rows(firmware: dict[str, Any]) -> list[tuple[str, str, int]]:
-    """(section, region, bytes) of firmware.json's sections, in address-space order."""
+    """(section, region, bytes) of the firmware's sections: flash first, then RAM.
+
+    The regions come from ``memory`` (the ELF's section flags, firmware.json of the firmware
+    stage) when present, else from the section names of ``sections``.
+    """
+    memory = firmware.get("memory") or {}
+    flash = (memory.get("flash") or {}).get("sections") or {}
+    ram = (memory.get("ram") or {}).get("sections") or {}
     rows = []
-    for name, value in (firmware.get("sections") or {}).items():
-        size = value if isinstance(value, int) else int(value.get("bytes", value.get("size", 0)))
-        region = value.get("region") if isinstance(value, dict) and value.get("region") else (
-            "RAM" if name in RAM_ONLY_SECTIONS else
-            "flash + RAM" if name in BOTH_SECTIONS else "flash")
-        rows.append((name, region, size))
+    if flash or ram:
+        for name in {**flash, **ram}:
+            region = ("flash + RAM" if name in flash and name in ram
+                      else "flash" if name in flash else "RAM")
+            rows.append((name, region, int(flash.get(name, ram.get(name, 0)))))
+    else:
+        for name, value in (firmware.get("sections") or {}).items():
+            size = value if isinstance(value, int) else int(value.get("bytes",
+                                                                      value.get("size", 0)))
+            rows.append((name, "RAM" if name in RAM_ONLY_SECTIONS else
+                         "flash + RAM" if name in BOTH_SECTIONS else "flash", size))
     order = {"flash": 0, "flash + RAM": 1, "RAM": 2}
     return sorted(rows, key=lambda r: (order.get(r[1], 3), -r[2], r[0]))
 
@@ -150,10 +163,18 @@ def per_op_counts(m: dict[str, Any], firmware: dict[str, Any]) -> list[dict[str,
 
 
 def symbol_sizes(firmware: dict[str, Any]) -> list[dict[str, Any]]:
+    """The firmware's sized symbols (``memory.symbols``, or ``symbols``), with their region."""
+    entries = (firmware.get("memory") or {}).get("symbols") or firmware.get("symbols") or []
     result = []
-    for entry in firmware.get("symbols") or []:
+    for entry in entries:
         size = entry.get("bytes", entry.get("size"))
-        if entry.get("name") and isinstance(size, int) and size > 0:
-            result.append({"name": entry["name"], "bytes": size,
-                           **{k: entry[k] for k in ("section", "region") if entry.get(k)}})
+        if not entry.get("name") or not isinstance(size, int) or size <= 0:
+            continue
+        regions = entry.get("regions") or ([entry["region"]] if entry.get("region") else [])
+        symbol = {"name": entry["name"], "bytes": size}
+        if entry.get("section"):
+            symbol["section"] = entry["section"]
+        if regions:
+            symbol["region"] = " + ".join(regions)
+        result.append(symbol)
     return result
