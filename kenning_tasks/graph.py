@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from kenning_tasks import signature
+from kenning_tasks.cleaning import clean_actions
 from kenning_tasks.layout import layout
 from kenning_tasks.reporter import StageReporter
 from kenning_tasks.scenario import Scenario
@@ -108,7 +109,7 @@ def stage_task(stage_name: str, pipeline: Pipeline) -> dict[str, Any]:
         "targets": [str(pipeline.path(p)) for p in stage.outputs(scenario)],
         "uptodate": [signature.SignatureCheck(stage_sig),
                      signature.OutputsIntact()],
-        "clean": True,
+        "clean": clean_actions(pipeline.path(stage_name), BUILD_ROOT),  # the stage's folder
     }
 
 
@@ -160,7 +161,7 @@ class Graph:
             "targets": [str(out_dir / n) for n in report.COMPARISON_FILES],
             "uptodate": [signature.SignatureCheck({"pipelines": names, "code": code}),
                          signature.OutputsIntact()],
-            "clean": True,
+            "clean": clean_actions(out_dir, BUILD_ROOT),
         }
 
 
@@ -184,7 +185,7 @@ def grid_report_task(grid_name: str, variants: list[Pipeline]) -> dict[str, Any]
         "targets": [str(out_dir / n) for n in grid_report.OUTPUTS],
         "uptodate": [signature.SignatureCheck(config),
                      signature.OutputsIntact()],
-        "clean": True,
+        "clean": clean_actions(out_dir, BUILD_ROOT),
     }
 
 

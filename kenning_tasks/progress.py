@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 import time
 
 
 def log(message: str) -> None:
-    stamp = time.strftime("%H:%M:%S")
-    print(f"[{stamp}] {message}", file=sys.stderr, flush=True)
+    from kenning_tasks.live_progress import write_line  # the real stderr, beside any bar
+
+    write_line(f"[{time.strftime('%H:%M:%S')}] {message}")
 
 
 class StageLogger:

@@ -18,6 +18,7 @@ class StageReporter(ConsoleReporter):
         super().__init__(outstream, options)
         self._started: dict[str, float] = {}
         self._run_started = time.monotonic()
+        self._run_started_at = time.time()  # a run summary newer than this is this run's
 
     def execute_task(self, task: Any) -> None:
         self._started[task.name] = time.monotonic()
@@ -26,13 +27,19 @@ class StageReporter(ConsoleReporter):
     def add_success(self, task: Any) -> None:
         started = self._started.pop(task.name, None)
         if started is not None and task.actions:
-            self.write(f"   {task.name} done in {time.monotonic() - started:.2f} s\n")
+            restored = (getattr(task, "values", None) or {}).get("restored")
+            verb = f"restored from the {restored} run cache" if restored else "done"
+            self.write(f"   {task.name} {verb} in {time.monotonic() - started:.2f} s\n")
 
     def skip_uptodate(self, task: Any) -> None:
         if task.actions:
             super().skip_uptodate(task)
 
     def complete_run(self) -> None:
+        from kenning_tasks.layout import layout
+        from kenning_tasks.reporting import timeline
+
+        timeline.write_after_run(layout().build, self._run_started_at)  # run-summary.html
         super().complete_run()
         if not self.failures and not self.runtime_errors:
             self.write(f"   finished in {time.monotonic() - self._run_started:.2f} s\n")

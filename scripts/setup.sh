@@ -9,7 +9,7 @@ VENV="$ROOT/.venv"
 # openssh-server: sshd for the SFTP remote-cache tests, which start their own on 127.0.0.1 (on a
 # systemd host the package also enables its ssh service; the tests do not use it)
 APT_PACKAGES=(gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm python3-venv gcc
-              openssh-server gdb-multiarch)
+              openssh-server gdb-multiarch chromium)  # chromium: the report's browser test
 
 log() { echo "[setup] $*" >&2; }
 

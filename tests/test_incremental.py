@@ -27,7 +27,7 @@ def test_cold_run_writes_a_report_with_good_accuracy(built: Project) -> None:
     measurements = json.loads((build / "evaluate" / "measurements.json").read_text())
     assert measurements["accuracy"] >= 0.9
     html = (build / "report" / "report.html").read_text()
-    assert "data:image/png;base64," in html  # self-contained
+    assert "data:image/svg+xml;base64," in html  # self-contained
 
 
 def test_second_run_executes_no_stage(built: Project) -> None:
@@ -51,7 +51,7 @@ def test_quantization_parameter_reruns_quantize_and_downstream_only(built: Proje
 
 
 def test_report_template_edit_reruns_only_report(built: Project) -> None:
-    built.edit(TEMPLATE, "## Classification quality", "## Classification quality (edited)")
+    built.edit(TEMPLATE, "*Written by kenning-tasks", "*(edited) Written by kenning-tasks")
     run = built.doit(f"scenario={SCENARIO}", "report")
     assert run.returncode == 0, run.stderr
     assert run.executed == [f"report:{SCENARIO}"]

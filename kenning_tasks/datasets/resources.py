@@ -32,6 +32,7 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+from kenning_tasks import live_progress
 from kenning_tasks.artifacts import apply_umask, sha256_file
 from kenning_tasks.errors import KenningTasksError, StageError
 
@@ -178,19 +179,15 @@ def _download(source: str, cached: Path, sha256: str | None, where: str, log: Lo
 
 
 def _copy_with_progress(src: object, out: object, source: str, log: Log) -> None:
-    """Copy the response, logging a line per 25 % (or per 8 MiB when the size is unknown)."""
+    """Copy the response with live progress (a bar on a terminal, lines in a log)."""
     total = int(getattr(src, "headers", {}).get("Content-Length") or 0)
-    done, next_mark, started = 0, 0.25, time.monotonic()
+    done, started = 0, time.monotonic()
     log(f"downloading {source}" + (f" ({_size(total)})" if total else ""))
-    while chunk := src.read(1 << 16):  # type: ignore[attr-defined]
+    chunks = iter(lambda: src.read(1 << 16), b"")  # type: ignore[attr-defined]
+    for chunk in live_progress.each(chunks, f"downloading {Path(source).name}",
+                                    total=total or None, weight=len, unit="B"):
         out.write(chunk)  # type: ignore[attr-defined]
         done += len(chunk)
-        if total and done / total >= next_mark and done < total:
-            log(f"downloading {Path(source).name}: {100 * done // total} % of {_size(total)}")
-            next_mark += 0.25
-        elif not total and done >= next_mark * (32 << 20):
-            log(f"downloading {Path(source).name}: {_size(done)}")
-            next_mark += 0.25
     log(f"downloaded {_size(done)} in {time.monotonic() - started:.1f} s")
 
 

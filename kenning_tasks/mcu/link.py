@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from kenning_tasks import live_progress
 from kenning_tasks.errors import StageError
 from kenning_tasks.mcu.protocol import (
     CRC_BYTES,
@@ -470,7 +471,7 @@ def run_session(link: TargetLink, inputs: Sequence[bytes], timeout_s: float,
                          "firmware for this board")
     outputs: list[bytes] = []
     ticks: list[int] = []
-    for index, sample in enumerate(inputs):
+    for index, sample in enumerate(live_progress.each(inputs, "samples on the target")):
         if len(sample) != info["input_bytes"]:
             raise StageError(f"sample {index} has {len(sample)} B but the firmware's model "
                              f"takes {info['input_bytes']} B")

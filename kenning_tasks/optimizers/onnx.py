@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from kenning_tasks import artifacts, iospec
+from kenning_tasks import artifacts, iospec, live_progress
 from kenning_tasks.numerics import Numerics
 from kenning_tasks.optimizers.base import (
     KENNING_OPTIMIZER_PARAMETERS,
@@ -105,7 +105,8 @@ class _Calibration:
     """onnxruntime CalibrationDataReader over an array of samples, batch 1."""
 
     def __init__(self, input_name: str, samples: Any) -> None:
-        self._items = iter([{input_name: s[None].astype("float32")} for s in samples])
+        self._items = live_progress.each([{input_name: s[None].astype("float32")}
+                                          for s in samples], "calibration samples")
 
     def get_next(self) -> dict[str, Any] | None:
         return next(self._items, None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
-from kenning_tasks import artifacts, iospec
+from kenning_tasks import artifacts, iospec, live_progress
 from kenning_tasks.numerics import Numerics
 from kenning_tasks.optimizers.base import (
     KENNING_OPTIMIZER_PARAMETERS,
@@ -111,7 +111,7 @@ class TFLiteCompiler(Optimizer):
             samples = calibration_samples(ctx.splits_path, p["dataset_percentage"])
 
             def representative() -> object:
-                for sample in samples:
+                for sample in live_progress.each(samples, "calibration samples"):
                     yield [sample[np.newaxis].astype(np.float32)]
 
             converter.optimizations = [tf.lite.Optimize.DEFAULT]

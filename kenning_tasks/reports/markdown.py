@@ -16,15 +16,13 @@ from kenning_tasks.reports.base import Report
 
 REPORT_TYPES = ("performance", "classification", "detection", "text_summarization",
                 "renode_stats", "llm_performance", "anomaly")
-SUPPORTED_REPORT_TYPES = ("performance", "classification")
+SUPPORTED_REPORT_TYPES = ("performance", "classification", "anomaly")
 UNSUPPORTED_REPORT_TYPES = {
     "detection": "object detection is out of scope",
     "text_summarization": "LLMs are out of scope",
     "llm_performance": "LLMs are out of scope",
     "renode_stats": "Renode is not available here (QEMU instruction counts are in the "
                     "performance section)",
-    "anomaly": "anomaly-detection metrics (metrics_per_threshold) come with "
-               "AnomalyDetectionDataset",
 }
 # Kenning's Metric enum names (kenning.core.metrics.Metric, lower case).
 QUALITY_METRICS = ("acc", "top_5", "mean_prec", "mean_sens", "g_mean", "roc_auc",
@@ -54,7 +52,7 @@ class MarkdownReport(Report):
         Param("root_dir", str, None, "Kenning: documentation root the report's paths are "
               "relative to", nullable=True),
         Param("img_dir", str, None, "Kenning: folder for the plots", nullable=True),
-        Param("only_png_images", bool, False, "Kenning: PNG plots only (they are PNG here)"),
+        Param("only_png_images", bool, False, "Kenning: PNG figures only (SVG otherwise)"),
         Param("model_names", str, None, "Kenning: model names in the report", nullable=True),
         Param("comparison_only", bool, False, "Kenning: only comparison sections (several "
               "measurements)"),

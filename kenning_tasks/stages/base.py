@@ -103,7 +103,9 @@ def run_stage(scenario_path: str, variant: str | None, stage_name: str,
                 if hit := run_cache.restore(cache, stage_name, key, outputs, log=log):
                     log(f"restored from the run cache ({hit.source}, {key[:12]}) in "
                         f"{time.monotonic() - started:.2f} s")
-                    return {"outputs": record_outputs(list(outputs.values()))}
+                    # "restored" tells the run summary (ci/summary.py) where it came from.
+                    return {"outputs": record_outputs(list(outputs.values())),
+                            "restored": hit.source}
                 _run(stage, ctx, log)
                 _check_outputs(outputs, task_name)
                 run_cache.store(cache, stage_name, key, outputs, log=log)
@@ -111,14 +113,16 @@ def run_stage(scenario_path: str, variant: str | None, stage_name: str,
         # A problem the user can act on: one line, no traceback.
         log(f"failed: {error}")
         return TaskFailed(str(error))
-    _check_outputs(outputs, task_name)
-    log(f"finished in {time.monotonic() - started:.2f} s")
+    _check_outputs(outputs, task_name)  # the reporter says "done in" (once per stage)
     return {"outputs": record_outputs(list(outputs.values()))}
 
 
 def _run(stage: Stage, ctx: StageContext, log: Callable[[str], None]) -> None:
+    from kenning_tasks import framework_noise, live_progress
+
     log("started")
-    stage.run(ctx)
+    with framework_noise.quiet(ctx.out_dir, log), live_progress.stage(log):  # issue 13
+        stage.run(ctx)
 
 
 def _check_outputs(outputs: dict[str, Path], task_name: str) -> None:

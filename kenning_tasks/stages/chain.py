@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from kenning_tasks import formats, iospec
+from kenning_tasks import formats, iospec, live_progress
 from kenning_tasks.block import distribution_version
 from kenning_tasks.converters import converter_for, copy_model
 from kenning_tasks.optimizers.base import StepContext
@@ -50,11 +50,12 @@ def run_chain(ctx: StageContext) -> None:
             name = f"step{index}-{formats.file_name(step.output_format)}"
             out = target if last else Path(work) / name
             ctx.log(step.describe(scenario))
-            if step.optimizer is None:
-                converter_for(step.input_format, step.output_format)(current, out, info)
-            else:
-                optimizer = scenario.optimizers[step.optimizer].create()
-                getattr(optimizer, step.kind)(current, out, step_ctx)
+            with live_progress.working(step.describe(scenario)):
+                if step.optimizer is None:
+                    converter_for(step.input_format, step.output_format)(current, out, info)
+                else:
+                    optimizer = scenario.optimizers[step.optimizer].create()
+                    getattr(optimizer, step.kind)(current, out, step_ctx)
             current = out
     # Facts a conversion cannot read back from the new file (normalisation, anomaly threshold).
     iospec.carry_over(source, target)

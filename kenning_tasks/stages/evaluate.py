@@ -7,7 +7,7 @@ import sys
 import time
 from typing import Any
 
-from kenning_tasks import artifacts, iospec, kenning_measurements
+from kenning_tasks import artifacts, iospec, kenning_measurements, live_progress
 from kenning_tasks.block import distribution_version
 from kenning_tasks.scenario import Scenario
 from kenning_tasks.stages.base import Stage, StageContext
@@ -19,6 +19,7 @@ MEASUREMENTS = "evaluate/measurements.json"
 def run(ctx: StageContext) -> None:
     from kenning_tasks import metrics
     from kenning_tasks.datasets.base import load_splits
+    from kenning_tasks.score_curves import score_curves
 
     scenario = ctx.scenario
     model_path = ctx.path(model_file(scenario, "compile"))
@@ -41,6 +42,7 @@ def run(ctx: StageContext) -> None:
         "scenario": scenario.name,
         **metrics.classification_metrics(y_test, decided, spec["class_names"]),
         **(metrics.anomaly_metrics(y_test, scores, spec) if "anomaly" in spec else {}),
+        **score_curves(y_test, scores, spec, spec["class_names"]),  # ROC/PR for the report
         "inference_time_s": metrics.timing_summary(times),
         "inference_times_s": [float(t) for t in times],
         "model_size_bytes": model_path.stat().st_size,
@@ -73,7 +75,7 @@ def run_on_host(scenario: Scenario, model_path: Any, spec: dict[str, Any], x_tes
     runtime.load(model_path, spec)
     input_spec, output_spec = spec["input"][0], spec["output"][0]
     scores, times, ends = [], [], []
-    for sample in x_test:
+    for sample in live_progress.each(x_test, "host inferences"):
         tensor = metrics.quantize(sample[np.newaxis], input_spec)
         started = time.perf_counter()
         output = runtime.infer(tensor)
@@ -105,7 +107,8 @@ def inputs(scenario: Scenario) -> list[str]:
 def modules(scenario: Scenario) -> list[str]:
     names = [scenario.runtime.cls.__module__, "kenning_tasks.runtimes.base",
              "kenning_tasks.metrics", "kenning_tasks.iospec", "kenning_tasks.kenning_measurements",
-             "kenning_tasks.kenning_names", *scenario.runtime.cls.MODULES]
+             "kenning_tasks.kenning_names", "kenning_tasks.score_curves",
+             *scenario.runtime.cls.MODULES]
     if scenario.target_stages():
         names.append("kenning_tasks.stages.on_target")
     return names

@@ -20,7 +20,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from kenning_tasks import artifacts
+from kenning_tasks import artifacts, live_progress
 from kenning_tasks.block import distribution_version
 from kenning_tasks.errors import StageError
 from kenning_tasks.layout import PACKAGE_DIR
@@ -74,12 +74,13 @@ def _build(ctx: StageContext) -> None:
     generated = generate_c_model(ctx.path(model_file(ctx.scenario, "compile")), model_dir)
     ctx.log(f"generated C for {len(generated.ops)} ops ({', '.join(sorted(set(generated.ops)))})"
             f", arena {generated.arena_bytes} B, {generated.macs} MACs")
-    if board.runtime == "zephyr":
-        # The fit check needs only gcc; west and a Zephyr workspace come after it.
-        estimate_model_fit(board, model_dir, options)
-        image = build_zephyr(board, model_dir, ctx.out_dir)
-    else:
-        image = build_firmware(board, model_dir, ctx.out_dir, options=options, log=ctx.log)
+    with live_progress.working(f"compiling and linking the firmware for {board.name}"):
+        if board.runtime == "zephyr":
+            # The fit check needs only gcc; west and a Zephyr workspace come after it.
+            estimate_model_fit(board, model_dir, options)
+            image = build_zephyr(board, model_dir, ctx.out_dir)
+        else:
+            image = build_firmware(board, model_dir, ctx.out_dir, options=options, log=ctx.log)
     info = {
         "board": board.name, "display_name": board.display_name,
         "flash_bytes": image.flash_bytes, "ram_bytes": image.ram_bytes,

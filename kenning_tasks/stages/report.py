@@ -1,111 +1,165 @@
-"""report stage: Markdown and self-contained HTML reports from measurements.json."""
+"""report stage: report.md and a self-contained report.html (same content) with figures.
+
+What the report shows is ``reporting/single.py``; this module says what the stage reads and
+writes. Its outputs follow from the scenario alone (one figure per applicable section), so
+the run cache and ``OutputsIntact`` cover every file; optional inputs (gates, per-op counts,
+symbols) add content to those files, never files.
+"""
 
 from __future__ import annotations
 
-import base64
 import json
 from pathlib import Path
 from typing import Any
 
-from kenning_tasks import artifacts, plots
+from kenning_tasks import artifacts
 from kenning_tasks.block import distribution_version
-from kenning_tasks.layout import TEMPLATES_DIR
+from kenning_tasks.layout import PACKAGE_DIR
 from kenning_tasks.progress import log
+from kenning_tasks.reporting import comparison, render, single
+from kenning_tasks.scenario import Scenario
 from kenning_tasks.stages.base import Stage, StageContext
 from kenning_tasks.stages.evaluate import MEASUREMENTS
 
-TEMPLATE_DIR = TEMPLATES_DIR
-TEMPLATES = ("report.md.j2", "report.html.j2")
-PLOTS = {
-    "confusion_matrix": "confusion_matrix.png",
-    "latency_histogram": "inference_time_histogram.png",
-    "latency_over_time": "inference_time.png",
-}
+TRAINING = "train/training.json"
+FIRMWARE_INFO = "firmware/firmware.json"
+GATES = "evaluate/gates.json"  # written by the gates stage (kenning_tasks/ci) when gated
+SUMMARY = "report/report.summary.json"
 
 
-def render(template: str, **context: Any) -> str:
-    import jinja2
+def options(scenario: Scenario) -> single.ReportOptions:
+    """The report block's parameters (Kenning's MarkdownReport) and what the scenario has."""
+    p = scenario.report.parameters if scenario.report is not None else {}
+    types = p.get("report_types")
+    wanted = (set(single.SECTIONS) if not types else
+              {s for t in types for s in single.REPORT_TYPES.get(t, ())})
+    if scenario.model_wrapper.parameters.get("model_path") is not None:
+        wanted.discard("training")  # a pretrained model has no history
+    if not scenario.target_stages():
+        wanted.discard("on_target")
+    return single.ReportOptions(
+        title=p.get("report_name"),
+        sections=tuple(s for s in single.SECTIONS if s in wanted),
+        image_format="png" if p.get("only_png_images") else "svg",
+        smaller_header=bool(p.get("smaller_header")),
+        general_information=not p.get("skip_general_information"),
+        extra={"save_summary": bool(p.get("save_summary"))})
 
-    environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATE_DIR), undefined=jinja2.StrictUndefined,
-        autoescape=jinja2.select_autoescape(["html.j2"]), keep_trailing_newline=True)
-    environment.filters["embed_png"] = _embed_png
-    return environment.get_template(template).render(**context)
+
+def inputs(scenario: Scenario) -> list[str]:
+    files = [MEASUREMENTS]
+    sections = options(scenario).sections
+    if "training" in sections:
+        files.append(TRAINING)
+    if "on_target" in sections:
+        files.append(FIRMWARE_INFO)
+    if getattr(scenario, "gates", None):  # quality gates (kenning_tasks/ci): gates.json
+        files.append(GATES)
+    return files
 
 
-def _embed_png(path: Path) -> str:
-    return "data:image/png;base64," + base64.b64encode(Path(path).read_bytes()).decode()
+def outputs(scenario: Scenario) -> list[str]:
+    chosen = options(scenario)
+    files = ["report/report.md", "report/report.html",
+             *(f"report/{single.figure_file(s, chosen.image_format)}" for s in chosen.sections)]
+    if chosen.extra["save_summary"]:
+        files.append(SUMMARY)
+    return files
+
+
+def parameters(scenario: Scenario) -> dict[str, Any]:
+    """What the report shows besides its input files: the description and the report block."""
+    return {"description": scenario.description,
+            "report": scenario.report.parameters if scenario.report is not None else None}
+
+
+def modules(scenario: Scenario) -> list[str]:
+    packages = ("reporting", "plots")
+    return ["kenning_tasks.stages.report", "kenning_tasks.kenning_measurements",
+            *(f"kenning_tasks.{package}.{path.stem}" if path.stem != "__init__"
+              else f"kenning_tasks.{package}"
+              for package in packages for path in sorted((PACKAGE_DIR / package).glob("*.py")))]
 
 
 def run(ctx: StageContext) -> None:
-    measurements = json.loads(ctx.path(MEASUREMENTS).read_text())
+    scenario = ctx.scenario
+    chosen = options(scenario)
+    sections = chosen.sections
+    report_inputs = single.ReportInputs(
+        measurements=_read(ctx.path(MEASUREMENTS)),
+        description=scenario.description.strip(),
+        training=_read(ctx.path(TRAINING)) if "training" in sections else None,
+        firmware=_read(ctx.path(FIRMWARE_INFO)) if "on_target" in sections else None,
+        gates=_read(ctx.path(GATES)) if GATES in inputs(scenario) else None)
     out = ctx.out_dir
-    plots.confusion_matrix(measurements["confusion_matrix"], measurements["class_names"],
-                           out / PLOTS["confusion_matrix"])
-    times = measurements["inference_times_s"]
-    plots.latency_histogram(times, out / PLOTS["latency_histogram"])
-    plots.latency_over_time(times, out / PLOTS["latency_over_time"])
-    context = {"m": measurements, "plots": {k: out / v for k, v in PLOTS.items()},
-               "plot_files": PLOTS}
-    artifacts.write_text(out / "report.md", render("report.md.j2", **context))
-    artifacts.write_text(out / "report.html", render("report.html.j2", **context))
-    ctx.log(f"wrote {out / 'report.md'} and {out / 'report.html'}")
+    document = single.build(report_inputs, out, chosen)
+    written = render.write(document, out)
+    if chosen.extra["save_summary"]:
+        artifacts.write_json(ctx.path(SUMMARY), kenning_summary(report_inputs.measurements))
+    ctx.log(f"wrote {written[0].name} and {written[1].name} in {out}")
+
+
+def kenning_summary(measurements: dict[str, Any]) -> list[dict[str, Any]]:
+    """Kenning's ``<report>.summary.json``: the metrics of the report, per model."""
+    from kenning_tasks.kenning_measurements import grid_metrics
+    from kenning_tasks.reporting.units import strict
+
+    values = grid_metrics(measurements)
+    kinds = {"performance": [k for k in values if k.startswith(("inferencetime_",
+                                                                  "session_utilization_"))],
+             "classification": ["Accuracy", "Mean precision", "Mean sensitivity", "G-mean",
+                                "Top-5 accuracy", "ROC AUC", "F1 score", "ROC AUC weighted",
+                                "F1 score weighted"]}
+    metrics = [{"type": kind, "name": name, "value": values[name]}
+               for kind, names in kinds.items() for name in names if name in values]
+    return strict([{"metrics": metrics, "scenarioPath": None,
+                    "modelName": measurements.get("model_name", measurements["scenario"])}])
+
+
+def _read(path: Path) -> dict[str, Any]:
+    return json.loads(Path(path).read_text())
 
 
 STAGE = Stage(
     name="report",
-    doc="Write report.md and a self-contained report.html with plots",
+    doc="Write report.md and a self-contained report.html with figures",
     run=run,
-    outputs=lambda s: ["report/report.md", "report/report.html",
-                       *(f"report/{name}" for name in PLOTS.values())],
-    inputs=lambda s: [MEASUREMENTS],
-    external_inputs=lambda s: [TEMPLATE_DIR / name for name in TEMPLATES],
-    modules=lambda s: ["kenning_tasks.stages.report", "kenning_tasks.plots"],
-    tools=lambda s: {n: distribution_version(n) for n in ("jinja2", "matplotlib")},
+    outputs=outputs,
+    inputs=inputs,
+    external_inputs=lambda s: render.template_files(),
+    parameters=parameters,
+    modules=modules,
+    tools=lambda s: {n: distribution_version(n) for n in ("jinja2", "matplotlib", "pyyaml")},
 )
 
 
-def comparison_rows(all_measurements: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Accuracy, mean latency, size, and speedup / size ratio against the first scenario."""
-    base = all_measurements[0]
-    rows = []
-    for m in all_measurements:
-        mean = m["inference_time_s"]["mean"]
-        rows.append({
-            "scenario": m["scenario"], "accuracy": m["accuracy"], "mean_latency_s": mean,
-            "model_size_bytes": m["model_size_bytes"],
-            "speedup": base["inference_time_s"]["mean"] / mean if mean else float("nan"),
-            "size_ratio": m["model_size_bytes"] / base["model_size_bytes"],
-            # Target latency is simulated time, host latency wall clock: say which is which.
-            "timing": "target" if "on_target" in m else "host",
-        })
-    return rows
+# -- the comparison of several pipelines (its task is built in graph.py) -----------------------
 
-
-COMPARISON_FILES = ("comparison.json", "report.md", "report.html")
+COMPARISON_FILES = comparison.FILES
+comparison_rows = comparison.comparison_rows
 
 
 def write_comparison(rows: list[dict[str, Any]], target: Path, title: str = "Comparison",
                      extra: dict[str, Any] | None = None) -> list[Path]:
-    """Write the comparison table as JSON, Markdown and HTML; return the files written."""
-    context = {"rows": rows, "title": title, **(extra or {})}
-    artifacts.write_json(target / "comparison.json", rows)
-    artifacts.write_text(target / "report.md", render("comparison.md.j2", **context))
-    artifacts.write_text(target / "report.html", render("comparison.html.j2", **context))
-    return [target / name for name in COMPARISON_FILES]
+    """Write the comparison (JSON, Markdown, HTML, figures) into ``target``; return them."""
+    extra = extra or {}
+    return comparison.write_comparison(rows, target, title, extra.get("search"),
+                                       extra.get("best"))
 
 
 def run_comparison(measurement_files: list[str], out_dir: str) -> dict[str, Any]:
-    """doit action for the multi-scenario comparison report."""
+    """doit action for the multi-scenario comparison report, written into ``out_dir``."""
+    from kenning_tasks.framework_noise import quiet
     from kenning_tasks.signature import record_outputs
 
-    rows = comparison_rows([json.loads(Path(f).read_text()) for f in measurement_files])
-    written = write_comparison(rows, Path(out_dir))
-    log(f"report:comparison: wrote {written[1]}")
+    all_measurements = [_read(Path(f)) for f in measurement_files]
+    names = ", ".join(m["scenario"] for m in all_measurements)
+    with quiet(Path(out_dir)):
+        written = write_comparison(comparison_rows(all_measurements), Path(out_dir),
+                                   title=f"Comparison: {names}")
+    log(f"report:comparison: wrote {written[1]} and {written[2]}")
     return {"outputs": record_outputs(written)}
 
 
 def comparison_templates() -> list[Path]:
-    return [TEMPLATE_DIR / "comparison.md.j2", TEMPLATE_DIR / "comparison.html.j2"]
-
-
+    return render.template_files()
