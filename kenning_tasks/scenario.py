@@ -97,7 +97,7 @@ class Export:
 
     ``artifact`` is relative to the pipeline's build folder (``compile/model.tflite``); None
     when the chain does not keep that model as a file (``note`` says why). ``path`` is as
-    written, relative to the project root.
+    written; a relative one starts at the scenario file's folder (``exports.export_path``).
     """
 
     key: str

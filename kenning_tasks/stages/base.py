@@ -76,7 +76,7 @@ def run_stage(scenario_path: str, variant: str | None, stage_name: str,
     """
     from doit.exceptions import TaskFailed
 
-    from kenning_tasks import artifacts, run_cache
+    from kenning_tasks import artifacts, exports, run_cache
     from kenning_tasks.graph import Pipeline, task_file_deps
     from kenning_tasks.progress import StageLogger
     from kenning_tasks.scenario_files import load_scenario
@@ -103,17 +103,19 @@ def run_stage(scenario_path: str, variant: str | None, stage_name: str,
                 if hit := run_cache.restore(cache, stage_name, key, outputs, log=log):
                     log(f"restored from the run cache ({hit.source}, {key[:12]}) in "
                         f"{time.monotonic() - started:.2f} s")
+                    exports.publish(scenario, stage_name, ctx.path, log)  # exports.py
                     # "restored" tells the run summary (ci/summary.py) where it came from.
                     return {"outputs": record_outputs(list(outputs.values())),
                             "restored": hit.source}
                 _run(stage, ctx, log)
                 _check_outputs(outputs, task_name)
                 run_cache.store(cache, stage_name, key, outputs, log=log)
+        _check_outputs(outputs, task_name)  # the reporter says "done in" (once per stage)
+        exports.publish(scenario, stage_name, ctx.path, log)  # users' copies (exports.py)
     except KenningTasksError as error:
         # A problem the user can act on: one line, no traceback.
         log(f"failed: {error}")
         return TaskFailed(str(error))
-    _check_outputs(outputs, task_name)  # the reporter says "done in" (once per stage)
     return {"outputs": record_outputs(list(outputs.values()))}
 
 
