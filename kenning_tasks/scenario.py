@@ -137,16 +137,21 @@ class Scenario:
     raw: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def native_format(self) -> str:
+        """The format of the train stage's model: a given ``model_path``'s, or the wrapper's."""
+        return self.model_wrapper.cls.native_format(self.model_wrapper.parameters)
+
+    @property
     def final_format(self) -> str:
         for steps in (self.compile_steps, self.quantize_steps, self.convert_steps):
             if steps:
                 return steps[-1].output_format
-        return self.model_wrapper.cls.FORMAT
+        return self.native_format
 
     def stage_format(self, stage: str) -> str:
         """Format of the model a chain stage (convert, quantize, compile) writes."""
         order = ("convert", "quantize", "compile")
-        fmt = self.model_wrapper.cls.FORMAT
+        fmt = self.native_format
         for name in order[: order.index(stage) + 1]:
             steps = getattr(self, f"{name}_steps")
             if steps:
@@ -156,7 +161,7 @@ class Scenario:
     def model_file(self, stage: str) -> str:
         """Relative path of the model a stage (train, convert, quantize, compile) writes."""
         if stage == "train":
-            return "train/" + formats.file_name(self.model_wrapper.cls.FORMAT)
+            return "train/" + formats.file_name(self.native_format)
         return f"{stage}/" + formats.file_name(self.stage_format(stage))
 
     def target_stages(self) -> tuple[str, ...]:
@@ -198,13 +203,13 @@ def validate(path: Path, name: str, data: dict[str, Any], **fields: Any) -> Scen
             entry = {**DEFAULT_BLOCKS["report"], **entry}  # Kenning's default report class
         if entry is not None:
             blocks[key] = _block(problems, path, key, key, entry)
-    dataset = blocks.get("dataset")
-    if dataset is not None:  # files it names must exist now (relative to the scenario file)
-        try:
-            dataset.cls.check_sources(dataset.parameters, path.parent,
-                                      f"{path}: dataset.parameters")
-        except ScenarioError as error:
-            problems.absorb(error)
+    for key in ("dataset", "model_wrapper"):  # files they name must exist now (relative to
+        block = blocks.get(key)              # the scenario file): data, a given model_path
+        if block is not None:
+            try:
+                block.cls.check_sources(block.parameters, path.parent, f"{path}: {key}.parameters")
+            except ScenarioError as error:
+                problems.absorb(error)
     required = (blocks.get("dataset"), blocks.get("model_wrapper"), blocks.get("platform"))
     if any(b is None for b in required) or optimizers is None or (
             "runtime" in blocks and blocks["runtime"] is None):
@@ -306,10 +311,11 @@ def _plan(problems: Problems, path: Path, name: str, description: str, data: dic
     model_wrapper, platform = blocks["model_wrapper"], blocks["platform"]
     assert model_wrapper is not None and platform is not None
     given_runtime = blocks.get("runtime")
-    native = model_wrapper.cls.FORMAT
+    native = model_wrapper.cls.native_format(model_wrapper.parameters)
     wrapper = f"model_wrapper {model_wrapper.type_name}"
     steps: list[Step] = []
-    numerics = FLOAT32
+    # A given model_path may already be int8 (read from the .tflite file).
+    numerics = model_wrapper.cls.starting_numerics(model_wrapper.parameters, path.parent)
     if optimizers:
         first = optimizers[0]
         current = _pick(problems, path, first.key, first.type_name, first.cls.ACCEPTS, native,

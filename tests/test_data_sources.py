@@ -284,7 +284,7 @@ def test_visual_wake_words_labels_and_person_detection_inputs(tmp_path: Path) ->
         assert splits["x_train"].min() >= -1.0 and splits["x_train"].max() <= 1.0
 
 
-def test_kenning_wrappers_validate_training_parameters_and_refuse_model_path(
+def test_kenning_wrappers_validate_training_parameters_and_model_path(
         tmp_path: Path) -> None:
     index_csv(tmp_path / "data.csv")
     dataset = {"type": "AnomalyDetectionDataset",
@@ -295,7 +295,12 @@ def test_kenning_wrappers_validate_training_parameters_and_refuse_model_path(
         validate(tmp_path / "s.yml", "s", data)
     data["model_wrapper"]["parameters"] = {"learning_rate": 0.01, "num_epochs": 2,
                                            "model_path": "vae.pth"}
-    with pytest.raises(ScenarioError, match="model_path: loading a pretrained model"):
+    with pytest.raises(ScenarioError, match=r"model_path: file .*vae.pth does not exist"):
+        validate(tmp_path / "s.yml", "s", data)
+    (tmp_path / "vae.pth").write_bytes(b"")  # validation only stats it
+    assert validate(tmp_path / "s.yml", "s", data).native_format == "torch"
+    data["model_wrapper"]["parameters"]["model_path"] = "vae.onnx"
+    with pytest.raises(ScenarioError, match=r"PyTorchAnomalyDetectionVAE loads \.pt, \.pth files"):
         validate(tmp_path / "s.yml", "s", data)
     del data["model_wrapper"]["parameters"]["model_path"]
     scenario = validate(tmp_path / "s.yml", "s", data)

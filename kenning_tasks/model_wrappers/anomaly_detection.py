@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from kenning_tasks import iospec
 from kenning_tasks.datasets.base import load_splits
@@ -42,9 +42,20 @@ _COMMON = (
 
 class _AnomalyWrapper(KenningModelWrapper):
     FORMAT = "torch"
+    PRETRAINED_FORMATS = ("torch",)  # Kenning's .pth: a state dict of this architecture
+    NET: ClassVar[str] = ""
+    _NET_KEYS: ClassVar[tuple[str, ...]] = ()
     REQUIRES = ("torch", "numpy", "scikit-learn")
     MODULES = (NETS, "kenning_tasks.model_wrappers.torch_training",
                "kenning_tasks.model_wrappers.torch", "kenning_tasks.datasets.base")
+
+    def _spec(self, dataset_info: dict[str, Any]) -> dict[str, Any]:
+        window, features = dataset_info["input_shape"]
+        return {"window_size": window, "feature_size": features,
+                **{k: self.parameters[k] for k in self._NET_KEYS}}
+
+    def torch_architecture(self, dataset_info: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        return f"{NETS}:{self.NET}", self._spec(dataset_info)
 
     def _log_epoch(self, log: Callable[[str], None], epoch: int, loss: float,
                    validation: dict[str, float] | None) -> None:
@@ -54,6 +65,10 @@ class _AnomalyWrapper(KenningModelWrapper):
 
 class PyTorchAnomalyDetectionVAE(_AnomalyWrapper):
     """Kenning's VAE for anomaly detection in time series (PyTorch)."""
+
+    NET = "AnomalyDetectionVAE"
+    _NET_KEYS = ("encoder_neuron_list", "decoder_neuron_list", "latent_dim",
+                 "hidden_activation", "output_activation", "batch_norm", "dropout_rate")
 
     PARAMETERS = (
         Param("encoder_neuron_list", list, [16, 8], "dense layer sizes of the encoder",
@@ -98,11 +113,8 @@ class PyTorchAnomalyDetectionVAE(_AnomalyWrapper):
 
         p = self.parameters
         splits = load_splits(splits_path)
-        window, features = dataset_info["input_shape"]
-        spec = {"window_size": window, "feature_size": features,
-                **{k: p[k] for k in ("encoder_neuron_list", "decoder_neuron_list", "latent_dim",
-                                     "hidden_activation", "output_activation", "batch_norm",
-                                     "dropout_rate")}}
+        features = dataset_info["input_shape"][1]
+        spec = self._spec(dataset_info)
         history: dict[str, list[float]] = {"loss": []}
         with deterministic_torch(p["seed"]) as generator:
             model = nets.AnomalyDetectionVAE(**spec)
@@ -140,6 +152,27 @@ class PyTorchAnomalyDetectionVAE(_AnomalyWrapper):
         save_torch(out_model, f"{NETS}:AnomalyDetectionVAE", spec, model)
         history["threshold"] = [threshold]
         return history
+
+    def output_size(self, dataset_info: dict[str, Any]) -> int:
+        return 1  # the reconstruction distance
+
+    def install_pretrained(self, source: Path, dataset_info: dict[str, Any], out_model: Path,
+                           log: Callable[[str], None], splits_path: Path | None = None
+                           ) -> dict[str, Any]:
+        """A given VAE keeps the threshold in its ``threshold`` buffer; a state dict without
+        one (0) is calibrated on the train split, as Kenning's ``calibrate_threshold``."""
+        from kenning_tasks.model_wrappers.torch import load_torch
+        from kenning_tasks.model_wrappers.torch_training import save_torch
+
+        super().install_pretrained(source, dataset_info, out_model, log)
+        model = load_torch(out_model)
+        self._threshold = float(model.threshold)
+        if self._threshold <= 0.0 and splits_path is not None:
+            threshold = self._calibrate(model, load_splits(splits_path))
+            log(f"anomaly threshold {threshold:.6f} calibrated on the train split "
+                f"({source.name} has none)")
+            save_torch(out_model, *self.torch_architecture(dataset_info), model)
+        return {"threshold": [self._threshold]}
 
     def _calibrate(self, model: Any, splits: dict[str, Any]) -> float:
         """Kenning's calibrate_threshold on the train split; stores and returns it."""
@@ -185,9 +218,13 @@ class PyTorchAnomalyDetectionCNN(_AnomalyWrapper):
               item_type=int),
         *_COMMON,
     )
+    NET = "AnomalyDetectionCNN"
     _NET_KEYS = ("filters", "kernel_size", "conv_padding", "conv_stride", "conv_dilation",
                  "conv_activation", "conv_batch_norm", "pooling", "pool_size", "pool_stride",
                  "pool_dilation", "fc_neurons")
+
+    def output_size(self, dataset_info: dict[str, Any]) -> int:
+        return 2  # normal / anomaly logits
 
     def train(self, splits_path: Path, dataset_info: dict[str, Any], out_model: Path,
               log: Callable[[str], None]) -> dict[str, Any]:
@@ -203,8 +240,7 @@ class PyTorchAnomalyDetectionCNN(_AnomalyWrapper):
         p = self.parameters
         splits = load_splits(splits_path)
         window, features = dataset_info["input_shape"]
-        spec = {"window_size": window, "feature_size": features,
-                **{k: p[k] for k in self._NET_KEYS}}
+        spec = self._spec(dataset_info)
         history: dict[str, list[float]] = {"loss": []}
         with deterministic_torch(p["seed"]) as generator:
             try:

@@ -2,7 +2,8 @@
 
 A wrapper writes its model with ``train`` (seeded, deterministic bytes) and then its I/O spec
 with ``write_io_spec``; ``install_pretrained`` is the other way to get there (a user's model
-file instead of training: issue 9's ``model_path``), ending in the same two files.
+file given as ``model_path`` instead of training, ``pretrained.py``), ending in the same two
+files. With ``model_path`` the chain starts from that file's format (``native_format``).
 """
 
 from __future__ import annotations
@@ -14,9 +15,17 @@ from typing import Any, ClassVar
 from kenning_tasks import iospec
 from kenning_tasks.block import Block
 from kenning_tasks.errors import ScenarioError, StageError
+from kenning_tasks.model_wrappers import pretrained
+from kenning_tasks.numerics import Numerics
 from kenning_tasks.params import Param
 
+MODEL_PATH = Param(
+    "model_path", str, None, "a trained model file used instead of training: .tflite, .onnx, "
+    ".keras/.h5 or .pt/.pth, a path relative to the scenario file or an http(s)/file URI "
+    "(Kenning's name)", nullable=True)
+
 TRAINING_PARAMETERS = (
+    MODEL_PATH,
     Param("architecture", str, "auto", "network: a small CNN for images, an MLP or a 1-D CNN "
           "for sequences; auto picks cnn for images and conv1d for sequences",
           enum=("auto", "cnn", "mlp", "conv1d")),
@@ -29,8 +38,7 @@ TRAINING_PARAMETERS = (
 # What every Kenning model wrapper takes (kenning.core.model.ModelWrapper and its framework
 # bases), plus the seed that makes training here deterministic.
 KENNING_WRAPPER_PARAMETERS = (
-    Param("model_path", str, None, "a pretrained model file to use instead of training "
-          "(not supported yet: leave it out to train here)", nullable=True),
+    MODEL_PATH,
     Param("model_name", str, None, "name of the model, recorded in its I/O spec",
           nullable=True),
     Param("seed", int, 1234, "kenning-tasks: seed of weight initialisation, shuffling and "
@@ -60,6 +68,36 @@ class ModelWrapper(Block):
     family = "model_wrapper"
     FORMAT: ClassVar[str] = ""
     PARAMETERS = TRAINING_PARAMETERS
+    # The formats ``model_path`` may name (pretrained.SUFFIXES): the generic wrappers take any.
+    PRETRAINED_FORMATS: ClassVar[tuple[str, ...]] = pretrained.ALL_FORMATS
+
+    @classmethod
+    def native_format(cls, parameters: dict[str, Any]) -> str:
+        """The format the model chain starts from: ``model_path``'s, else what ``train`` writes."""
+        if pretrained.given(parameters):
+            return pretrained.model_format(parameters["model_path"]) or cls.FORMAT
+        return cls.FORMAT
+
+    @classmethod
+    def check_sources(cls, parameters: dict[str, Any], base_dir: Path, where: str) -> None:
+        """Validation-time checks of ``model_path`` (suffix, file exists; stat only)."""
+        if pretrained.given(parameters):
+            pretrained.check(cls, parameters, base_dir, where)
+
+    @classmethod
+    def starting_numerics(cls, parameters: dict[str, Any], base_dir: Path) -> Numerics:
+        """What the model computes with before any optimizer (a given .tflite may be int8)."""
+        return pretrained.numerics(parameters, base_dir)
+
+    def output_size(self, dataset_info: dict[str, Any]) -> int:
+        """Values the model gives per sample (one score per class)."""
+        return len(dataset_info["class_names"])
+
+    def torch_architecture(self, dataset_info: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """("module:builder", its arguments) of the wrapper's PyTorch network, for loading a
+        bare state dict from ``model_path``."""
+        raise StageError(f"{pretrained.WHERE}: {type(self).__name__} has no PyTorch "
+                         "architecture for a bare state dict (nearest: TorchModel)")
 
     def architecture(self, dataset_kind: str) -> str:
         chosen = self.parameters["architecture"]
@@ -83,10 +121,12 @@ class ModelWrapper(Block):
         raise NotImplementedError
 
     def install_pretrained(self, source: Path, dataset_info: dict[str, Any], out_model: Path,
-                           log: Callable[[str], None]) -> dict[str, Any]:
-        """Write a user's pretrained ``source`` as ``out_model`` (same format as ``train``)."""
-        raise StageError(f"model_wrapper {type(self).__name__}: loading a pretrained model "
-                         "is not supported")
+                           log: Callable[[str], None], splits_path: Path | None = None
+                           ) -> dict[str, Any]:
+        """Write a user's ``model_path`` file as ``out_model`` (checked against the dataset);
+        returns the (empty) training history."""
+        pretrained.install(self, source, dataset_info, out_model, log)
+        return {}
 
     def io_spec(self, dataset_info: dict[str, Any]
                 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
@@ -99,8 +139,19 @@ class ModelWrapper(Block):
         return inputs, outputs, {**extra, **({"model_name": name} if name else {})}
 
     def write_io_spec(self, model_path: Path, dataset_info: dict[str, Any]) -> Path:
+        """The sidecar of the model ``train`` or ``install_pretrained`` wrote. A given TFLite
+        or ONNX file describes its own tensors (dtypes, scale, zero point); the dataset's
+        facts (normalisation) and the wrapper's (anomaly rule, model name) are added."""
         inputs, outputs, extra = self.io_spec(dataset_info)
-        return iospec.write_spec(model_path, self.FORMAT, inputs, outputs,
+        fmt = self.native_format(self.parameters)
+        if fmt in ("tflite", "onnx"):
+            writer = iospec.tflite_spec if fmt == "tflite" else iospec.onnx_spec
+            spec = iospec.read_spec(writer(model_path, dataset_info["class_names"]))
+            for own, facts in zip(spec["input"], inputs, strict=False):
+                own.update({k: facts[k] for k in iospec.INPUT_FACTS if k in facts})
+            return iospec.write_spec(model_path, fmt, spec["input"], spec["output"],
+                                     dataset_info["class_names"], extra)
+        return iospec.write_spec(model_path, fmt, inputs, outputs,
                                  dataset_info["class_names"], extra)
 
 
@@ -112,14 +163,13 @@ class KenningModelWrapper(ModelWrapper):
 
     @classmethod
     def check(cls, parameters: dict[str, Any], where: str) -> None:
-        if parameters.get("model_path") is not None:
-            raise ScenarioError(f"{where}.model_path: loading a pretrained model into "
-                                f"{cls.__name__} is not supported yet; remove model_path to "
-                                "train the model here")
+        if pretrained.given(parameters):
+            return  # nothing is trained
         missing = [n for n in cls.REQUIRED_FOR_TRAINING if parameters.get(n) is None]
         if missing:
             raise ScenarioError(f"{where}.{missing[0]}: {cls.__name__} needs "
-                                f"{' and '.join(missing)} to train (Kenning has no default)")
+                                f"{' and '.join(missing)} to train (Kenning has no default), "
+                                "or model_path to use a trained model")
 
     def training_batch_size(self, dataset_info: dict[str, Any]) -> int:
         return int(self.parameters.get("batch_size") or dataset_info.get("batch_size") or 1)

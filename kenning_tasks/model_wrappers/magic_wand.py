@@ -29,6 +29,7 @@ class MagicWandModelWrapper(KenningModelWrapper):
     """Kenning's Magic Wand gesture CNN (Keras), trained deterministically."""
 
     FORMAT = "keras"
+    PRETRAINED_FORMATS = ("keras", "tflite")  # Kenning's magic_wand.h5, or a .tflite of it
     REQUIRES = ("tensorflow-cpu", "keras", "numpy")
     MODULES = ("kenning_tasks.frameworks", "kenning_tasks.model_wrappers.keras",
                "kenning_tasks.datasets.base")

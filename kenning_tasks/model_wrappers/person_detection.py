@@ -1,11 +1,12 @@
 """Kenning's PersonDetectionModelWrapper: TFLite Micro's int8 person detector (96×96 grey).
 
 Kenning ships it pretrained (``person_detect.tflite``) and cannot train it; neither can this
-one, so until ``model_path`` is supported it is refused at validation. What it does with a
-model is here already: ``install_pretrained`` takes the ``.tflite`` and reads its I/O spec
-(int8 input, scale and zero point) from the file, and ``input_transform`` is Kenning's
-``preprocess_input`` (central crop, resize, grey, scaled to [-1, 1]) applied in the dataset
-stage, so training-free evaluation, calibration and the target all see the same inputs.
+one, so ``model_path`` is required. The ``.tflite`` is installed as given and its I/O spec
+(int8 input, scale and zero point) is read from the file (``pretrained.py``); its input is
+checked against the transformed dataset (image_height × image_width × 1).
+``input_transform`` is Kenning's ``preprocess_input`` (central crop, resize, grey, scaled to
+[-1, 1]) applied in the dataset stage, so training-free evaluation, calibration and the
+target all see the same inputs.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kenning_tasks import artifacts, iospec
 from kenning_tasks.errors import ScenarioError, StageError
 from kenning_tasks.model_wrappers.base import KENNING_WRAPPER_PARAMETERS, ModelWrapper
 from kenning_tasks.params import Param
@@ -28,7 +28,7 @@ class PersonDetectionModelWrapper(ModelWrapper):
 
     FORMAT = "tflite"
     REQUIRES = ("ai-edge-litert", "numpy", "pillow")
-    MODULES = ("kenning_tasks.iospec",)
+    MODULES = ("kenning_tasks.iospec", "kenning_tasks.model_wrappers.pretrained")
     PARAMETERS = (
         *KENNING_WRAPPER_PARAMETERS[:2],  # model_path, model_name: nothing to seed
         Param("central_fraction", float, 0.875, "fraction of the image kept by the central "
@@ -37,12 +37,14 @@ class PersonDetectionModelWrapper(ModelWrapper):
         Param("image_height", int, 96, "height of the model's input", minimum=1, maximum=4096),
     )
 
+    PRETRAINED_FORMATS = ("tflite",)
+
     @classmethod
     def check(cls, parameters: dict[str, Any], where: str) -> None:
-        raise ScenarioError(f"{where}.model_path: PersonDetectionModelWrapper cannot be trained "
-                            "(Kenning ships person_detect.tflite pretrained) and loading a "
-                            "model_path is not supported yet; train MagicWandModelWrapper, "
-                            "TensorFlowPetDatasetMobileNetV2 or KerasModel instead")
+        if not parameters.get("model_path"):
+            raise ScenarioError(f"{where}.model_path: missing; PersonDetectionModelWrapper "
+                                "cannot be trained (Kenning ships person_detect.tflite "
+                                "pretrained): give the .tflite file")
 
     @classmethod
     def input_transform(cls, parameters: dict[str, Any]) -> dict[str, Any] | None:
@@ -53,33 +55,6 @@ class PersonDetectionModelWrapper(ModelWrapper):
     def train(self, splits_path: Path, dataset_info: dict[str, Any], out_model: Path,
               log: Callable[[str], None]) -> dict[str, Any]:
         raise StageError("model_wrapper PersonDetectionModelWrapper: training is not supported")
-
-    def install_pretrained(self, source: Path, dataset_info: dict[str, Any], out_model: Path,
-                           log: Callable[[str], None]) -> dict[str, Any]:
-        from ai_edge_litert.interpreter import Interpreter
-
-        try:
-            interpreter = Interpreter(model_path=str(source))
-        except (ValueError, RuntimeError) as failure:
-            raise StageError(f"model_wrapper.parameters.model_path: {source} is not a TFLite "
-                             f"model: {str(failure).splitlines()[0]}") from None
-        shape = list(interpreter.get_input_details()[0]["shape"][1:])
-        wanted = [self.parameters["image_height"], self.parameters["image_width"], 1]
-        if shape != wanted:
-            raise StageError(f"model_wrapper.parameters.model_path: {source.name} takes "
-                             f"{tuple(shape)} inputs; image_width/image_height give "
-                             f"{tuple(wanted)}")
-        artifacts.write_bytes(out_model, source.read_bytes())
-        return {}
-
-    def write_io_spec(self, model_path: Path, dataset_info: dict[str, Any]) -> Path:
-        """The spec comes from the model file itself (its int8 input scale and zero point)."""
-        path = iospec.tflite_spec(model_path, dataset_info["class_names"])
-        if self.parameters.get("model_name"):
-            spec = iospec.read_spec(model_path)
-            spec["model_name"] = self.parameters["model_name"]
-            artifacts.write_json(path, spec)
-        return path
 
 
 def person_detection_inputs(images: np.ndarray, central_fraction: float, image_width: int,

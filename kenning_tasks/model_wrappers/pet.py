@@ -3,7 +3,8 @@
 Kenning's network: MobileNetV2 (224×224×3, no top, frozen) followed by global average pooling,
 Dense 1024/512/128 with ReLU and dropout 0.5, and a logits layer ``out_layer``. Kenning ships
 it pretrained (``model_path``); its base is ImageNet-pretrained, which cannot be downloaded
-here, so training here starts from random weights (said in one line when it runs). Training
+here, so training here starts from random weights (said in one line when it runs); a given
+``model_path`` (.h5/.keras) is installed instead (``pretrained.py``). Training
 is seeded and uses no augmentation (Kenning adds random brightness, contrast and flips).
 ``alpha`` (the MobileNetV2 width multiplier, 1.0 in Kenning) lets tests build a small one.
 """
@@ -31,6 +32,7 @@ class TensorFlowPetDatasetMobileNetV2(KenningModelWrapper):
     """Kenning's MobileNetV2 pet classifier (Keras); trained here from random weights."""
 
     FORMAT = "keras"
+    PRETRAINED_FORMATS = ("keras",)  # Kenning's .h5 (checked against the dataset on install)
     REQUIRES = ("tensorflow-cpu", "keras", "numpy")
     MODULES = ("kenning_tasks.frameworks", "kenning_tasks.model_wrappers.keras",
                "kenning_tasks.datasets.base")
@@ -70,27 +72,6 @@ class TensorFlowPetDatasetMobileNetV2(KenningModelWrapper):
                             callbacks=[EpochLogger(log, p["num_epochs"])])
         save_keras_deterministic(model, out_model)
         return {k: [float(v) for v in values] for k, values in history.history.items()}
-
-    def install_pretrained(self, source: Path, dataset_info: dict[str, Any], out_model: Path,
-                           log: Callable[[str], None]) -> dict[str, Any]:
-        """A user's ``.h5``/``.keras`` model: checked against the dataset, saved as .keras."""
-        from kenning_tasks.model_wrappers.keras import load_keras, save_keras_deterministic
-
-        self._check_dataset(dataset_info)
-        try:
-            model = load_keras(source)
-        except (OSError, ValueError, TypeError) as failure:
-            raise StageError(f"model_wrapper.parameters.model_path: cannot load {source} as a "
-                             f"Keras model: {str(failure).splitlines()[0]}") from None
-        inputs, outputs = list(model.input_shape[1:]), model.output_shape[-1]
-        classes = len(dataset_info["class_names"])
-        if inputs != INPUT_SHAPE or outputs != classes:
-            raise StageError(f"model_wrapper.parameters.model_path: {source.name} maps "
-                             f"{tuple(inputs)} to {outputs} classes; the dataset has "
-                             f"224×224×3 images of {classes} classes")
-        save_keras_deterministic(model, out_model)
-        log(f"installed pretrained {source.name} ({model.count_params()} parameters)")
-        return {}
 
     def io_spec(self, dataset_info: dict[str, Any]) -> tuple[list, list, dict[str, Any]]:
         inputs, _, extra = super().io_spec(dataset_info)

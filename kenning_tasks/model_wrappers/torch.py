@@ -20,6 +20,14 @@ class TorchModel(ModelWrapper):
     REQUIRES = ("torch", "numpy")
     MODULES = ("kenning_tasks.datasets.base",)
 
+    def torch_architecture(self, dataset_info: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        return f"{__name__}:build_model", self._spec(dataset_info)
+
+    def _spec(self, dataset_info: dict[str, Any]) -> dict[str, Any]:
+        return {"architecture": self.architecture(dataset_info["kind"]),
+                "input_shape": list(dataset_info["input_shape"]),
+                "classes": len(dataset_info["class_names"])}
+
     def train(self, splits_path: Path, dataset_info: dict[str, Any], out_model: Path,
               log: Callable[[str], None]) -> dict[str, Any]:
         import numpy as np
@@ -29,11 +37,7 @@ class TorchModel(ModelWrapper):
         torch.manual_seed(p["seed"])
         torch.use_deterministic_algorithms(True)
         splits = load_splits(splits_path)
-        spec = {
-            "architecture": self.architecture(dataset_info["kind"]),
-            "input_shape": list(dataset_info["input_shape"]),
-            "classes": len(dataset_info["class_names"]),
-        }
+        spec = self._spec(dataset_info)
         model = build_model(**spec)
         optimizer = torch.optim.Adam(model.parameters(), lr=p["learning_rate"])
         loss_fn = torch.nn.CrossEntropyLoss()

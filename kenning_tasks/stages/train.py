@@ -1,16 +1,20 @@
-"""train stage: train the model wrapper's network on the train split, seeded."""
+"""train stage: train the model wrapper's network on the train split, seeded — or install the
+user's trained model (``model_wrapper.parameters.model_path``) instead."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
-from kenning_tasks import artifacts, formats
+from kenning_tasks import artifacts
+from kenning_tasks.block import distribution_version
+from kenning_tasks.model_wrappers import pretrained
 from kenning_tasks.scenario import Scenario
 from kenning_tasks.stages.base import Stage, StageContext
 
 
 def model_file(scenario: Scenario) -> str:
-    return "train/" + formats.file_name(scenario.model_wrapper.cls.FORMAT)
+    return scenario.model_file("train")
 
 
 def run(ctx: StageContext) -> None:
@@ -18,9 +22,16 @@ def run(ctx: StageContext) -> None:
     info = json.loads(ctx.path("dataset/dataset.json").read_text())
     wrapper = scenario.model_wrapper.create()
     model_path = ctx.path(model_file(scenario))
-    history = wrapper.train(ctx.path("dataset/splits.npz"), info, model_path, ctx.log)
+    splits = ctx.path("dataset/splits.npz")
+    if pretrained.given(wrapper.parameters):
+        source = pretrained.fetch(wrapper.parameters, scenario.path.parent, ctx.log)
+        history = wrapper.install_pretrained(source, info, model_path, ctx.log,
+                                             splits_path=splits)
+    else:
+        history = wrapper.train(splits, info, model_path, ctx.log)
     wrapper.write_io_spec(model_path, info)
-    artifacts.write_json(ctx.out_dir / "training.json", {"history": history})
+    artifacts.write_json(ctx.out_dir / "training.json",
+                         {"history": history, "pretrained": pretrained.given(wrapper.parameters)})
 
 
 def outputs(scenario: Scenario) -> list[str]:
@@ -28,14 +39,36 @@ def outputs(scenario: Scenario) -> list[str]:
     return [model, model + ".json", "train/training.json"]
 
 
+def external_inputs(scenario: Scenario) -> list[Path]:
+    """A given local model file: its bytes are an input (replacing it reruns train)."""
+    return pretrained.input_files(scenario.model_wrapper.parameters, scenario.path.parent)
+
+
+def tools(scenario: Scenario) -> dict[str, str]:
+    versions = scenario.model_wrapper.cls.tool_versions()
+    if pretrained.given(scenario.model_wrapper.parameters):
+        for name in pretrained.TOOLS[scenario.native_format]:
+            versions[name] = distribution_version(name)
+    return versions
+
+
+def modules(scenario: Scenario) -> list[str]:
+    wrapper = scenario.model_wrapper.cls
+    names = [wrapper.__module__, "kenning_tasks.model_wrappers.base",
+             "kenning_tasks.model_wrappers.pretrained", "kenning_tasks.iospec", *wrapper.MODULES]
+    if pretrained.given(scenario.model_wrapper.parameters):  # the loaders install uses
+        names += pretrained.LOADER_MODULES[scenario.native_format]
+    return names
+
+
 STAGE = Stage(
     name="train",
-    doc="Train the model (seeded, deterministic) and save it in its native format",
+    doc="Train the model (seeded, deterministic) or install the given model_path",
     run=run,
     outputs=outputs,
     inputs=lambda s: ["dataset/splits.npz", "dataset/dataset.json"],
+    external_inputs=external_inputs,
     parameters=lambda s: s.model_wrapper.to_dict(),
-    modules=lambda s: [s.model_wrapper.cls.__module__, "kenning_tasks.model_wrappers.base",
-                       "kenning_tasks.iospec", *s.model_wrapper.cls.MODULES],
-    tools=lambda s: s.model_wrapper.cls.tool_versions(),
+    modules=modules,
+    tools=tools,
 )
