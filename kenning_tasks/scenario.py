@@ -165,7 +165,7 @@ class Scenario:
         return f"{stage}/" + formats.file_name(self.stage_format(stage))
 
     def target_stages(self) -> tuple[str, ...]:
-        return self.platform.cls.TARGET_STAGES
+        return self.platform.cls.target_stages(self.platform.parameters)
 
     def resolved(self) -> dict[str, Any]:
         """The scenario with every default filled in (recorded in measurements)."""
@@ -460,7 +460,7 @@ def _protocol_for(problems: Problems, path: Path, platform: BlockConfig,
                   protocol: BlockConfig | None) -> BlockConfig | None:
     """Check the protocol against the platform; derive a real board's, as Kenning does."""
     embedded = bool(platform.cls.TARGET_STAGES)
-    stages = platform.cls.TARGET_STAGES
+    stages = platform.cls.target_stages(platform.parameters)
     if protocol is not None and not embedded:
         port = protocol.parameters.get("port")
         what = f"names serial port {port!r}" if port else "talks to a board"

@@ -126,7 +126,7 @@ def test_model_over_the_board_limits_fails_in_firmware_stage(project: Project) -
 
 def test_zephyr_platform_without_a_workspace_names_what_is_missing(embedded: Project) -> None:
     text = embedded.scenario_path(SCENARIO).read_text()
-    # simulated: false — Kenning's default (true) means Renode, which is refused.
+    # simulated: false — the real board (Kenning's default, true, runs its QEMU stand-in).
     zephyr = text.replace("type: QEMUPlatform", "type: ZephyrPlatform").replace(
         "board: mps2-an386", "name: stm32f746g_disco\n    simulated: false")
     embedded.scenario_path("zephyr-board").write_text(zephyr)

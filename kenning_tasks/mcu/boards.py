@@ -7,6 +7,7 @@ PyYAML. Every error is one line naming the file, the board and the key.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import functools
 import os
@@ -29,7 +30,7 @@ _BAREMETAL_REQUIRED = ("board_dir", "cpu_frequency_hz", "uart_base_address", "ua
 _OURS = {
     "uart_port_wildcard", "uart_log_baudrate", "openocd_flash_cmd", "default_platform",
     "board_dir", "zephyr_board", "qemu_machine", "cpu_frequency_hz", "uart_base_address",
-    "uart_rx_irq", "irq_count", "drivers",
+    "uart_rx_irq", "irq_count", "drivers", "qemu_board",
 }
 # Fields of Kenning's own platforms.yml that only its Renode/TVM flows use: accepted so a
 # Kenning platforms file loads, and ignored.
@@ -69,6 +70,9 @@ class Board:
     uart_rx_irq: int | None = None
     irq_count: int | None = None
     drivers: tuple[str, ...] = ()  # firmware/boards/drivers/<name>.c (baremetal)
+    # A real board's stand-in for simulation: a bare-metal QEMU board with the same core
+    # (``simulated_board``), as Kenning simulates the real part in Renode.
+    qemu_board: str | None = None
 
     @property
     def flash_limit_bytes(self) -> int:
@@ -123,7 +127,7 @@ def _board_from_entry(name: str, entry: Any, source: Path) -> Board:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise BoardError(f"{where}.{key}: must be a list of strings")
     for key in ("display_name", "board_dir", "zephyr_board", "qemu_machine",
-                "uart_port_wildcard", "default_platform"):
+                "uart_port_wildcard", "default_platform", "qemu_board"):
         value = entry.get(key)
         if value is not None and (not isinstance(value, str) or not value):
             raise BoardError(f"{where}.{key}: must be a non-empty string, got {value!r}")
@@ -160,6 +164,7 @@ def _board_from_entry(name: str, entry: Any, source: Path) -> Board:
         uart_port_wildcard=entry.get("uart_port_wildcard"),
         openocd_flash_cmd=tuple(entry.get("openocd_flash_cmd", [])),
         default_platform=entry.get("default_platform"),
+        qemu_board=entry.get("qemu_board"),
         **facts,
     )
 
@@ -181,8 +186,62 @@ def _load(source: Path, _stamp: tuple[int, int, int]) -> dict[str, Board]:
                          f"{getattr(exc, 'problem', None) or exc}") from None
     if not isinstance(data, dict) or not data:
         raise BoardError(f"{source}: must map board names to their fields")
-    return {str(name): _board_from_entry(str(name), entry, source)
-            for name, entry in data.items()}
+    boards = {str(name): _board_from_entry(str(name), entry, source)
+              for name, entry in data.items()}
+    for board in boards.values():
+        if board.qemu_board is not None:
+            _check_stand_in(board, boards, source)
+    return boards
+
+
+def core_of(board: Board) -> tuple[str, str]:
+    """(``-mcpu`` value, float ABI) of a board's compilation flags."""
+    flags = dict(f.lstrip("-").split("=", 1) for f in board.compilation_flags if "=" in f)
+    return flags.get("mcpu", "?"), flags.get("mfloat-abi", "soft")
+
+
+def core_name(board: Board) -> str:
+    """``Cortex-M4F``: the core and whether it has an FPU, in the datasheets' words."""
+    cpu, abi = core_of(board)
+    name = cpu.replace("cortex-m", "Cortex-M")
+    return name + ("F" if abi == "hard" and not name.endswith(("7", "33")) else "")
+
+
+def _check_stand_in(board: Board, boards: dict[str, Board], source: Path) -> None:
+    where = f"{source}: board {board.name!r}.qemu_board"
+    stand_in = boards.get(board.qemu_board or "")
+    if stand_in is None or stand_in.runtime != "baremetal" or not stand_in.emulated:
+        allowed = [b.name for b in boards.values() if b.runtime == "baremetal" and b.emulated]
+        raise BoardError(f"{where}: {board.qemu_board!r} is not a bare-metal QEMU board; "
+                         f"allowed: {', '.join(allowed)}")
+    if core_of(stand_in)[0] != core_of(board)[0] or (
+            core_of(board)[1] == "hard" and core_of(stand_in)[1] != "hard"):
+        raise BoardError(f"{where}: {stand_in.name} has a {core_name(stand_in)}, {board.name} a "
+                         f"{core_name(board)}; the stand-in must have the same core")
+
+
+def simulated_board(board: Board, path: Path | str | None = None) -> Board:
+    """The board a simulated real board runs on: its stand-in QEMU board's machine, memory
+    map, UART and timebase (the bare-metal firmware), with the real part's name, compiler
+    flags and flash/RAM limits, so the firmware that fits here fits the part."""
+    if board.qemu_board is None:
+        raise BoardError(f"board {board.name!r}: no qemu_board in platforms.yml, so it cannot "
+                         "be simulated (no QEMU machine with its core is declared)")
+    stand_in = get_board(board.qemu_board, path)
+    return dataclasses.replace(
+        stand_in, name=board.name, qemu_board=stand_in.name,
+        display_name=f"{board.display_name} (simulated on QEMU {stand_in.qemu_machine})",
+        flash_size_kb=board.flash_size_kb, ram_size_kb=board.ram_size_kb,
+        compilation_flags=board.compilation_flags, uart_baudrate=board.uart_baudrate)
+
+
+def platform_board(parameters: dict[str, Any], path: Path | str | None = None) -> Board:
+    """The board a platform block's firmware is built for and run on: its ``board``, or that
+    board's QEMU stand-in when a real board is ``simulated`` (ZephyrPlatform)."""
+    board = get_board(parameters["board"], path)
+    if board.runtime == "zephyr" and parameters.get("simulated"):
+        return simulated_board(board, path)
+    return board
 
 
 def load_boards(path: Path | str | None = None) -> dict[str, Board]:

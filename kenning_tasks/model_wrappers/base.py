@@ -146,7 +146,8 @@ class ModelWrapper(Block):
         fmt = self.native_format(self.parameters)
         if fmt in ("tflite", "onnx"):
             writer = iospec.tflite_spec if fmt == "tflite" else iospec.onnx_spec
-            spec = iospec.read_spec(writer(model_path, dataset_info["class_names"]))
+            writer(model_path, dataset_info["class_names"])
+            spec = iospec.read_spec(model_path)
             for own, facts in zip(spec["input"], inputs, strict=False):
                 own.update({k: facts[k] for k in iospec.INPUT_FACTS if k in facts})
             return iospec.write_spec(model_path, fmt, spec["input"], spec["output"],

@@ -117,6 +117,11 @@ class Platform(Block):
     ON_TARGET_RUNTIME: ClassVar[str | None] = None
 
     @classmethod
+    def target_stages(cls, parameters: dict[str, Any]) -> tuple[str, ...]:
+        """The target stages of this block as configured (a real board may be simulated)."""
+        return cls.TARGET_STAGES
+
+    @classmethod
     def board(cls, parameters: dict[str, Any]) -> str | None:
         """The platforms.yml board the parameters name (embedded platforms)."""
         return parameters.get("board")

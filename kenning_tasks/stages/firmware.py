@@ -39,9 +39,10 @@ BUILD_PARAMETERS = ("defines", "cflags", "werror")
 
 
 def board_of(scenario: Scenario) -> Any:
-    from kenning_tasks.mcu import get_board
+    """The board the firmware is built for (a simulated real board: its QEMU stand-in)."""
+    from kenning_tasks.mcu.boards import platform_board
 
-    return get_board(scenario.platform.parameters["board"])
+    return platform_board(scenario.platform.parameters)
 
 
 def build_options(scenario: Scenario) -> Any:
@@ -69,6 +70,7 @@ def _build(ctx: StageContext) -> None:
     from kenning_tasks.mcu.build import build_firmware, build_zephyr, estimate_model_fit
 
     board = board_of(ctx.scenario)
+    simulation_notice(ctx)
     options = build_options(ctx.scenario)
     model_dir = ctx.out_dir / "model"
     generated = generate_c_model(ctx.path(model_file(ctx.scenario, "compile")), model_dir)
@@ -103,6 +105,16 @@ def _build(ctx: StageContext) -> None:
     warned = f", {len(image.warnings)} warning lines" if image.warnings else ""
     ctx.log(f"{board.name}: flash {image.flash_bytes} B of {image.flash_limit_bytes} B, "
             f"RAM {image.ram_bytes} B of {image.ram_limit_bytes} B{warned}")
+
+
+def simulation_notice(ctx: StageContext) -> None:
+    """A simulated real board says where it runs, first (ZephyrPlatform ``simulated``)."""
+    from kenning_tasks.platforms.zephyr import simulation_line
+
+    if ctx.scenario.platform.type_name == "ZephyrPlatform":
+        line = simulation_line(ctx.scenario.platform.parameters)
+        if line:
+            ctx.log(line)
 
 
 @functools.cache

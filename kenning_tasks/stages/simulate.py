@@ -15,7 +15,9 @@ from kenning_tasks.stages.base import Stage, StageContext
 
 def run(ctx: StageContext) -> None:
     from kenning_tasks.mcu import run_on_qemu
+    from kenning_tasks.stages.firmware import simulation_notice
 
+    simulation_notice(ctx)
     def session(elf: Path, board: Any, inputs: list[bytes], timeout_s: float,
                 process_s: float) -> Any:
         # QEMU's PID file goes to the stage folder: a later run stops it if it survived us.
@@ -31,10 +33,9 @@ def parameters(scenario: Scenario) -> dict[str, Any]:
     The session limit (``timeout_s``) is not here: it decides whether the session finishes,
     never what it writes, and a failed session leaves no outputs to reuse.
     """
-    from kenning_tasks.mcu.boards import get_board
     from kenning_tasks.mcu.timing import icount_shift
 
-    board = get_board(target_session.board_name(scenario))
+    board = target_session.board(scenario)
     return {"board": board.name, "qemu_machine": board.qemu_machine,
             "icount_shift": icount_shift(board)}
 

@@ -32,6 +32,13 @@ def board_name(scenario: Scenario) -> str:
     return scenario.platform.parameters["board"]
 
 
+def board(scenario: Scenario) -> Any:
+    """The board the session talks to (a simulated real board: its QEMU stand-in)."""
+    from kenning_tasks.mcu.boards import platform_board
+
+    return platform_board(scenario.platform.parameters)
+
+
 def session_timeout_s(scenario: Scenario) -> float:
     """The limit of one whole session: the protocol block's ``timeout_s`` when the scenario
     has one, else the platform's. Each request has its own deadline besides (mcu.link)."""
@@ -73,12 +80,10 @@ def stream_test_split(ctx: StageContext,
     """
     import numpy as np
 
-    from kenning_tasks.mcu import get_board
-
-    board = get_board(board_name(ctx.scenario))
+    target = board(ctx.scenario)
     samples = quantized_test_inputs(ctx)
-    ctx.log(f"streaming {len(samples)} samples to {board.name}")
-    run = session(ctx.path(ELF), board, samples, session_timeout_s(ctx.scenario),
+    ctx.log(f"streaming {len(samples)} samples to {target.name}")
+    run = session(ctx.path(ELF), target, samples, session_timeout_s(ctx.scenario),
                   process_allowance_s(ctx))
     outputs_array = np.stack([np.frombuffer(o, dtype=np.int8) for o in run.outputs])
     buffer = io.BytesIO()
@@ -88,7 +93,7 @@ def stream_test_split(ctx: StageContext,
     names = outputs(ctx.stage)
     artifacts.write_bytes(ctx.path(names[0]), buffer.getvalue())
     artifacts.write_json(ctx.path(names[1]), {
-        "board": board.name, "samples": len(samples),
+        "board": target.name, "samples": len(samples),
         # The bytes of one clean session (retries and garbage excluded): a function of the
         # firmware and the inputs, like everything in this file.
         "uart_bytes_sent": run.uart_bytes_sent, "uart_bytes_received": run.uart_bytes_received,
