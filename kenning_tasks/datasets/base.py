@@ -44,8 +44,8 @@ KENNING_PARAMETERS = (
     Param("force_download_dataset", bool, False, "download again even when cached"),
     Param("external_calibration_dataset", str, None, "not supported: calibration uses the "
           "train split", nullable=True),
-    Param("split_fraction_test", float, 0.2, "fraction of the data in the test split",
-          minimum=0.01, maximum=0.9),
+    Param("split_fraction_test", float, 0.2, "fraction of the data in the test split (a time "
+          "series keeps at least one time block, see time_blocks)", minimum=1e-6, maximum=0.9),
     Param("split_fraction_val", float, None, "fraction of the data in the validation split "
           "(none if null)", nullable=True, minimum=0.0, maximum=0.9),
     Param("split_seed", int, 1234, "seed of the split", minimum=0),

@@ -14,6 +14,7 @@ class KerasRuntime(Runtime):
 
     ACCEPTS = ("keras",)
     REQUIRES = ("tensorflow-cpu", "keras")
+    PARAMETERS = (KENNING_RUNTIME_PARAMETERS[0],)  # save_model_path: export the model
     MODULES = ("kenning_tasks.frameworks", "kenning_tasks.model_wrappers.keras")
 
     def load(self, model_path: Path, spec: dict[str, Any]) -> None:
