@@ -1,4 +1,5 @@
-"""Kenning's anomaly-detection model wrappers, PyTorch, trained here (seeded, deterministic).
+"""Kenning's anomaly-detection model wrappers, PyTorch, trained here (seeded, deterministic) or
+loaded from ``model_path`` (a state dict of the same architecture, ``pretrained.py``).
 
 - ``PyTorchAnomalyDetectionVAE``: a VAE reconstructing the last row of a window; its anomaly
   score is the reconstruction distance and the threshold is the ``1 - contamination``

@@ -1,0 +1,126 @@
+"""The manual's embedded flows (``scenarios/kenning/``): Kenning's scenario files as printed,
+with local data, run here; ``ZephyrPlatform`` with ``simulated: true`` runs the board's QEMU
+stand-in (same core, the real part's flags and flash/RAM limits) and says so in one line."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kenning_tasks.errors import ScenarioError
+from kenning_tasks.mcu.boards import BoardError, load_boards, platform_board
+from kenning_tasks.scenario import validate
+from kenning_tasks.scenario_files import load_scenario
+from tests.conftest import REPO, Project
+
+FLOWS = REPO / "scenarios" / "kenning"
+# Files each flow reads (relative to its scenario file), made by the synthetic generators and
+# the training scenarios; validation only stats them.
+NEEDS = {
+    "anomaly-detection-train.yml": ["workspace/data.csv"],
+    "anomaly-detection-max32690.yml": ["workspace/data.csv", "workspace/vae_cats.pth"],
+    "anomaly-detection-max32690-int8.yml": ["workspace/data.csv", "workspace/vae_cats.pth"],
+    "magic-wand-train.yml": [],
+    "magic-wand-stm32f746g.yml": ["output/magic_wand.keras"],
+    "magic-wand-stm32f746g-int8.yml": ["output/magic_wand.keras"],
+}
+FLOAT_ON_TARGET = ("anomaly-detection-max32690.yml", "magic-wand-stm32f746g.yml")
+
+
+def _copy_flows(tmp_path: Path) -> Path:
+    folder = tmp_path / "kenning"
+    folder.mkdir()
+    for name, files in NEEDS.items():
+        shutil.copy(FLOWS / name, folder / name)
+        for relative in files:
+            (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+            (folder / relative).write_bytes(b"")
+    return folder
+
+
+def test_every_flow_is_shipped_and_validates_as_printed(tmp_path: Path) -> None:
+    assert sorted(p.name for p in FLOWS.glob("*.yml")) == sorted(NEEDS)
+    folder = _copy_flows(tmp_path)
+    for name in NEEDS:
+        try:
+            scenario = load_scenario(folder / name)
+        except ScenarioError as error:
+            # Until float32 models run on the target, the float flows stop at validation with
+            # the runtime's one line (issue 9 item 4 lifts it).
+            assert name in FLOAT_ON_TARGET, error.problems
+            assert [p for p in error.problems if "full-integer int8 models only" not in p] == []
+            continue
+        if scenario.platform.type_name == "ZephyrPlatform":
+            assert scenario.target_stages() == ("firmware", "simulate")
+            assert scenario.protocol is None  # QEMU's own socket, not the board's uart_port
+
+
+def test_simulated_board_keeps_the_real_parts_limits_and_flags() -> None:
+    max32690 = platform_board({"board": "max32690evkit/max32690/m4", "simulated": True})
+    assert (max32690.name, max32690.qemu_machine, max32690.runtime) == (
+        "max32690evkit/max32690/m4", "mps2-an386", "baremetal")
+    assert (max32690.flash_limit_bytes, max32690.ram_limit_bytes) == (3072 * 1024, 1024 * 1024)
+    disco = platform_board({"board": "stm32f746g_disco", "simulated": True})
+    assert (disco.qemu_machine, disco.flash_size_kb, disco.ram_size_kb) == ("mps2-an500", 1024,
+                                                                            320)
+    assert "-mfpu=fpv5-sp-d16" in disco.compilation_flags  # the part's FPU, not the stand-in's
+    real = platform_board({"board": "stm32f746g_disco", "simulated": False})
+    assert (real.runtime, real.qemu_machine) == ("zephyr", None)
+
+
+def test_a_stand_in_with_another_core_or_none_is_one_line(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    text = (REPO / "platforms.yml").read_text()
+    wrong = tmp_path / "platforms.yml"
+    wrong.write_text(text.replace("qemu_board: mps2-an386", "qemu_board: mps2-an385"))
+    with pytest.raises(BoardError) as error:
+        load_boards(wrong)
+    assert str(error.value) == (
+        f"{wrong}: board 'max32690evkit/max32690/m4'.qemu_board: mps2-an385 has a Cortex-M3, "
+        "max32690evkit/max32690/m4 a Cortex-M4F; the stand-in must have the same core")
+    data = {"dataset": {"type": "DigitsDataset"}, "model_wrapper": {"type": "KerasModel"},
+            "platform": {"type": "ZephyrPlatform", "parameters": {"name": "stm32f746g_disco"}}}
+    from kenning_tasks.platforms import boards
+
+    monkeypatch.delitem(boards._entries()["stm32f746g_disco"], "qemu_board")
+    with pytest.raises(ScenarioError) as refused:
+        validate(tmp_path / "s.yml", "s", data)
+    (line,) = refused.value.problems
+    assert "platform.parameters.simulated: true simulates stm32f746g_disco (Renode in Kenning; " \
+           "Renode is not available here" in line
+    assert "no qemu_board with its core; set simulated: false to flash the real board" in line
+
+
+@pytest.mark.slow
+def test_magic_wand_flow_runs_on_the_simulated_stm32f746g_to_its_report(
+        project: Project) -> None:
+    """The Magic Wand flow from synthetic data: train (the model_path the flow loads), then the
+    int8 flow through firmware, QEMU and evaluate to the report."""
+    from kenning_tasks.datasets.synthetic.magic_wand import write_magic_wand
+
+    folder = project.root / "scenarios" / "kenning"
+    write_magic_wand(folder / "output" / "MagicWandDataset")
+    project.edit("scenarios/kenning/magic-wand-train.yml", "num_epochs: 10", "num_epochs: 4")
+    trained = project.doit("scenario=kenning/magic-wand-train", "evaluate", timeout=900)
+    assert trained.returncode == 0, trained.stdout + trained.stderr
+    assert (folder / "output" / "magic_wand.keras").is_file()  # exported save_model_path
+    run = project.doit("scenario=kenning/magic-wand-stm32f746g-int8", "report", timeout=900)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "Traceback" not in run.stdout + run.stderr
+    assert ("simulating stm32f746g_disco (Cortex-M7, flash 1024 KiB, RAM 320 KiB) on QEMU "
+            "mps2-an500: Renode is not available") in run.stdout + run.stderr
+    build = project.build("magic-wand-stm32f746g-int8")
+    firmware = json.loads((build / "firmware" / "firmware.json").read_text())
+    assert (firmware["flash_limit_bytes"], firmware["ram_limit_bytes"]) == (1024 * 1024,
+                                                                            320 * 1024)
+    measurements = json.loads((build / "evaluate" / "measurements.json").read_text())
+    assert measurements["on_target"]["agreement_with_host"] == 1.0
+    assert measurements["accuracy"] >= 0.8
+    exported = folder / "output" / "magic-wand-int8.tflite"  # compiled_model_path
+    assert exported.read_bytes() == (build / "quantize" / "model.tflite").read_bytes()
+    assert (build / "report" / "report.html").is_file()
+    again = project.doit("scenario=kenning/magic-wand-stm32f746g-int8", "report")
+    assert again.returncode == 0 and again.executed == []
