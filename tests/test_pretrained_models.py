@@ -250,3 +250,61 @@ optimizers: [{{type: {optimizer}}}]
     measurements = json.loads((project.build(f"own-{fmt}") / "evaluate"
                                / "measurements.json").read_text())
     assert measurements["accuracy"] >= 0.85
+
+
+def test_model_path_uri_is_downloaded_through_the_resource_cache(tmp_path, digits,
+                                                                  monkeypatch) -> None:
+    from kenning_tasks.model_wrappers import pretrained
+    from tests.data_support.server import serve
+
+    info, splits = digits
+    served = linear_onnx(tmp_path / "served" / "remote.onnx", splits)
+    monkeypatch.setenv("KENNING_TASKS_RESOURCES", str(tmp_path / "resources"))
+    lines: list[str] = []
+    with serve(tmp_path / "served") as url:
+        parameters = {"model_path": f"{url}/remote.onnx"}
+        assert pretrained.input_files(parameters, tmp_path) == []  # the URI is the parameter
+        fetched = pretrained.fetch(parameters, tmp_path, lines.append)
+    assert fetched.read_bytes() == served.read_bytes()
+    assert fetched.is_relative_to(tmp_path / "resources")
+    assert any("has no sha256; the download is not verified" in line for line in lines)
+    wrapper = KerasModel(resolve_parameters(KerasModel.PARAMETERS, parameters, "t"))
+    install(wrapper, fetched, info, tmp_path / "model.onnx", quiet)
+    assert (tmp_path / "model.onnx").read_bytes() == served.read_bytes()
+
+
+@pytest.mark.slow
+def test_vae_state_dict_installs_and_gets_a_threshold_from_the_train_split(tmp_path) -> None:
+    import torch
+
+    from kenning_tasks.datasets.anomaly_detection import AnomalyDetectionDataset
+    from kenning_tasks.datasets.synthetic.anomaly import write_anomaly_csv
+    from kenning_tasks.model_wrappers.anomaly_detection import PyTorchAnomalyDetectionVAE
+    from kenning_tasks.model_wrappers.torch import load_torch
+
+    write_anomaly_csv(tmp_path / "data.csv", rows=1200)
+    info = AnomalyDetectionDataset(
+        resolve_parameters(AnomalyDetectionDataset.PARAMETERS,
+                           {"dataset_root": ".", "csv_file": "data.csv", "window_size": 8}, "t"),
+        base_dir=tmp_path, log=quiet).prepare(tmp_path / "ds")
+    given = {"model_path": "vae.pth", "batch_norm": True}
+    wrapper = PyTorchAnomalyDetectionVAE(resolve_parameters(
+        PyTorchAnomalyDetectionVAE.PARAMETERS, given, "t"))
+    builder, spec = wrapper.torch_architecture(info)
+    from kenning_tasks.registry import load_object
+
+    torch.manual_seed(0)
+    net = load_object(builder)(**spec)
+    torch.save(net.state_dict(), tmp_path / "vae.pth")  # threshold buffer 0: not calibrated
+    wrapper.install_pretrained(tmp_path / "vae.pth", info, tmp_path / "model.pt", quiet,
+                               splits_path=tmp_path / "ds" / "splits.npz")
+    wrapper.write_io_spec(tmp_path / "model.pt", info)
+    spec_file = iospec.read_spec(tmp_path / "model.pt")
+    threshold = spec_file["anomaly"]["threshold"]
+    assert threshold > 0 and float(load_torch(tmp_path / "model.pt").threshold) == threshold
+    assert spec_file["input"][0]["mean"] == info["normalization"]["mean"]
+    # The wrong architecture is one line naming the file.
+    other = PyTorchAnomalyDetectionVAE(resolve_parameters(
+        PyTorchAnomalyDetectionVAE.PARAMETERS, {**given, "latent_dim": 3}, "t"))
+    with pytest.raises(StageError, match=r"vae\.pth does not fit PyTorchAnomalyDetectionVAE"):
+        other.install_pretrained(tmp_path / "vae.pth", info, tmp_path / "x.pt", quiet)
