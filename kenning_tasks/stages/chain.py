@@ -17,7 +17,7 @@ from kenning_tasks.block import distribution_version
 from kenning_tasks.converters import converter_for, copy_model
 from kenning_tasks.optimizers.base import StepContext
 from kenning_tasks.scenario import Scenario, Step
-from kenning_tasks.stages.base import Stage, StageContext
+from kenning_tasks.stages.base import Phase, Stage, StageContext
 
 CHAIN_STAGES = ("convert", "quantize", "compile")
 _PREVIOUS = {"convert": "train", "quantize": "convert", "compile": "quantize"}
@@ -115,6 +115,7 @@ def outputs(scenario: Scenario, stage: str) -> list[str]:
 def chain_stage(name: str, doc: str) -> Stage:
     return Stage(
         name=name,
+        phase=Phase.CHAIN,
         doc=doc,
         run=run_chain,
         outputs=lambda s: outputs(s, name),

@@ -25,7 +25,7 @@ from kenning_tasks.block import distribution_version
 from kenning_tasks.errors import StageError
 from kenning_tasks.layout import PACKAGE_DIR
 from kenning_tasks.scenario import Scenario
-from kenning_tasks.stages.base import Stage, StageContext
+from kenning_tasks.stages.base import Phase, Stage, StageContext
 from kenning_tasks.stages.chain import model_file
 
 ELF = "firmware/firmware.elf"              # loadable: what simulate and flash use
@@ -39,9 +39,7 @@ BUILD_PARAMETERS = ("defines", "cflags", "werror")
 
 
 def board_of(scenario: Scenario) -> Any:
-    from kenning_tasks.mcu import get_board
-
-    return get_board(scenario.platform.parameters["board"])
+    return scenario.board  # the platform block hands the stage its board
 
 
 def build_options(scenario: Scenario) -> Any:
@@ -151,6 +149,8 @@ def outputs(scenario: Scenario) -> list[str]:
 
 STAGE = Stage(
     name="firmware",
+    phase=Phase.TARGET,
+    applies=lambda s: "firmware" in s.target_stages(),
     doc="Generate C for the int8 model and build the board's firmware (flash/RAM checked)",
     run=run,
     outputs=outputs,

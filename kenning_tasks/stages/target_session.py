@@ -28,13 +28,10 @@ def outputs(stage: str) -> list[str]:
     return [f"{stage}/target_outputs.npz", f"{stage}/target_run.json"]
 
 
-def board_name(scenario: Scenario) -> str:
-    return scenario.platform.parameters["board"]
-
-
 def session_timeout_s(scenario: Scenario) -> float:
-    """The limit of one whole session: the protocol block's ``timeout_s`` when the scenario
-    has one, else the platform's. Each request has its own deadline besides (mcu.link)."""
+    """The limit of one whole session (the one timeout rule, README "Timeouts"): the protocol
+    block's ``timeout_s`` when the scenario has one, else the platform's; each request has
+    its own deadline besides (mcu.link). A limit never enters a signature or a target."""
     if scenario.protocol is not None:
         return scenario.protocol.parameters["timeout_s"]
     return scenario.platform.parameters.get("timeout_s", 600.0)
@@ -73,9 +70,7 @@ def stream_test_split(ctx: StageContext,
     """
     import numpy as np
 
-    from kenning_tasks.mcu import get_board
-
-    board = get_board(board_name(ctx.scenario))
+    board = ctx.scenario.board
     samples = quantized_test_inputs(ctx)
     ctx.log(f"streaming {len(samples)} samples to {board.name}")
     run = session(ctx.path(ELF), board, samples, session_timeout_s(ctx.scenario),
