@@ -9,7 +9,7 @@ Dynamic loads (a block class named in a scenario, a converter in ``formats.CONVE
 not imports: the stage names them as entry modules.
 
 Parsing every file on each graph load would cost more than the no-op rerun itself, so each
-file's imports are kept in ``build/graph-cache.json``, keyed by the file's size, mtime and
+file's imports are kept in ``build/.graph-cache.json``, keyed by the file's size, mtime and
 inode; a file is parsed again only when its stat changes.
 """
 
@@ -27,6 +27,8 @@ from kenning_tasks.layout import RESOURCES_DIR
 
 PROJECT = "kenning_tasks"
 CACHE_VERSION = 1
+# Files parsed by this process, by (path, stat): several graphs in one process parse once.
+_PARSED: dict[tuple[str, tuple[int, ...]], list[Any]] = {}
 
 
 def module_file(module: str) -> Path | None:
@@ -138,9 +140,12 @@ class ImportGraph:
         key = str(path)
         entry = self._entries.get(key)
         if entry is None or entry[0] != stamp:
-            data = path.read_bytes()
-            parsed = parse_imports(path, module)
-            entry = [stamp, hashlib.sha256(data).hexdigest()[:16], parsed]
+            entry = _PARSED.get((key, tuple(stamp)))
+            if entry is None:
+                data = path.read_bytes()
+                entry = [stamp, hashlib.sha256(data).hexdigest()[:16],
+                         parse_imports(path, module)]
+                _PARSED[(key, tuple(stamp))] = entry
             self._entries[key] = entry
             self._dirty = True
         info = {"path": path, "digest": entry[1], **entry[2]}

@@ -15,6 +15,7 @@ file stat) but never imports a machine-learning framework.
 from __future__ import annotations
 
 import hashlib
+import os
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,18 +25,16 @@ from typing import Any
 from kenning_tasks import signature, tool_versions
 from kenning_tasks.action import TaskPlan, run_task
 from kenning_tasks.cleaning import clean_actions
-from kenning_tasks.errors import ScenarioError
+from kenning_tasks.errors import KenningTasksError, ScenarioError
 from kenning_tasks.fingerprint import ImportGraph
-from kenning_tasks.layout import Layout, layout
+from kenning_tasks.layout import PROJECT_ENV, PROJECT_MARKERS, Layout, layout
 from kenning_tasks.reporter import StageReporter
 from kenning_tasks.scenario import Scenario
 from kenning_tasks.scenario_files import load_pipelines, select_scenarios
 from kenning_tasks.stages.base import Group, Phase, Stage
 from kenning_tasks.stages.catalog import PIPELINE_STAGES, STAGES, get_stage
 
-# Modules the action runs around every stage: part of every stage's code.
-ACTION_MODULES = ("kenning_tasks.action",)
-GRAPH_CACHE = "graph-cache.json"
+GRAPH_CACHE = ".graph-cache.json"
 
 DOIT_CONFIG: dict[str, Any] = {
     # sqlite3 tolerates several processes (doit -n N); the default dbm backend does not.
@@ -86,6 +85,17 @@ def grid_pipelines(grid_name: str, variants: list[Scenario], build: Path) -> lis
     return pipelines
 
 
+def project_layout() -> Layout:
+    """The project of the working directory; one line when there is none (no stray build/)."""
+    where = layout()
+    if not os.environ.get(PROJECT_ENV) and not any(
+            (where.root / marker).exists() for marker in PROJECT_MARKERS):
+        raise KenningTasksError(
+            f"no kenning-tasks project in {where.root} or above (a folder with "
+            f"{', '.join(PROJECT_MARKERS)}); run from one or set {PROJECT_ENV}")
+    return where
+
+
 class Graph:
     """The selected scenarios, expanded into pipelines, and the doit tasks they need.
 
@@ -93,7 +103,7 @@ class Graph:
     """
 
     def __init__(self, scenario_spec: str | None, where: Layout | None = None) -> None:
-        self.layout = where or layout()
+        self.layout = where or project_layout()
         self.imports = ImportGraph(self.layout.build / GRAPH_CACHE)
         self.pipelines: list[Pipeline] = []
         self.groups: list[Group] = []
@@ -146,7 +156,9 @@ class Graph:
     def signature(self, stage: Stage, subject: Scenario | Group,
                   entries: list[str]) -> dict[str, Any]:
         """Parameters, code fingerprint and tool versions of one stage for one subject."""
-        modules = [stage.module, *ACTION_MODULES, *entries]
+        # The stage's module and what it loads by name, and all they import. The action that
+        # dispatches and caches (action.py) decides no byte of an output, so it is not here.
+        modules = [stage.module, *entries]
         closure = self.imports.closure(modules)
         return signature.normalise({
             "parameters": stage.parameters(subject),
@@ -154,7 +166,7 @@ class Graph:
             "tools": {"python": sys.version.split()[0],
                       **tool_versions.of_imports(self.imports.third_party(closure),
                                                  self.layout.build / GRAPH_CACHE),
-                      **stage.tools(subject)},
+                      **{tool_versions.canonical(k): v for k, v in stage.tools(subject).items()}},
         })
 
     def _pipeline_task(self, stage: Stage, pipeline: Pipeline

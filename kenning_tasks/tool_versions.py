@@ -12,11 +12,12 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-KEY = "distributions"
+SUFFIX = ".distributions.json"
 
 
 def _stamp() -> list[list[object]]:
@@ -39,7 +40,7 @@ def _table(cache_file: Path | None) -> dict[str, dict[str, str]]:
     stamp = _stamp()
     if cache_file is not None:
         try:
-            cached = json.loads(cache_file.with_name(KEY + ".json").read_text())
+            cached = json.loads(cache_file.with_suffix(SUFFIX).read_text())
             if cached["stamp"] == stamp:
                 return cached["table"]
         except (OSError, ValueError, KeyError, TypeError):
@@ -60,13 +61,18 @@ def _table(cache_file: Path | None) -> dict[str, dict[str, str]]:
     if cache_file is not None:
         try:
             cache_file.parent.mkdir(parents=True, exist_ok=True)
-            target = cache_file.with_name(KEY + ".json")
+            target = cache_file.with_suffix(SUFFIX)
             temporary = target.with_name(f".{target.name}.{os.getpid()}")
             temporary.write_text(json.dumps({"stamp": stamp, "table": table}))
             os.replace(temporary, target)
         except OSError:
             pass
     return table
+
+
+def canonical(name: str) -> str:
+    """A distribution's name as PEP 503 compares them (``tensorflow_cpu`` = ``tensorflow-cpu``)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def of_imports(top_level: Iterable[str], cache_file: Path | None = None) -> dict[str, str]:
@@ -77,5 +83,5 @@ def of_imports(top_level: Iterable[str], cache_file: Path | None = None) -> dict
     for name in sorted(set(top_level) - set(sys.stdlib_module_names)):
         distribution = table["modules"].get(name)
         if distribution is not None:
-            result[distribution] = table["versions"][distribution]
+            result[canonical(distribution)] = table["versions"][distribution]
     return result

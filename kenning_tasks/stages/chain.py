@@ -77,12 +77,15 @@ def parameters(scenario: Scenario, stage: str) -> dict[str, Any]:
 
 
 def modules(scenario: Scenario, stage: str) -> list[str]:
-    names = {"kenning_tasks.stages.chain", "kenning_tasks.converters", "kenning_tasks.iospec",
-             "kenning_tasks.optimizers.base"}
+    """What the chain loads by name: conversion functions, optimizer classes, the model
+    wrapper (conversions load the trained model with its loader)."""
+    names = set()
     for step in steps(scenario, stage):
         if step.optimizer is None:
-            # Conversions load the trained model with the wrapper's own loader.
-            names.update(("kenning_tasks.frameworks", scenario.model_wrapper.cls.__module__))
+            conversion = formats.CONVERSIONS.get((step.input_format, step.output_format))
+            if conversion:
+                names.add(conversion.partition(":")[0])
+            names.add(scenario.model_wrapper.cls.__module__)
         else:
             optimizer = scenario.optimizers[step.optimizer].cls
             names.update((optimizer.__module__, *optimizer.MODULES))

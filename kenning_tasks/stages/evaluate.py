@@ -118,13 +118,8 @@ def inputs(scenario: Scenario) -> list[str]:
 
 
 def modules(scenario: Scenario) -> list[str]:
-    names = [scenario.runtime.cls.__module__, "kenning_tasks.runtimes.base",
-             "kenning_tasks.metrics", "kenning_tasks.iospec", "kenning_tasks.kenning_measurements",
-             "kenning_tasks.kenning_names", "kenning_tasks.score_curves",
-             *scenario.runtime.cls.MODULES]
-    if scenario.target_stages():
-        names.append("kenning_tasks.stages.on_target")
-    return names
+    """The runtime block, created by name (the rest is reached by import)."""
+    return [scenario.runtime.cls.__module__, *scenario.runtime.cls.MODULES]
 
 
 STAGE = Stage(

@@ -23,7 +23,6 @@ from typing import Any
 from kenning_tasks import artifacts, live_progress
 from kenning_tasks.block import distribution_version
 from kenning_tasks.errors import StageError
-from kenning_tasks.layout import PACKAGE_DIR
 from kenning_tasks.scenario import Scenario
 from kenning_tasks.stages.base import Phase, Stage, StageContext
 from kenning_tasks.stages.chain import model_file
@@ -123,12 +122,6 @@ def external_inputs(scenario: Scenario) -> list[Path]:
     return firmware_inputs(board_of(scenario))
 
 
-def codegen_modules() -> list[str]:
-    package = PACKAGE_DIR / "codegen"
-    return sorted(f"kenning_tasks.codegen.{p.stem}" if p.stem != "__init__"
-                  else "kenning_tasks.codegen" for p in package.glob("*.py"))
-
-
 def tools(scenario: Scenario) -> dict[str, str]:
     board = board_of(scenario)
     return {"tflite": distribution_version("tflite"), "compiler": toolchain(board.runtime),
@@ -157,7 +150,5 @@ STAGE = Stage(
     inputs=lambda s: [model_file(s, "compile"), model_file(s, "compile") + ".json"],
     external_inputs=external_inputs,
     parameters=parameters,
-    modules=lambda s: [*codegen_modules(), "kenning_tasks.mcu.build",
-                       "kenning_tasks.mcu.boards", "kenning_tasks.mcu.elf"],
     tools=tools,
 )

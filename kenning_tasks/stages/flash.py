@@ -71,9 +71,6 @@ STAGE = Stage(
     outputs=lambda s: target_session.outputs("flash"),
     inputs=target_session.inputs,
     parameters=parameters,
-    modules=lambda s: ["kenning_tasks.stages.target_session", "kenning_tasks.mcu.link",
-                       "kenning_tasks.mcu.protocol", "kenning_tasks.mcu.build",
-                       "kenning_tasks.mcu.boards", "kenning_tasks.mcu.timing"],
     # The board's state is not an input doit can see: never restore a flash from the cache.
     cacheable=False,
 )

@@ -14,7 +14,6 @@ from typing import Any
 
 from kenning_tasks import artifacts
 from kenning_tasks.block import distribution_version
-from kenning_tasks.layout import PACKAGE_DIR
 from kenning_tasks.reporting import render, single
 from kenning_tasks.scenario import Scenario
 from kenning_tasks.stages.base import Phase, Stage, StageContext
@@ -72,14 +71,6 @@ def parameters(scenario: Scenario) -> dict[str, Any]:
             "report": scenario.report.parameters if scenario.report is not None else None}
 
 
-def modules(scenario: Scenario) -> list[str]:
-    packages = ("reporting", "plots")
-    return ["kenning_tasks.stages.report", "kenning_tasks.kenning_measurements",
-            *(f"kenning_tasks.{package}.{path.stem}" if path.stem != "__init__"
-              else f"kenning_tasks.{package}"
-              for package in packages for path in sorted((PACKAGE_DIR / package).glob("*.py")))]
-
-
 def run(ctx: StageContext) -> None:
     scenario = ctx.scenario
     chosen = options(scenario)
@@ -128,7 +119,6 @@ STAGE = Stage(
     inputs=inputs,
     external_inputs=lambda s: render.template_files(),
     parameters=parameters,
-    modules=modules,
     tools=lambda s: {n: distribution_version(n) for n in ("jinja2", "matplotlib", "pyyaml")},
     applies=lambda s: s.variant is None,  # a grid is reported as a whole (grid_report)
 )

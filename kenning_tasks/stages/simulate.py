@@ -56,9 +56,5 @@ STAGE = Stage(
     outputs=lambda s: target_session.outputs("simulate"),
     inputs=target_session.inputs,
     parameters=parameters,
-    modules=lambda s: ["kenning_tasks.stages.target_session", "kenning_tasks.mcu.qemu",
-                       "kenning_tasks.mcu.link", "kenning_tasks.mcu.protocol",
-                       "kenning_tasks.mcu.orphans", "kenning_tasks.mcu.boards",
-                       "kenning_tasks.mcu.timing"],
     tools=lambda s: {"qemu": qemu_version(), "pyserial": distribution_version("pyserial")},
 )
