@@ -1,22 +1,23 @@
 """doit entry point: ``doit scenario=NAME report`` (see README.md).
 
-Thin on purpose: it checks doit's command-line variables, builds the graph of the selected
-scenarios and generates one ``task_<group>`` per task group of ``stages/catalog.py``. No
-machine-learning framework is imported here.
+Thin on purpose: it checks doit's command-line variables, loads the graph of the selected
+scenarios (``graph_cache.load_graph``: the cached one while nothing it was built from changed)
+and makes one ``task_<group>`` per task group of ``stages/catalog.py``. No machine-learning
+framework is imported here.
 """
 
 import sys
 
 from doit import get_var
 
+from kenning_tasks.doit_config import DOIT_CONFIG
 from kenning_tasks.doit_vars import check_variables
 from kenning_tasks.errors import KenningTasksError, format_error
-from kenning_tasks.graph import DOIT_CONFIG, Graph
-from kenning_tasks.stages.catalog import group_docs
+from kenning_tasks.graph_cache import load_graph
 
 try:
     check_variables()
-    GRAPH = Graph(get_var("scenario"))
+    GRAPH = load_graph(get_var("scenario"))
 except KenningTasksError as error:
     sys.exit(format_error(error))
 
@@ -32,5 +33,5 @@ def _task_creator(group: str, doc: str):
     return create
 
 
-for _group, _doc in group_docs().items():
+for _group, _doc in GRAPH.groups.items():
     globals()[f"task_{_group}"] = _task_creator(_group, _doc)

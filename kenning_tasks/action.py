@@ -9,15 +9,18 @@ function, so tasks also run in ``doit -n N`` worker processes (the plan pickles)
 
 from __future__ import annotations
 
+import pickle
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kenning_tasks.errors import KenningTasksError
-from kenning_tasks.scenario import Scenario
 from kenning_tasks.stages.base import Group, StageContext
+
+if TYPE_CHECKING:
+    from kenning_tasks.scenario import Scenario
 
 
 @dataclass(frozen=True)
@@ -26,12 +29,19 @@ class TaskPlan:
 
     task: str                    # doit's task name, e.g. "simulate:digits-int8-qemu-m4"
     stage: str                   # a name in stages/catalog.py
-    scenario: Scenario | None    # resolved blocks and chain (None for a comparing stage)
+    # The resolved scenario (blocks and chain), pickled: a graph loaded from its cache
+    # (graph_cache.py) then imports no block module until a stage runs.
+    scenario_data: bytes | None
     owners: Mapping[str, str]    # stage -> build folder holding its outputs
     outputs: tuple[str, ...]     # the stage's output names, in the order of doit's targets
     signature: Mapping[str, Any]  # what SignatureCheck compared: the run cache key uses it
     cacheable: bool = True
     group: Group | None = None   # what a comparing stage compares
+
+    @property
+    def scenario(self) -> Scenario | None:
+        """The resolved scenario (None for a comparing stage)."""
+        return pickle.loads(self.scenario_data) if self.scenario_data is not None else None
 
 
 def run_task(plan: TaskPlan, targets: list[str], dependencies: list[str]
@@ -49,7 +59,7 @@ def run_task(plan: TaskPlan, targets: list[str], dependencies: list[str]
 
     stage = get_stage(plan.stage)
     log = StageLogger(plan.task)
-    ctx = StageContext(plan.scenario, plan.stage, plan.owners, log, plan.group)
+    ctx = StageContext(plan.scenario, plan.stage, dict(plan.owners), log, plan.group)
     ctx.out_dir.mkdir(parents=True, exist_ok=True)
     artifacts.remove_stale_temporaries(ctx.out_dir)  # left by a killed earlier run
     outputs = dict(zip(plan.outputs, (Path(t) for t in targets), strict=True))

@@ -126,6 +126,8 @@ class ImportGraph:
             except (OSError, ValueError, KeyError):
                 pass
         self._resolved: dict[str, dict[str, Any]] = {}
+        self._closures: dict[tuple[str, ...], dict[str, Path]] = {}
+        self._direct: dict[str, list[str]] = {}
 
     def _info(self, module: str) -> dict[str, Any] | None:
         """``{"path", "digest", "project", "third_party", "exports"}`` for a project module."""
@@ -155,6 +157,11 @@ class ImportGraph:
     def direct(self, module: str) -> list[str]:
         """The project modules one module imports (parents of a dotted name included, since
         importing ``a.b`` runs ``a/__init__.py``)."""
+        if module not in self._direct:
+            self._direct[module] = self._find_direct(module)
+        return self._direct[module]
+
+    def _find_direct(self, module: str) -> list[str]:
         info = self._info(module)
         if info is None:
             return []
@@ -173,8 +180,14 @@ class ImportGraph:
 
     def closure(self, entries: Iterable[str]) -> dict[str, Path]:
         """Every project module reachable from ``entries`` by import, with its file."""
+        key = tuple(sorted(set(entries)))
+        if key not in self._closures:
+            self._closures[key] = self._walk(key)
+        return self._closures[key]
+
+    def _walk(self, entries: tuple[str, ...]) -> dict[str, Path]:
         seen: dict[str, Path] = {}
-        todo = [m for m in entries]
+        todo = list(entries)
         while todo:
             module = todo.pop()
             if module in seen:

@@ -15,7 +15,7 @@ file stat) but never imports a machine-learning framework.
 from __future__ import annotations
 
 import hashlib
-import os
+import pickle
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,26 +25,16 @@ from typing import Any
 from kenning_tasks import signature, tool_versions
 from kenning_tasks.action import TaskPlan, run_task
 from kenning_tasks.cleaning import clean_actions
-from kenning_tasks.errors import KenningTasksError, ScenarioError
+from kenning_tasks.doit_config import DOIT_CONFIG  # noqa: F401  (dodo.py's, re-exported)
+from kenning_tasks.errors import ScenarioError
 from kenning_tasks.fingerprint import ImportGraph
-from kenning_tasks.layout import PROJECT_ENV, PROJECT_MARKERS, Layout, layout
-from kenning_tasks.reporter import StageReporter
+from kenning_tasks.layout import Layout, project_layout
 from kenning_tasks.scenario import Scenario
 from kenning_tasks.scenario_files import load_pipelines, select_scenarios
 from kenning_tasks.stages.base import Group, Phase, Stage
 from kenning_tasks.stages.catalog import PIPELINE_STAGES, STAGES, get_stage
 
 GRAPH_CACHE = ".graph-cache.json"
-
-DOIT_CONFIG: dict[str, Any] = {
-    # sqlite3 tolerates several processes (doit -n N); the default dbm backend does not.
-    "backend": "sqlite3",
-    "dep_file": str(layout().state_file),
-    "default_tasks": ["report"],
-    "reporter": StageReporter,
-    "verbosity": 1,
-}
-
 
 @dataclass(frozen=True)
 class Pipeline:
@@ -85,17 +75,6 @@ def grid_pipelines(grid_name: str, variants: list[Scenario], build: Path) -> lis
     return pipelines
 
 
-def project_layout() -> Layout:
-    """The project of the working directory; one line when there is none (no stray build/)."""
-    where = layout()
-    if not os.environ.get(PROJECT_ENV) and not any(
-            (where.root / marker).exists() for marker in PROJECT_MARKERS):
-        raise KenningTasksError(
-            f"no kenning-tasks project in {where.root} or above (a folder with "
-            f"{', '.join(PROJECT_MARKERS)}); run from one or set {PROJECT_ENV}")
-    return where
-
-
 class Graph:
     """The selected scenarios, expanded into pipelines, and the doit tasks they need.
 
@@ -107,6 +86,8 @@ class Graph:
         self.imports = ImportGraph(self.layout.build / GRAPH_CACHE)
         self.pipelines: list[Pipeline] = []
         self.groups: list[Group] = []
+        self.notes: list[str] = []  # lines said while loading (skipped grid combinations)
+        self.scenario_files: list[Path] = []
         sources: dict[str, Path] = {}
         for path in select_scenarios(scenario_spec):
             if path.stem in sources:
@@ -114,9 +95,11 @@ class Graph:
                 raise ScenarioError(f"{path}: a scenario named {path.stem!r} is already "
                                     f"selected ({sources[path.stem]}); rename one file")
             sources[path.stem] = path
+            self.scenario_files.append(path)
             scenarios, skipped = load_pipelines(path)
             for line in skipped:
                 print(line, file=sys.stderr)
+            self.notes += skipped
             if scenarios[0].variant is None:
                 self.pipelines.append(plain_pipeline(scenarios[0], self.layout.build))
                 continue
@@ -135,6 +118,7 @@ class Graph:
                 tuple((p.name, p.scenario.label or p.name,
                        str(p.path("evaluate/measurements.json"))) for p in self.pipelines)))
         self.plans: dict[str, tuple[TaskPlan, dict[str, Any]]] = {}
+        self._pickles: dict[int, bytes] = {}
         for pipeline in self.pipelines:
             for stage_name, task in pipeline.task_names.items():
                 if task not in self.plans:  # a stage shared by grid variants is one task
@@ -175,7 +159,7 @@ class Graph:
         name = pipeline.task_names[stage.name]
         stage_sig = self.signature(stage, scenario, stage.modules(scenario))
         outputs = stage.outputs(scenario)
-        plan = TaskPlan(task=name, stage=stage.name, scenario=scenario,
+        plan = TaskPlan(task=name, stage=stage.name, scenario_data=self._pickled(scenario),
                         owners=dict(pipeline.owners), outputs=tuple(outputs),
                         signature=stage_sig, cacheable=stage.cacheable)
         file_dep = ([str(pipeline.path(p)) for p in stage.inputs(scenario)]
@@ -184,11 +168,17 @@ class Graph:
                                      [str(pipeline.path(p)) for p in outputs],
                                      pipeline.path(stage.name))
 
+    def _pickled(self, scenario: Scenario) -> bytes:
+        key = id(scenario)
+        if key not in self._pickles:
+            self._pickles[key] = pickle.dumps(scenario)
+        return self._pickles[key]
+
     def _group_task(self, stage: Stage, group: Group) -> tuple[TaskPlan, dict[str, Any]]:
         name = f"{stage.task_group}:{group.name}"
         stage_sig = self.signature(stage, group, stage.modules(group))
         outputs = stage.outputs(group)
-        plan = TaskPlan(task=name, stage=stage.name, scenario=None, owners={},
+        plan = TaskPlan(task=name, stage=stage.name, scenario_data=None, owners={},
                         outputs=tuple(outputs), signature=stage_sig,
                         cacheable=stage.cacheable, group=group)
         file_dep = [*stage.inputs(group), *(str(p) for p in stage.external_inputs(group))]

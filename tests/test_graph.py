@@ -212,3 +212,25 @@ def test_why_from_a_subdirectory_uses_the_project(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith(f"dataset:{DEFAULT} will run")
     assert (project.root / "build").is_dir() and not (project.root / "firmware/build").exists()
+
+
+def test_the_cached_graph_is_the_built_one_until_an_input_changes(tmp_path: Path,
+                                                                  where: Layout) -> None:
+    from kenning_tasks import graph_cache
+
+    scenario = tmp_path / "mine.yml"
+    scenario.write_text((REPO / "scenarios/digits-tflite-int8.yml").read_text())
+    graph = Graph(str(scenario), where)
+    graph_cache.store(str(scenario), where, graph, group_docs())
+    cached = graph_cache.load(str(scenario), where)
+    assert cached is not None
+    built = {t["name"]: t for g in group_docs() for t in graph.tasks(g)}
+    loaded = {t["name"]: t for g in group_docs() for t in cached.tasks(g)}
+    assert built.keys() == loaded.keys()
+    for name, task in built.items():
+        assert loaded[name]["file_dep"] == task["file_dep"]
+        assert loaded[name]["targets"] == task["targets"]
+        assert loaded[name]["uptodate"][0].signature == task["uptodate"][0].signature
+    assert graph_cache.load("another-spec", where) is None  # another command line
+    scenario.write_text(scenario.read_text().replace("epochs: 15", "epochs: 14"))
+    assert graph_cache.load(str(scenario), where) is None  # the scenario changed

@@ -13,9 +13,10 @@ import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kenning_tasks.scenario import Scenario
+if TYPE_CHECKING:  # a declaration module: loading it must not load the validator
+    from kenning_tasks.scenario import Scenario
 
 
 class Phase(enum.Enum):
