@@ -128,6 +128,7 @@ class ImportGraph:
         self._resolved: dict[str, dict[str, Any]] = {}
         self._closures: dict[tuple[str, ...], dict[str, Path]] = {}
         self._direct: dict[str, list[str]] = {}
+        self._fingerprints: dict[tuple[tuple[str, ...], tuple[str, ...]], dict[str, str]] = {}
 
     def _info(self, module: str) -> dict[str, Any] | None:
         """``{"path", "digest", "project", "third_party", "exports"}`` for a project module."""
@@ -211,12 +212,15 @@ class ImportGraph:
     def fingerprint(self, entries: Iterable[str],
                     extra_files: Iterable[Path] = ()) -> dict[str, str]:
         """``{source path relative to the checkout: short sha256}`` of the closure."""
-        result = {}
-        for module, path in self.closure(entries).items():
-            result[_label(path)] = self._resolved[module]["digest"]
-        for path in extra_files:
-            result[_label(Path(path))] = _file_digest(Path(path))
-        return dict(sorted(result.items()))
+        key = (tuple(sorted(set(entries))), tuple(str(p) for p in extra_files))
+        if key not in self._fingerprints:
+            result = {}
+            for module, path in self.closure(key[0]).items():
+                result[_label(path)] = self._resolved[module]["digest"]
+            for path in extra_files:
+                result[_label(Path(path))] = _file_digest(Path(path))
+            self._fingerprints[key] = dict(sorted(result.items()))
+        return dict(self._fingerprints[key])
 
     def save(self) -> None:
         """Write the cache when something was parsed (atomically; losing a race is harmless)."""

@@ -51,7 +51,7 @@ class Pipeline:
     def path(self, relative: str) -> Path:
         """``train/model.keras`` → the file in the folder of the pipeline owning ``train``."""
         stage = relative.split("/", 1)[0]
-        return Path(self.owners[stage]) / relative
+        return Path(f"{self.owners[stage]}/{relative}")
 
 
 def plain_pipeline(scenario: Scenario, build: Path) -> Pipeline:
@@ -119,6 +119,7 @@ class Graph:
                        str(p.path("evaluate/measurements.json"))) for p in self.pipelines)))
         self.plans: dict[str, tuple[TaskPlan, dict[str, Any]]] = {}
         self._pickles: dict[int, bytes] = {}
+        self._code: dict[tuple[str, ...], tuple[dict[str, str], dict[str, str]]] = {}
         for pipeline in self.pipelines:
             for stage_name, task in pipeline.task_names.items():
                 if task not in self.plans:  # a stage shared by grid variants is one task
@@ -142,16 +143,17 @@ class Graph:
         """Parameters, code fingerprint and tool versions of one stage for one subject."""
         # The stage's module and what it loads by name, and all they import. The action that
         # dispatches and caches (action.py) decides no byte of an output, so it is not here.
-        modules = [stage.module, *entries]
-        closure = self.imports.closure(modules)
-        return signature.normalise({
-            "parameters": stage.parameters(subject),
-            "code": self.imports.fingerprint(modules),
-            "tools": {"python": sys.version.split()[0],
-                      **tool_versions.of_imports(self.imports.third_party(closure),
-                                                 self.layout.build / GRAPH_CACHE),
-                      **{tool_versions.canonical(k): v for k, v in stage.tools(subject).items()}},
-        })
+        key = tuple(sorted({stage.module, *entries}))
+        if key not in self._code:  # shared by every pipeline with the same blocks
+            closure = self.imports.closure(key)
+            self._code[key] = (self.imports.fingerprint(key), tool_versions.of_imports(
+                self.imports.third_party(closure), self.layout.build / GRAPH_CACHE))
+        code, imported = self._code[key]
+        tools = {tool_versions.canonical(k): str(v) for k, v in stage.tools(subject).items()}
+        return {"parameters": signature.normalise(stage.parameters(subject)),
+                "code": dict(code),
+                "tools": dict(sorted({"python": sys.version.split()[0], **imported,
+                                      **tools}.items()))}
 
     def _pipeline_task(self, stage: Stage, pipeline: Pipeline
                        ) -> tuple[TaskPlan, dict[str, Any]]:
