@@ -50,8 +50,11 @@ class Pipeline:
 
     def path(self, relative: str) -> Path:
         """``train/model.keras`` → the file in the folder of the pipeline owning ``train``."""
-        stage = relative.split("/", 1)[0]
-        return Path(f"{self.owners[stage]}/{relative}")
+        return Path(self.file(relative))
+
+    def file(self, relative: str) -> str:
+        """``path()`` as a string (what task dicts hold)."""
+        return f"{self.owners[relative.split('/', 1)[0]]}/{relative}"
 
 
 def plain_pipeline(scenario: Scenario, build: Path) -> Pipeline:
@@ -164,10 +167,10 @@ class Graph:
         plan = TaskPlan(task=name, stage=stage.name, scenario_data=self._pickled(scenario),
                         owners=dict(pipeline.owners), outputs=tuple(outputs),
                         signature=stage_sig, cacheable=stage.cacheable)
-        file_dep = ([str(pipeline.path(p)) for p in stage.inputs(scenario)]
+        file_dep = ([pipeline.file(p) for p in stage.inputs(scenario)]
                     + [str(p) for p in stage.external_inputs(scenario)])
         return plan, self._task_dict(plan, stage, file_dep,
-                                     [str(pipeline.path(p)) for p in outputs],
+                                     [pipeline.file(p) for p in outputs],
                                      pipeline.path(stage.name))
 
     def _pickled(self, scenario: Scenario) -> bytes:
@@ -196,7 +199,7 @@ class Graph:
             "actions": [(run_task, [plan])],
             "file_dep": file_dep,
             "targets": targets,
-            "uptodate": [signature.SignatureCheck(dict(plan.signature)),
+            "uptodate": [signature.SignatureCheck(dict(plan.signature), normalised=True),
                          signature.OutputsIntact()],
             "clean": clean_actions(folder, self.layout.build),  # the stage's folder
         }

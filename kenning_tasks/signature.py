@@ -25,8 +25,8 @@ def normalise(signature: dict[str, Any]) -> dict[str, Any]:
 class SignatureCheck:
     """doit ``uptodate`` entry: up to date only if the saved signature equals this one."""
 
-    def __init__(self, signature: dict[str, Any]) -> None:
-        self.signature = normalise(signature)
+    def __init__(self, signature: dict[str, Any], normalised: bool = False) -> None:
+        self.signature = signature if normalised else normalise(signature)
 
     def __call__(self, task: Any, values: dict[str, Any]) -> bool:
         task.value_savers.append(lambda: {"signature": self.signature})
