@@ -2,7 +2,7 @@
 
 Building the graph validates scenarios, imports every stage and block declaration and walks
 the sources' imports: most of a no-op rerun's time. So the finished task dicts are pickled
-into ``build/.graph-tasks.pickle`` with the stat (size, mtime, inode) of everything the build
+into ``build/.graph-cache.tasks.pickle`` with the stat (size, mtime, inode) of everything the build
 read: the selected scenario files and their folders, platforms.yml, ``kenning-tasks.toml``,
 every source file and folder of the package and of ``firmware/``, the folders of external
 inputs, the ``site-packages`` folders (tool versions) and the tools run for their versions.
@@ -20,7 +20,7 @@ from typing import Any
 
 from kenning_tasks.layout import PACKAGE_DIR, Layout, project_layout
 
-CACHE = ".graph-tasks.pickle"
+CACHE = ".graph-cache.tasks.pickle"
 VERSION = 1
 # Executables whose ``--version`` enters a signature (stages simulate and firmware).
 TOOL_EXECUTABLES = ("qemu-system-arm", "arm-none-eabi-gcc", "west", "openocd")

@@ -8,6 +8,8 @@ import pytest
 
 from tests.conftest import Project
 
+pytestmark = pytest.mark.slow  # every test here trains and runs a pipeline
+
 SCENARIO = "digits-tflite-int8"
 QUANTIZE_PARAM = "dataset_percentage: 0.25"
 TEMPLATE = "kenning_tasks/templates/report.md.j2"
