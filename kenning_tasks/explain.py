@@ -20,8 +20,10 @@ def explain(graph: Graph, stages: list[str] | None = None,
             state_file: Path | None = None) -> list[str]:
     """For each task of the graph (optionally only some stages): "is up to date", or
     "will run" and the reasons."""
-    from doit.dependency import Dependency, MD5Checker, SqliteDB
+    from doit.dependency import Dependency, MD5Checker, SqliteDB, TimestampChecker
     from doit.task import dict_to_task
+
+    from kenning_tasks.doit_config import DOIT_CONFIG
 
     state = Path(state_file or graph.layout.state_file)
     tasks = {name: dict_to_task({**task, "name": name})
@@ -29,8 +31,12 @@ def explain(graph: Graph, stages: list[str] | None = None,
     producer = {target: name for name, task in tasks.items() for target in task.targets}
     running: set[str] = set()
     lines: list[str] = []
-    dependency = Dependency(SqliteDB, str(state), checker_cls=MD5Checker) if state.is_file() \
-        else None
+    # The file checker doit runs with (DOIT_CONFIG), so the answer is doit's.
+    checker = DOIT_CONFIG.get("check_file_uptodate", MD5Checker)
+    if isinstance(checker, str):  # doit's names for its own checkers
+        checker = {"md5": MD5Checker, "timestamp": TimestampChecker}[checker]
+    dependency = (Dependency(SqliteDB, str(state), checker_cls=checker)
+                  if state.is_file() else None)
     try:
         for name, task in tasks.items():  # the graph lists every task after its inputs'
             upstream = sorted({(producer[dep], dep) for dep in task.file_dep
