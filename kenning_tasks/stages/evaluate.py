@@ -11,7 +11,6 @@ from kenning_tasks import artifacts, iospec, kenning_measurements, live_progress
 from kenning_tasks.block import distribution_version
 from kenning_tasks.scenario import Scenario
 from kenning_tasks.stages.base import Phase, Stage, StageContext
-from kenning_tasks.stages.chain import model_file
 
 MEASUREMENTS = "evaluate/measurements.json"
 LIMITS = ("timeout_s",)  # parameters that bound a run and change none of its results
@@ -23,7 +22,7 @@ def run(ctx: StageContext) -> None:
     from kenning_tasks.score_curves import score_curves
 
     scenario = ctx.scenario
-    model_path = ctx.path(model_file(scenario, "compile"))
+    model_path = ctx.path(scenario.model_file("compile"))
     spec = iospec.read_spec(model_path)
     splits = load_splits(ctx.path("dataset/splits.npz"))
     x_test, y_test = splits["x_test"], splits["y_test"]
@@ -108,7 +107,7 @@ def tool_versions(scenario: Scenario) -> dict[str, str]:
 
 
 def inputs(scenario: Scenario) -> list[str]:
-    model = model_file(scenario, "compile")
+    model = scenario.model_file("compile")
     deps = [model, model + ".json", "dataset/splits.npz"]
     if scenario.target_stages():
         from kenning_tasks.stages import on_target

@@ -25,7 +25,6 @@ from kenning_tasks.block import distribution_version
 from kenning_tasks.errors import StageError
 from kenning_tasks.scenario import Scenario
 from kenning_tasks.stages.base import Phase, Stage, StageContext
-from kenning_tasks.stages.chain import model_file
 
 ELF = "firmware/firmware.elf"              # loadable: what simulate and flash use
 DEBUG_ELF = "firmware/firmware.debug.elf"  # the same image with debug info, for gdb
@@ -68,7 +67,7 @@ def _build(ctx: StageContext) -> None:
     board = board_of(ctx.scenario)
     options = build_options(ctx.scenario)
     model_dir = ctx.out_dir / "model"
-    generated = generate_c_model(ctx.path(model_file(ctx.scenario, "compile")), model_dir)
+    generated = generate_c_model(ctx.path(ctx.scenario.model_file("compile")), model_dir)
     ctx.log(f"generated C for {len(generated.ops)} ops ({', '.join(sorted(set(generated.ops)))})"
             f", arena {generated.arena_bytes} B, {generated.macs} MACs")
     with live_progress.working(f"compiling and linking the firmware for {board.name}"):
@@ -147,7 +146,7 @@ STAGE = Stage(
     doc="Generate C for the int8 model and build the board's firmware (flash/RAM checked)",
     run=run,
     outputs=outputs,
-    inputs=lambda s: [model_file(s, "compile"), model_file(s, "compile") + ".json"],
+    inputs=lambda s: [s.model_file("compile"), s.model_file("compile") + ".json"],
     external_inputs=external_inputs,
     parameters=parameters,
     tools=tools,

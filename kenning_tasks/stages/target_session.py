@@ -16,7 +16,6 @@ from typing import Any
 from kenning_tasks import artifacts, iospec
 from kenning_tasks.scenario import Scenario
 from kenning_tasks.stages.base import StageContext
-from kenning_tasks.stages.chain import model_file
 
 ELF = "firmware/firmware.elf"            # the loadable image: no debug info
 FIRMWARE_INFO = "firmware/firmware.json"
@@ -38,7 +37,7 @@ def session_timeout_s(scenario: Scenario) -> float:
 
 
 def inputs(scenario: Scenario) -> list[str]:
-    model = model_file(scenario, "compile")
+    model = scenario.model_file("compile")
     return [ELF, FIRMWARE_INFO, model + ".json", "dataset/splits.npz"]
 
 
@@ -48,7 +47,7 @@ def quantized_test_inputs(ctx: StageContext) -> list[bytes]:
     from kenning_tasks import metrics
     from kenning_tasks.datasets.base import load_splits
 
-    spec = iospec.read_spec(ctx.path(model_file(ctx.scenario, "compile")))["input"][0]
+    spec = iospec.read_spec(ctx.path(ctx.scenario.model_file("compile")))["input"][0]
     x_test = load_splits(ctx.path("dataset/splits.npz"))["x_test"]
     return [metrics.quantize(sample[np.newaxis], spec).tobytes() for sample in x_test]
 
