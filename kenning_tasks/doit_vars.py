@@ -25,8 +25,17 @@ def command_line_variables(argv: list[str] | None = None) -> dict[str, str]:
 
 
 def check_variables(argv: list[str] | None = None) -> None:
-    """Refuse an unknown variable in one line naming the closest known one."""
+    """Refuse an unknown variable in one line naming the closest known one.
+
+    Without ``argv``: the ``name=value`` words of this process's command line that doit
+    itself took as variables (``doit.get_var`` knows them), so a process that runs doit
+    in-process with a command line of its own is judged by what doit was given.
+    """
+    from doit import get_var
+
     for name in command_line_variables(argv):
+        if argv is None and get_var(name) is None:
+            continue
         if name not in VARIABLES:
             close = difflib.get_close_matches(name, list(VARIABLES), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
