@@ -1,11 +1,12 @@
 """Export requests: copy a stage's artifact to the path the user named (Kenning's
 ``compiled_model_path``, ``save_model_path`` and the report's paths).
 
-The run action calls ``publish`` after a stage succeeded or was restored from the run cache; it
-copies each artifact of that stage that an export names, byte for byte (and its I/O spec
-sidecar, which Kenning writes next to a model as ``<model>.json``), atomically: a temporary
-file in the target folder renamed into place, so a reader never sees half a model. A relative
-export path starts at the scenario file's folder, as every other path in a scenario does.
+The run action (``action.py``) calls ``publish`` after a stage succeeded or was restored from
+the run cache; it copies each artifact of that stage that an export names, byte for byte
+(and its I/O spec sidecar, which Kenning writes next to a model as ``<model>.json``),
+atomically: a temporary file in the target folder renamed into place, so a reader never sees
+half a model. A relative export path starts at the scenario file's folder, as every other
+path in a scenario does.
 
 Exports are deliberately not doit targets: the same file is often named twice (Kenning's files
 give ``compiled_model_path`` and ``save_model_path`` the same path, and doit refuses two tasks
@@ -20,10 +21,14 @@ import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kenning_tasks import artifacts, iospec
 from kenning_tasks.errors import StageError
-from kenning_tasks.scenario import Export, Scenario
+
+if TYPE_CHECKING:
+    from kenning_tasks.scenario import Export, Scenario
+    from kenning_tasks.stages.base import StageContext
 
 
 def export_path(scenario: Scenario, export: Export) -> Path:
@@ -38,8 +43,16 @@ def stage_exports(scenario: Scenario, stage: str) -> list[Export]:
             if e.artifact is not None and e.artifact.split("/", 1)[0] == stage]
 
 
-def publish(scenario: Scenario, stage: str, artifact_path: Callable[[str], Path],
-            log: Callable[[str], None]) -> list[Path]:
+def publish(ctx: StageContext, log: Callable[[str], None]) -> list[Path]:
+    """The run action's hook: copy the exports of ``ctx``'s stage (none for a comparing
+    stage, which has no scenario)."""
+    if ctx.scenario is None:
+        return []
+    return copy_exports(ctx.scenario, ctx.stage, ctx.path, log)
+
+
+def copy_exports(scenario: Scenario, stage: str, artifact_path: Callable[[str], Path],
+                 log: Callable[[str], None]) -> list[Path]:
     """Copy ``stage``'s exported artifacts to their paths; return the files written.
 
     ``artifact_path`` maps a pipeline-relative artifact (``compile/model.tflite``) to its file

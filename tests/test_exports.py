@@ -41,8 +41,8 @@ def test_publish_copies_stage_outputs_byte_for_byte_next_to_the_scenario(tmp_pat
     assert artifacts == {"optimizers[0].parameters.compiled_model_path": "quantize/model.tflite",
                          "runtime.parameters.save_model_path": "compile/model.tflite"}
     lines: list[str] = []
-    assert exports.publish(scenario, "train", lambda rel: build / rel, lines.append) == []
-    written = exports.publish(scenario, "quantize", lambda rel: build / rel, lines.append)
+    assert exports.copy_exports(scenario, "train", lambda rel: build / rel, lines.append) == []
+    written = exports.copy_exports(scenario, "quantize", lambda rel: build / rel, lines.append)
     out = tmp_path / "scenarios" / "out"
     assert written == [out / "int8.tflite", out / "int8.tflite.json"]
     assert (out / "int8.tflite").read_bytes() == (build / "quantize/model.tflite").read_bytes()
@@ -52,11 +52,11 @@ def test_publish_copies_stage_outputs_byte_for_byte_next_to_the_scenario(tmp_pat
                      "(optimizers[0].parameters.compiled_model_path)"]
     # Same bytes again: nothing rewritten (the file keeps its inode).
     inode = os.stat(out / "int8.tflite").st_ino
-    assert exports.publish(scenario, "quantize", lambda rel: build / rel, lines.append) == []
+    assert exports.copy_exports(scenario, "quantize", lambda rel: build / rel, lines.append) == []
     assert os.stat(out / "int8.tflite").st_ino == inode
     # Changed stage output: replaced by a rename (a reader never sees half a file).
     (build / "quantize" / "model.tflite").write_bytes(b"TFL3 new")
-    exports.publish(scenario, "quantize", lambda rel: build / rel, lines.append)
+    exports.copy_exports(scenario, "quantize", lambda rel: build / rel, lines.append)
     assert (out / "int8.tflite").read_bytes() == b"TFL3 new"
     assert os.stat(out / "int8.tflite").st_ino != inode
 
@@ -67,12 +67,12 @@ def test_absolute_export_path_and_unwritable_target_is_one_line(tmp_path):
         "compiled_model_path": str(tmp_path / "abs" / "m.tflite")}}]}
     scenario = _scenario(tmp_path, data)
     build = _build(tmp_path)
-    exports.publish(scenario, "quantize", lambda rel: build / rel, lambda m: None)
+    exports.copy_exports(scenario, "quantize", lambda rel: build / rel, lambda m: None)
     assert (tmp_path / "abs" / "m.tflite").is_file()
     (tmp_path / "abs" / "m.tflite").unlink()
     (tmp_path / "abs" / "m.tflite").mkdir()  # a folder where the file should go
     with pytest.raises(StageError) as error:
-        exports.publish(scenario, "quantize", lambda rel: build / rel, lambda m: None)
+        exports.copy_exports(scenario, "quantize", lambda rel: build / rel, lambda m: None)
     message = str(error.value)
     assert "\n" not in message
     assert "optimizers[0].parameters.compiled_model_path: cannot write" in message

@@ -52,7 +52,6 @@ def halted_qemu(elf: Path, board: Board, gdb_port: int | None = None,
 def _scenario_firmware(spec: str) -> tuple[Any, Path, Board]:
     """(the scenario, its firmware stage folder, its board) for one plain embedded scenario."""
     from kenning_tasks.graph import Graph
-    from kenning_tasks.mcu.boards import platform_board
 
     graph = Graph(spec)
     if len(graph.pipelines) != 1 or graph.pipelines[0].scenario.variant is not None:
@@ -62,7 +61,7 @@ def _scenario_firmware(spec: str) -> tuple[Any, Path, Board]:
     if "firmware" not in pipeline.task_names:
         raise KenningTasksError(f"scenario {pipeline.name} has no firmware stage: its platform "
                                 "is not a board (debug needs QEMUPlatform or BareMetalPlatform)")
-    board = platform_board(pipeline.scenario.platform.parameters)
+    board = pipeline.scenario.board  # a simulated real board: its QEMU stand-in
     return pipeline, pipeline.path("firmware"), board
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from kenning_tasks.errors import ScenarioError
+from kenning_tasks.mcu.boards import Board, board_names, get_board
 from kenning_tasks.params import Param
 from kenning_tasks.platforms.base import (
     FIRMWARE_BUILD_PARAMETERS,
@@ -26,7 +27,7 @@ from kenning_tasks.platforms.base import (
     Platform,
     check_build_options,
 )
-from kenning_tasks.platforms.boards import board_entry, board_names
+from kenning_tasks.problems import did_you_mean
 
 
 class ZephyrPlatform(Platform):
@@ -76,10 +77,11 @@ class ZephyrPlatform(Platform):
         if chosen not in allowed:
             key = "name" if name is not None else "board"
             raise ScenarioError(f"{where}.{key}: {chosen!r} is not allowed; allowed: "
-                                f"{', '.join(allowed)} (Zephyr boards of platforms.yml)")
+                                f"{', '.join(allowed)} (Zephyr boards of platforms.yml)"
+                                + did_you_mean(chosen, allowed))
         check_build_options(parameters, where)
-        if parameters["simulated"] and not board_entry(chosen).get("qemu_board"):
-            simulatable = [b for b in allowed if board_entry(b).get("qemu_board")]
+        if parameters["simulated"] and get_board(chosen).qemu_board is None:
+            simulatable = [b for b in allowed if get_board(b).qemu_board]
             raise ScenarioError(
                 f"{where}.simulated: true simulates {chosen} (Renode in Kenning; {RENODE_REASON}"
                 f"), but platforms.yml gives it no qemu_board with its core; set simulated: "
@@ -89,10 +91,18 @@ class ZephyrPlatform(Platform):
     def complete(cls, parameters: dict[str, Any]) -> dict[str, Any]:
         return {**parameters, "board": parameters["name"] or parameters["board"]}
 
+    @classmethod
+    def board(cls, parameters: dict[str, Any]) -> Board | None:
+        """The real board, or, when ``simulated``, its QEMU stand-in with the part's flags and
+        limits (what the firmware and simulate stages build for and run on)."""
+        from kenning_tasks.mcu.boards import platform_board
+
+        return platform_board(parameters)
+
 
 def simulation_line(parameters: dict[str, Any]) -> str | None:
     """What a simulated run says first: which board runs where, and why not Renode."""
-    from kenning_tasks.mcu.boards import core_name, get_board, simulated_board
+    from kenning_tasks.mcu.boards import core_name, simulated_board
 
     if not parameters.get("simulated"):
         return None

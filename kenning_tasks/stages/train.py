@@ -10,7 +10,7 @@ from kenning_tasks import artifacts
 from kenning_tasks.block import distribution_version
 from kenning_tasks.model_wrappers import pretrained
 from kenning_tasks.scenario import Scenario
-from kenning_tasks.stages.base import Stage, StageContext
+from kenning_tasks.stages.base import Phase, Stage, StageContext
 
 
 def model_file(scenario: Scenario) -> str:
@@ -63,6 +63,7 @@ def modules(scenario: Scenario) -> list[str]:
 
 STAGE = Stage(
     name="train",
+    phase=Phase.MODEL,
     doc="Train the model (seeded, deterministic) or install the given model_path",
     run=run,
     outputs=outputs,
