@@ -38,10 +38,11 @@ WHERE = "model_wrapper.parameters.model_path"
 # Distributions that read each format (part of the train stage's signature).
 TOOLS = {"tflite": ("ai-edge-litert", "tflite"), "onnx": ("onnx",),
          "keras": ("tensorflow-cpu", "keras", "h5py"), "torch": ("torch",)}
+KERAS = "kenning_tasks.model_wrappers.keras"
 # Project modules each format's install runs (part of the train stage's code fingerprint).
 LOADER_MODULES = {
     "tflite": ["kenning_tasks.codegen.reader"], "onnx": [],
-    "keras": ["kenning_tasks.model_wrappers.keras", "kenning_tasks.frameworks"],
+    "keras": [KERAS, "kenning_tasks.frameworks"],
     "torch": ["kenning_tasks.model_wrappers.torch", "kenning_tasks.model_wrappers.torch_training",
               "kenning_tasks.registry"]}
 Log = Callable[[str], None]
@@ -134,8 +135,11 @@ def install(wrapper: ModelWrapper, source: Path, dataset_info: dict[str, Any],
         _check_shapes(source, inputs, outputs, expected_in, expected_out, dataset_info)
         artifacts.write_bytes(out_model, source.read_bytes())
     elif fmt == "keras":
-        from kenning_tasks.model_wrappers.keras import load_keras, save_keras_deterministic
+        from kenning_tasks.registry import load_object
 
+        # By name, as formats.CONVERSIONS: keras.py subclasses base.py, which calls this.
+        load_keras = load_object(KERAS + ":load_keras")
+        save_keras_deterministic = load_object(KERAS + ":save_keras_deterministic")
         try:
             model = load_keras(source)
         except Exception as failure:  # Keras raises assorted errors on a foreign file
