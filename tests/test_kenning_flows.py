@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from kenning_tasks.errors import ScenarioError
-from kenning_tasks.mcu.boards import BoardError, load_boards, platform_board
+from kenning_tasks.mcu.boards import BoardError, load_boards
+from kenning_tasks.platforms.zephyr import ZephyrPlatform
 from kenning_tasks.scenario import validate
 from kenning_tasks.scenario_files import load_scenario
 from tests.conftest import REPO, Project
@@ -59,15 +60,15 @@ def test_every_flow_is_shipped_and_validates_as_printed(tmp_path: Path) -> None:
 
 
 def test_simulated_board_keeps_the_real_parts_limits_and_flags() -> None:
-    max32690 = platform_board({"board": "max32690evkit/max32690/m4", "simulated": True})
+    max32690 = ZephyrPlatform.board({"board": "max32690evkit/max32690/m4", "simulated": True})
     assert (max32690.name, max32690.qemu_machine, max32690.runtime) == (
         "max32690evkit/max32690/m4", "mps2-an386", "baremetal")
     assert (max32690.flash_limit_bytes, max32690.ram_limit_bytes) == (3072 * 1024, 1024 * 1024)
-    disco = platform_board({"board": "stm32f746g_disco", "simulated": True})
+    disco = ZephyrPlatform.board({"board": "stm32f746g_disco", "simulated": True})
     assert (disco.qemu_machine, disco.flash_size_kb, disco.ram_size_kb) == ("mps2-an500", 1024,
                                                                             320)
     assert "-mfpu=fpv5-sp-d16" in disco.compilation_flags  # the part's FPU, not the stand-in's
-    real = platform_board({"board": "stm32f746g_disco", "simulated": False})
+    real = ZephyrPlatform.board({"board": "stm32f746g_disco", "simulated": False})
     assert (real.runtime, real.qemu_machine) == ("zephyr", None)
 
 

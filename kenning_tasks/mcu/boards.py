@@ -235,14 +235,6 @@ def simulated_board(board: Board, path: Path | str | None = None) -> Board:
         compilation_flags=board.compilation_flags, uart_baudrate=board.uart_baudrate)
 
 
-def platform_board(parameters: dict[str, Any], path: Path | str | None = None) -> Board:
-    """The board a platform block's firmware is built for and run on: its ``board``, or that
-    board's QEMU stand-in when a real board is ``simulated`` (ZephyrPlatform)."""
-    board = get_board(parameters["board"], path)
-    if board.runtime == "zephyr" and parameters.get("simulated"):
-        return simulated_board(board, path)
-    return board
-
 
 def load_boards(path: Path | str | None = None) -> dict[str, Board]:
     """Every board of a platforms file (default: the project's ``platforms.yml``), validated.

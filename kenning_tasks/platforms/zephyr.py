@@ -95,9 +95,10 @@ class ZephyrPlatform(Platform):
     def board(cls, parameters: dict[str, Any]) -> Board | None:
         """The real board, or, when ``simulated``, its QEMU stand-in with the part's flags and
         limits (what the firmware and simulate stages build for and run on)."""
-        from kenning_tasks.mcu.boards import platform_board
+        from kenning_tasks.mcu.boards import simulated_board
 
-        return platform_board(parameters)
+        board = super().board(parameters)
+        return simulated_board(board) if board is not None and parameters["simulated"] else board
 
 
 def simulation_line(parameters: dict[str, Any]) -> str | None:
