@@ -35,7 +35,7 @@ status=0
 tier() {  # tier LABEL MARK ARGS...: run one tier; exit code 5 (nothing selected) is fine
     local label="$1" mark="$2" code=0
     shift 2
-    .venv/bin/python -m pytest -m "$mark" "${parallel[@]}" "$@" || code=$?
+    .venv/bin/python -m pytest -m "$mark" "${parallel[@]}" --durations=10 "$@" || code=$?
     if (( code != 0 && code != 5 && status == 0 )); then status=$code; fi
     timed "$label ($how)"
 }
