@@ -20,10 +20,12 @@ timed "setup"
 .venv/bin/ruff check .
 timed "lint"
 
-# One worker per core (at most 4: each worker imports the frameworks, ~1 GB), whole test files
-# per worker so that module fixtures (a trained model, built firmware) are built once.
-workers="$(nproc)"
-(( workers > 4 )) && workers=4
+# Whole test files per worker, so that module fixtures (a trained model, built firmware) are
+# built once. One worker more than cores: the QEMU, server and damaged-link tests spend most
+# of their time waiting on timeouts, and the extra worker uses that core meanwhile. At most
+# 4 (each worker may import the frameworks, ~1 GB). TEST_WORKERS=N overrides, 1 = no xdist.
+workers="${TEST_WORKERS:-$(( $(nproc) + 1 ))}"
+(( workers > 4 )) && [ -z "${TEST_WORKERS:-}" ] && workers=4
 parallel=()
 how="1 process"
 if (( workers > 1 )) && .venv/bin/python -c "import xdist" 2>/dev/null; then
