@@ -216,3 +216,40 @@ def test_tflm_outputs_accepts_raw_bytes(examples: dict) -> None:
     x = np.arange(gen.input_bytes, dtype=np.int8)
     from_bytes, from_array = tflm_outputs(path, [x.tobytes(), x])
     assert from_bytes.dtype == np.int8 and from_bytes.tolist() == from_array.tolist()
+
+
+def test_int8_weight_layout_matches_tflm(examples: dict, tmp_path: Path,
+                                         runtime_work: Path) -> None:
+    """weight_layout int8: the DSP kernels widen int8 pack4 weights on the fly, bit-exact."""
+    path, _ = examples["digits"]
+    gen = generate_c_model(path, tmp_path / "gen", weight_layout_request="int8")
+    source = gen.sources[0].read_text()
+    assert ".weights_s16 = 0," in source and "static const int16_t" not in source
+    assert gen.weight_layout.layout == "int8" and len(gen.weight_layout.int8_ops) == 4
+    reference = TflmModel(path)
+    rng = np.random.default_rng(9)
+    inputs = [rng.integers(-128, 128, gen.input_bytes, dtype=np.int8) for _ in range(10)]
+    for variant in HOST_VARIANTS:
+        model = HostModel(gen, runtime_work, variant)
+        for x in inputs:
+            assert model(x).tolist() == reference(x).astype(np.int8).tolist(), variant
+
+
+def test_weight_layout_keeps_largest_layers_int8_to_fit(examples: dict, tmp_path: Path) -> None:
+    path, _ = examples["digits"]
+    unlimited = generate_c_model(path, tmp_path / "a").weight_layout
+    assert unlimited.layout == "int16" and not unlimited.int8_ops and not unlimited.message()
+    # One byte short: only the layer with the most weights (dense 64->32, op #5) goes int8.
+    limit = unlimited.int16_flash_bytes - 1
+    choice = generate_c_model(path, tmp_path / "b", flash_limit_bytes=limit).weight_layout
+    assert choice.int8_ops == (5,) and choice.layout == "mixed"
+    assert choice.estimated_flash_bytes <= limit < choice.int16_flash_bytes
+    message = choice.message()
+    assert "\n" not in message and "#5" in message and str(limit) in message
+    assert choice.record()["int8_ops"] == [5]
+    forced = generate_c_model(path, tmp_path / "c", flash_limit_bytes=limit,
+                              weight_layout_request="int16").weight_layout
+    assert forced.layout == "int16" and not forced.int8_ops
+    # Without DSP (Cortex-M0/M3) the int16 layout is never compiled: nothing to choose.
+    m3 = generate_c_model(path, tmp_path / "d", flash_limit_bytes=1, dsp=False).weight_layout
+    assert m3.layout == "int8" and not m3.int8_ops and not m3.message()

@@ -39,8 +39,10 @@
 #else
 #define KT_DSP_WEIGHTS 0
 #endif
-/* Bytes per packed weight: a block of rows starting at row r0 is at weights + r0 * len * this. */
-#define KT_PACKED_WEIGHT_BYTES (KT_DSP_WEIGHTS ? 2 : 1)
+/* Bytes per packed weight of a layer: a block of rows starting at row r0 is at
+ * weights + r0 * len * this. weights_s16 is the layer's layout flag (KT_DSP_WEIGHTS, or 0 for a
+ * layer the generator kept at int8 so that the model fits the board's flash). */
+#define KT_PACKED_WEIGHT_BYTES(weights_s16) ((weights_s16) ? 2 : 1)
 
 /* The generated model.c stores CONV_2D / FULLY_CONNECTED weights in the layout of the
  * KT_FAST_KERNELS / KT_DSP_WEIGHTS setting it is compiled with; it references this symbol so
@@ -87,6 +89,8 @@ typedef struct {
     /* Fast build: 1 = first copy the input into a zero-point-padded image in the scratch
      * (KT_CONV_PADDED_BYTES), so im2col needs no per-tap bounds checks. */
     int32_t padded_copy;
+    /* Fast build: 1 = weights widened to int16 (only with KT_DSP_WEIGHTS), 0 = int8 pack4. */
+    int32_t weights_s16;
 } kt_conv2d_params;
 
 /* scratch: KT_CONV_SCRATCH_BYTES(k_h * k_w * in_c) bytes, word aligned (fast path only). */
@@ -115,6 +119,7 @@ typedef struct {
     const int32_t *folded_bias; /* bias + input_offset * sum(weights[o]); fast build only */
     kt_requant rq;
     const kt_rq_channel *rq_fast; /* fast build only; NULL: requantize with rq */
+    int32_t weights_s16;          /* fast build: as in kt_conv2d_params */
 } kt_fully_connected_params;
 
 /* scratch: KT_FC_SCRATCH_BYTES(in_depth) bytes, word aligned (fast path only). */
@@ -129,7 +134,8 @@ void kt_fully_connected_s8_ref(const kt_fully_connected_params *p, const int8_t 
  * int16 pairs; elsewhere it is unused). */
 void kt_widen_col_s8(const int8_t *col, int32_t len, uint32_t *col16);
 void kt_dot_rows_s8(const int8_t *col, const uint32_t *col16, const int8_t *rows,
-                    int32_t n_rows, int32_t len, const int32_t *acc_init, int32_t *out);
+                    int32_t n_rows, int32_t len, int32_t weights_s16, const int32_t *acc_init,
+                    int32_t *out);
 
 /* out[i] = clamp(MBQM(acc[i], multiplier[i], shift[i]) + output_offset, act_min, act_max) for a
  * block of output channels (the fast paths' requantization, parameters held in registers). */
@@ -146,6 +152,7 @@ typedef struct {
     const kt_rq_channel *rq;
     int32_t n_rows, len;
     int32_t act_min, act_max;
+    int32_t weights_s16;      /* 1: rows are int16 (KT_DSP_WEIGHTS layout), 0: int8 pack4 */
 } kt_dot_job;
 
 void kt_dot_requant_s8(const kt_dot_job *job, const int8_t *col, const uint32_t *col16,

@@ -116,6 +116,31 @@ def source_text(graph: Graph, steps: list[Step], layout: Layout, input_t: Tensor
     return "\n".join(lines)
 
 
+def constant_bytes(graph: Graph, steps: list[Step], defines: dict[str, int]) -> int:
+    """Flash bytes of the constants model.c compiles with these guard macros set (e.g.
+    {"KT_FAST_KERNELS": 1, "KT_DSP_WEIGHTS": 1}), for the fit-aware weight layout."""
+    guards = _constant_guards(graph, steps)
+    total = sum(int(np.asarray(graph.tensors[i].data).nbytes)
+                for i in guards if _guard_holds(guards[i], defines))
+    for step in steps:
+        total += sum(int(np.asarray(a.values).nbytes) for a in step.arrays
+                     if _guard_holds(a.guard, defines))
+    return total
+
+
+def _guard_holds(guard: str, defines: dict[str, int]) -> bool:
+    """Evaluate the generator's guards: macros joined by &&, each maybe negated by !."""
+    if not guard:
+        return True
+    for term in guard.split("&&"):
+        term = term.strip()
+        negated = term.startswith("!")
+        value = bool(defines.get(term.lstrip("!"), 0))
+        if value == negated:
+            return False
+    return True
+
+
 def _const_refs(graph: Graph, step: Step) -> list[tuple[int, str]]:
     """(constant tensor index, guard) for every constant tensor a step uses."""
     found = [(index, "") for index, _ in step.args if graph.tensors[index].data is not None]
@@ -192,4 +217,4 @@ def _comment(text: str) -> str:
     return text.replace("*/", "* /").replace("\n", " ")
 
 
-__all__ = ["ConstArray", "Layout", "header_text", "source_text"]
+__all__ = ["ConstArray", "Layout", "constant_bytes", "header_text", "source_text"]

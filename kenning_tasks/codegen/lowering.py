@@ -124,8 +124,11 @@ def const_name(tensor: Tensor) -> str:
 class Lowerer:
     """Turns a Graph into a list of Steps, raising UnsupportedModelError on anything else."""
 
-    def __init__(self, graph: Graph) -> None:
+    def __init__(self, graph: Graph, int8_weight_ops: frozenset[int] = frozenset()) -> None:
         self.graph = graph
+        # CONV_2D / FULLY_CONNECTED ops whose fast-path weights stay int8 on Armv7E-M too
+        # (kenning_tasks.codegen.weight_layout: the int16 layout would not fit the flash).
+        self.int8_weight_ops = int8_weight_ops
         self._rules: dict[str, Callable[[Operator], Step]] = {
             "CONV_2D": self._conv2d,
             "DEPTHWISE_CONV_2D": self._depthwise_conv2d,
@@ -240,12 +243,18 @@ class Lowerer:
                         pad_to_words: bool) -> None:
         name = f"kt_op{step.op.index}_packed_weights"
         rows = weights.data.reshape(channels, -1)
+        step.params["weights"] = FastOrRef(fast=f"(const int8_t *){name}", ref=const_name(weights))
+        if step.op.index in self.int8_weight_ops:
+            # int8 pack4 in every fast build (the DSP kernels widen it on the fly).
+            step.arrays.append(ConstArray(name, "int8_t", pack4_rows(rows), guard=FAST_GUARD))
+            step.params["weights_s16"] = 0
+            return
         # One name, two layouts: the runtime headers pick the one the kernels were built for.
         step.arrays += [
             ConstArray(name, "int16_t", pack4_rows_s16(rows, pad_to_words),
                        guard=f"{FAST_GUARD} && {DSP_GUARD}"),
             ConstArray(name, "int8_t", pack4_rows(rows), guard=f"{FAST_GUARD} && !{DSP_GUARD}")]
-        step.params["weights"] = FastOrRef(fast=f"(const int8_t *){name}", ref=const_name(weights))
+        step.params["weights_s16"] = DSP_GUARD
 
     def _folded_bias(self, step: Step, weights: Tensor, bias: Tensor | None, channels: int,
                      input_offset: int, pad_to_words: bool = False) -> None:
