@@ -85,6 +85,37 @@ def test_kernel_matches_tflm(builder, seed: int, tmp_path: Path, runtime_work: P
                 f"{variant} differs from TFLM for {gen.ops}: {got} vs {want}")
 
 
+# Depthwise shapes for the fast path (depth multiplier 1): channel counts that are and are not
+# multiples of 4, strides 1 and 2, dilation, SAME/VALID, a non-square kernel.
+DEPTHWISE_FAST_CASES = [
+    ((7, 9, 5), (3, 3), 1, 1, "same"), ((8, 8, 8), (3, 3), 2, 1, "same"),
+    ((7, 8, 3), (3, 3), 1, 2, "same"), ((9, 6, 4), (5, 3), 1, 1, "valid"),
+    ((5, 6, 1), (2, 2), 2, 1, "valid"), ((6, 6, 12), (3, 3), 2, 1, "valid"),
+]
+
+
+@pytest.mark.parametrize("case", DEPTHWISE_FAST_CASES, ids=lambda c: "x".join(map(str, c[0])))
+def test_depthwise_fast_path_matches_tflm(case, tmp_path: Path, runtime_work: Path) -> None:
+    import keras
+
+    shape, kernel, stride, dilation, padding = case
+    keras.utils.set_random_seed(3)
+    rng = np.random.default_rng(list(shape))
+    inp = keras.Input(shape, batch_size=1)
+    out = keras.layers.DepthwiseConv2D(kernel, strides=stride, dilation_rate=dilation,
+                                       padding=padding, activation="relu6")(inp)
+    op_case = single_ops.OpCase("depthwise_conv2d", keras.Model(inp, out), shape, (-1.5, 2.0))
+    path = convert(op_case, tmp_path / "dw.tflite", rng)
+    gen = generate_c_model(path, tmp_path / "gen")
+    assert "_dw_weights" in gen.sources[0].read_text()  # the fast path is generated
+    reference = TflmModel(path)
+    inputs = _inputs(op_case, gen, path, rng, count=8)
+    for variant in HOST_VARIANTS:
+        model = HostModel(gen, runtime_work, variant)
+        for x in inputs:
+            assert model(x).tobytes() == reference(x).astype(np.int8).tobytes(), variant
+
+
 _MBQM_CHECK_C = r"""
 #include "kt_fixedpoint.h"
 /* Number of (x, channel) pairs where the fast requantization differs from kt_mbqm + zp. */

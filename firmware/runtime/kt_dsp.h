@@ -18,8 +18,14 @@
 
 #if defined(__GNUC__)
 #define KT_ALWAYS_INLINE inline __attribute__((always_inline))
+#define KT_NOINLINE __attribute__((noinline))
+/* GCC's first scheduling pass hoists the loads of an unrolled MAC block and then spills the
+ * registers it ran out of; kernels with long written-out blocks turn it off. */
+#define KT_NO_SCHED1 __attribute__((optimize("no-schedule-insns")))
 #else
+#define KT_NO_SCHED1
 #define KT_ALWAYS_INLINE inline
+#define KT_NOINLINE
 #endif
 
 /* 4 bytes from any address (a single unaligned-capable LDR on Cortex-M3 and later). */
