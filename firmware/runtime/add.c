@@ -1,5 +1,6 @@
-/* ADD int8 with broadcasting (TFLite reference_integer_ops::Add / BroadcastAdd4DSlow): both
- * inputs are shifted left by left_shift, rescaled to a common scale, summed and rescaled. */
+/* ADD / SUB int8 with broadcasting (TFLite reference_integer_ops::Add / BroadcastAdd4DSlow,
+ * reference_ops::Sub): both inputs are shifted left by left_shift, rescaled to a common scale,
+ * added or subtracted and rescaled. */
 #include "kt_fixedpoint.h"
 #include "kt_kernels.h"
 
@@ -18,7 +19,8 @@ void kt_add_s8(const kt_add_params *p, const int8_t *input1, const int8_t *input
                     const int32_t sb = kt_wrap_shl(b + p->input2_offset, (int)p->left_shift);
                     const int32_t ra = kt_mbqm(sa, p->input1_multiplier, (int)p->input1_shift);
                     const int32_t rb = kt_mbqm(sb, p->input2_multiplier, (int)p->input2_shift);
-                    int32_t out = kt_mbqm(kt_wrap_add(ra, rb), p->output_multiplier,
+                    const int32_t raw = p->subtract ? kt_wrap_sub(ra, rb) : kt_wrap_add(ra, rb);
+                    int32_t out = kt_mbqm(raw, p->output_multiplier,
                                           (int)p->output_shift) + p->output_offset;
                     *output++ = (int8_t)kt_clamp_i32(out, p->act_min, p->act_max);
                 }

@@ -202,10 +202,67 @@ typedef struct {
     int32_t input2_multiplier, input2_shift;
     int32_t output_multiplier, output_shift;
     int32_t act_min, act_max;
+    int32_t subtract; /* 1: SUB (the rescaled second input is subtracted) */
 } kt_add_params;
 
 void kt_add_s8(const kt_add_params *p, const int8_t *input1, const int8_t *input2,
                int8_t *output);
+
+/* out[i] = table[(uint8_t)in[i]]: TANH, LOGISTIC, RELU, RELU6, LEAKY_RELU, HARD_SWISH. */
+typedef struct {
+    int32_t count;
+    const int8_t *table; /* 256 entries, indexed by the input byte as unsigned */
+} kt_lut_params;
+
+void kt_lut_s8(const kt_lut_params *p, const int8_t *input, int8_t *output);
+
+/* Element-wise multiply with broadcasting over a 4-D output shape (strides as kt_add_params). */
+typedef struct {
+    int32_t out_shape[4];
+    int32_t in1_strides[4], in2_strides[4];
+    int32_t input1_offset, input2_offset, output_offset;
+    int32_t output_multiplier, output_shift;
+    int32_t act_min, act_max;
+} kt_mul_params;
+
+void kt_mul_s8(const kt_mul_params *p, const int8_t *input1, const int8_t *input2,
+               int8_t *output);
+
+/* MEAN over axes of a (padded to) 4-D input; out_strides are 0 along the reduced axes. */
+typedef struct {
+    int32_t in_shape[4];
+    int32_t out_strides[4];
+    int32_t out_count;
+    int32_t input_zero_point_times_n; /* zp_in * reduced element count (wrapping) */
+    int32_t multiplier, shift;        /* the division by the count folded in */
+    int32_t output_zero_point;
+} kt_mean_params;
+
+/* scratch: 4 * out_count bytes (the int32 sums), word aligned. */
+void kt_mean_s8(const kt_mean_params *p, const int8_t *input, int8_t *output, void *scratch);
+
+typedef struct {
+    int32_t in_shape[4], out_shape[4], before[4];
+    int32_t pad_value;
+} kt_pad_params;
+
+void kt_pad_s8(const kt_pad_params *p, const int8_t *input, int8_t *output);
+
+#define KT_MAX_CONCAT_INPUTS 16
+typedef struct {
+    int32_t n_inputs, outer, out_chunk;
+    int32_t chunks[KT_MAX_CONCAT_INPUTS]; /* bytes per outer index of each input */
+} kt_concat_params;
+
+/* The inputs follow `output`: p->n_inputs arguments of type const int8_t *. */
+void kt_concat_s8(const kt_concat_params *p, int8_t *output, ...);
+
+typedef struct {
+    int32_t out_shape[4];
+    int32_t in_strides[4]; /* input stride of each output axis */
+} kt_transpose_params;
+
+void kt_transpose_s8(const kt_transpose_params *p, const int8_t *input, int8_t *output);
 
 typedef struct {
     int32_t outer, depth;
