@@ -148,23 +148,25 @@ def _assert_no_live_overlap(buffers: list[Buffer], offsets: dict[str, int]) -> N
                 assert a0 + a.size <= b0 or b0 + b.size <= a0, (a, b, a0, b0)
 
 
-def test_unsupported_op_names_op_tensor_and_file(tmp_path: Path) -> None:
+def test_unsupported_ops_are_all_named_in_one_line(tmp_path: Path) -> None:
     import keras
     from codegen_support.models import convert_int8
 
     inp = keras.Input((6,), batch_size=1)
     a = keras.layers.Dense(4)(inp)
     b = keras.layers.Dense(4)(inp)
-    out = keras.layers.Multiply(name="gate")([a, b])
+    high = keras.layers.Maximum(name="high")([a, b])
+    out = keras.layers.Minimum(name="low")([high, b])
     path = convert_int8(keras.Model(inp, out), (6,), tmp_path / "gated.tflite")
     with pytest.raises(UnsupportedModelError) as info:
         generate_c_model(path, tmp_path / "gen")
     message = str(info.value)
-    assert "\n" not in message
-    assert "MUL" in message and str(path) in message
+    assert "\n" not in message and str(path) in message
     graph = read_tflite(path)
-    mul = next(op for op in graph.operators if op.opcode == "MUL")
-    assert f"'{graph.tensors[mul.outputs[0]].name}'" in message
+    for opcode in ("MAXIMUM", "MINIMUM"):  # every unsupported op, with its index and output
+        op = next(op for op in graph.operators if op.opcode == opcode)
+        assert f"{opcode} (#{op.index}, output '{graph.tensors[op.outputs[0]].name}')" in message
+    assert "2 operator(s)" in message and "supported: ADD" in message
     assert not (tmp_path / "gen" / "model.c").exists()
 
 

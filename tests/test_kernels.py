@@ -17,7 +17,7 @@ import pytest
 from codegen_support import qemu, single_ops
 from codegen_support.build import HOST_VARIANTS, HostModel, TflmModel
 from codegen_support.models import build_example, conv_layer, convert_int8, dense_layer
-from codegen_support.single_ops import BUILDERS, convert
+from codegen_support.single_ops import BUILDERS, MORE_BUILDERS, convert
 
 from kenning_tasks.codegen import generate_c_model, quant, runtime_dir
 from kenning_tasks.codegen.reader import read_tflite
@@ -27,7 +27,10 @@ EXPECTED_OP = {
     "conv2d": "CONV_2D", "depthwise_conv2d": "DEPTHWISE_CONV_2D",
     "fully_connected": "FULLY_CONNECTED", "max_pool2d": "MAX_POOL_2D",
     "average_pool2d": "AVERAGE_POOL_2D", "add": "ADD", "softmax": "SOFTMAX",
-    "quantize_dequantize": "DEQUANTIZE",
+    "quantize_dequantize": "DEQUANTIZE", "tanh": "TANH", "logistic": "LOGISTIC", "relu": "RELU",
+    "relu6": "RELU6", "leaky_relu": "LEAKY_RELU", "hard_swish": "HARD_SWISH", "mul": "MUL",
+    "sub": "SUB", "concatenation": "CONCATENATION", "mean": "MEAN", "pad": "PAD",
+    "transpose": "TRANSPOSE",
 }
 
 
@@ -83,6 +86,31 @@ def test_kernel_matches_tflm(builder, seed: int, tmp_path: Path, runtime_work: P
             # Compare bytes: exact, and float outputs must match bit for bit too.
             assert got.tobytes() == want.tobytes(), (
                 f"{variant} differs from TFLM for {gen.ops}: {got} vs {want}")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("builder", MORE_BUILDERS, ids=lambda b: b.__name__)
+def test_more_ops_match_tflm(builder, tmp_path: Path, runtime_work: Path) -> None:
+    """TANH, LOGISTIC, RELU(6), LEAKY_RELU, HARD_SWISH (tables: every int8 input value fed),
+    MUL, SUB, CONCATENATION, MEAN, PAD, TRANSPOSE: bit-exact with TFLite Micro."""
+    import keras
+
+    index = MORE_BUILDERS.index(builder)
+    keras.utils.set_random_seed(index)
+    rng = np.random.default_rng([7, index])
+    case = builder(rng)
+    path = convert(case, tmp_path / f"{case.name}.tflite", rng)
+    gen = generate_c_model(path, tmp_path / "gen")
+    assert EXPECTED_OP[case.name] in gen.ops, gen.ops
+    reference = TflmModel(path)
+    inputs = _inputs(case, gen, path, rng, count=6)
+    if gen.input_bytes == 256:  # every int8 value once, in a shuffled order
+        inputs.append(rng.permutation(np.arange(-128, 128)).astype(np.int8))
+    for variant in HOST_VARIANTS:
+        model = HostModel(gen, runtime_work, variant)
+        for x in inputs:
+            want = np.asarray(reference(x)).astype(np.int8)
+            assert model(x).tobytes() == want.tobytes(), (variant, gen.ops)
 
 
 # Depthwise shapes for the fast path (depth multiplier 1): channel counts that are and are not
