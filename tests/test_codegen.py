@@ -66,6 +66,7 @@ def test_fallback_paths_match_tflm(examples: dict, tmp_path: Path, runtime_work:
 
     default = examples["digits"][1].sources[0].read_text()  # the fast branches are the default
     assert ".rq_fast = kt_op" in default and ".padded_copy = 1," in default
+    assert ".out_rq = kt_op" in examples["mixed"][1].sources[0].read_text()  # ADD tables
     monkeypatch.setattr(quant, "fast_requant_rows", lambda *args: None)
     monkeypatch.setattr(lowering, "MAX_PADDED_COPY_BYTES", 0)
     rng = np.random.default_rng(8)

@@ -72,6 +72,9 @@ static void fill_s8(int8_t *dst, int8_t value, int32_t n)
 
 static void copy_s8(int8_t *dst, const int8_t *src, int32_t n)
 {
+    for (; n >= 8; n -= 8, dst += 8, src += 8) {
+        KT_MEMCPY(dst, src, 8);
+    }
     for (; n >= 4; n -= 4, dst += 4, src += 4) {
         KT_MEMCPY(dst, src, 4);
     }
@@ -104,7 +107,7 @@ static void fill_band(const kt_depthwise_conv2d_params *p, const int8_t *image, 
 static KT_ALWAYS_INLINE int8_t requant(int32_t acc, const kt_rq_channel *rq, int32_t lo,
                                       int32_t hi)
 {
-    const int32_t z = kt_mbqm_fast(acc, rq->round_lo, rq->round_hi, rq->multiplier, rq->shift);
+    const int32_t z = kt_mbqm_channel(acc, rq);
     return (int8_t)kt_clamp_i32(z, lo, hi);
 }
 

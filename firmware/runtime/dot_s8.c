@@ -63,7 +63,7 @@ static KT_ALWAYS_INLINE void sink(const kt_sink *s, int32_t r, int32_t sum)
         s->acc[r] = sum;
     } else {
         const kt_rq_channel *c = s->rq + r;
-        const int32_t z = kt_mbqm_fast(sum, c->round_lo, c->round_hi, c->multiplier, c->shift);
+        const int32_t z = kt_mbqm_channel(sum, c);
         s->out[r] = (int8_t)kt_clamp_i32(z, s->act_min, s->act_max);
     }
 }

@@ -203,6 +203,11 @@ typedef struct {
     int32_t output_multiplier, output_shift;
     int32_t act_min, act_max;
     int32_t subtract; /* 1: SUB (the rescaled second input is subtracted) */
+    /* Fast path (KT_FAST_KERNELS; the generator sets out_rq only when the output shift is a
+     * right shift by 1..23): each input's rescaled value as a table over its 256 byte values
+     * (in2_table already negated for SUB), and the output's kt_mbqm_fast constants. */
+    const int32_t *in1_table, *in2_table;
+    const kt_rq_channel *out_rq;
 } kt_add_params;
 
 void kt_add_s8(const kt_add_params *p, const int8_t *input1, const int8_t *input2,

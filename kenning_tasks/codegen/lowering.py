@@ -489,7 +489,7 @@ class Lowerer:
                            input_left_shift=left_shift, diff_min=diff_min)
         return step
 
-    def _add(self, op: Operator, options: str = "AddOptions") -> Step:
+    def _add(self, op: Operator, options: str = "AddOptions", subtract: bool = False) -> Step:
         in1 = self._expect(op, op.inputs[0], "int8")
         in2 = self._expect(op, op.inputs[1], "int8")
         out = self._expect(op, op.outputs[0], "int8", role="output")
@@ -509,6 +509,9 @@ class Lowerer:
             output_offset=out.zero_point, act_min=act_min, act_max=act_max,
             **quant.add_params(in1.scale, in2.scale, out.scale),
         )
+        if subtract:
+            step.params.update(subtract=1, **quant.sub_params(in1.scale, in2.scale, out.scale))
+        self._add_tables(step, subtract)
         return step
 
     def _broadcast_strides(self, op: Operator, tensor: Tensor,
@@ -560,11 +563,29 @@ class Lowerer:
     # -- element-wise and data-movement ops (TFLite Micro's int8 arithmetic) ----------------
 
     def _sub(self, op: Operator) -> Step:
-        step = self._add(op, options="SubOptions")
-        in1, in2 = self._tensor(op.inputs[0]), self._tensor(op.inputs[1])
-        out = self._tensor(op.outputs[0])
-        step.params.update(subtract=1, **quant.sub_params(in1.scale, in2.scale, out.scale))
-        return step
+        return self._add(op, options="SubOptions", subtract=True)
+
+    def _add_tables(self, step: Step, subtract: bool) -> None:
+        """ADD/SUB fast path: each input's shifted, rescaled value tabulated over its 256 byte
+        values (TFLite's MBQM, exact integers), the output requantized with kt_mbqm_fast."""
+        p = step.params
+        rows = quant.fast_requant_rows(np.array([p["output_multiplier"]]),
+                                       np.array([p["output_shift"]]), int(p["output_offset"]))
+        if rows is None:
+            return  # the reference loop runs
+        i = step.op.index
+        tables = []
+        for k, sign in ((1, 1), (2, -1 if subtract else 1)):
+            values = [sign * elementwise.mbqm((q + p[f"input{k}_offset"]) << p["left_shift"],
+                                              p[f"input{k}_multiplier"], p[f"input{k}_shift"])
+                      for q in [*range(128), *range(-128, 0)]]  # by the byte as unsigned
+            tables.append(quant.wrap_int32(np.array(values, dtype=np.int64)))
+        step.arrays += [ConstArray(f"kt_op{i}_in1_table", "int32_t", tables[0], FAST_GUARD),
+                        ConstArray(f"kt_op{i}_in2_table", "int32_t", tables[1], FAST_GUARD),
+                        ConstArray(f"kt_op{i}_out_rq", "kt_rq_channel", rows, FAST_GUARD)]
+        step.params.update(in1_table=FastOrRef(f"kt_op{i}_in1_table", "0"),
+                           in2_table=FastOrRef(f"kt_op{i}_in2_table", "0"),
+                           out_rq=FastOrRef(f"kt_op{i}_out_rq", "0"))
 
     def _mul(self, op: Operator) -> Step:
         in1 = self._expect(op, op.inputs[0], "int8")
