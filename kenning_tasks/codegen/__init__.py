@@ -32,6 +32,9 @@ class GeneratedModel:
     output_scale: float
     output_zero_point: int
     ops: list[str]  # op names in execution order
+    # Ops with a kernel call, in order: {"index" (in the .tflite), "op", "macs"}; the
+    # KT_OP_BEGIN/KT_OP_END hooks in model.c carry the same index.
+    kernel_ops: tuple[dict, ...] = ()
     weight_layout: weight_layout.LayoutChoice | None = None
 
 
@@ -105,6 +108,8 @@ def generate_c_model(tflite_path: Path, out_dir: Path, *, flash_limit_bytes: int
         output_zero_point=output_t.zero_point,
         ops=[step.op.opcode for step in steps],
         weight_layout=choice,
+        kernel_ops=tuple({"index": step.op.index, "op": step.op.opcode, "macs": step.macs}
+                         for step in steps if step.kernel),
     )
 
 

@@ -63,6 +63,15 @@ def source_text(graph: Graph, steps: list[Step], layout: Layout, input_t: Tensor
         "#define KT_ALIGNED",
         "#endif",
         "",
+        "/* Per-operator timing: a build may define these (index = the op's index in the .tflite)",
+        " * to time each kernel call; by default they compile to nothing. */",
+        "#ifndef KT_OP_BEGIN",
+        "#define KT_OP_BEGIN(index) ((void)0)",
+        "#endif",
+        "#ifndef KT_OP_END",
+        "#define KT_OP_END(index) ((void)0)",
+        "#endif",
+        "",
     ]
     guards = _constant_guards(graph, steps)
     emitted: set[int] = set()
@@ -105,7 +114,9 @@ def source_text(graph: Graph, steps: list[Step], layout: Layout, input_t: Tensor
         if step.takes_scratch:
             args.append(f"(void *)(kt_arena + {layout.scratch[step.op.index]})"
                         if step.scratch_bytes else "0")
-        lines.append(f"    {step.kernel}({', '.join(args)});")
+        lines += [f"    KT_OP_BEGIN({step.op.index});",
+                  f"    {step.kernel}({', '.join(args)});",
+                  f"    KT_OP_END({step.op.index});"]
     lines += [
         f"    KT_MEMCPY(output, kt_arena + {layout.offsets[output_t.index]}, "
         "KT_MODEL_OUTPUT_BYTES);",
