@@ -214,8 +214,13 @@ def qemu_models(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
     root = tmp_path_factory.mktemp("qemu_models")
     models = {}
-    for seed, builder in enumerate([single_ops.conv2d, single_ops.conv2d,
-                                    single_ops.fully_connected, single_ops.add]):
+    # The fast paths and the newer ops on the real instruction sets (the host runs C models
+    # of the DSP instructions): depthwise (multiplier 1), SUB/MUL, tables, MEAN, PAD, ...
+    builders = [single_ops.conv2d, single_ops.conv2d, single_ops.fully_connected,
+                single_ops.add, single_ops.sub, single_ops.mul, single_ops.tanh,
+                single_ops.logistic, single_ops.hard_swish, single_ops.mean, single_ops.pad,
+                single_ops.concatenation, single_ops.transpose]
+    for seed, builder in enumerate(builders):
         keras.utils.set_random_seed(100 + seed)
         rng = np.random.default_rng(100 + seed)
         case = builder(rng)
@@ -226,6 +231,11 @@ def qemu_models(tmp_path_factory: pytest.TempPathFactory) -> dict:
         model, input_shape = build(*shape)
         models[name] = convert_int8(model, input_shape, root / f"perf{i}.tflite", seed=i)
     models["digits"] = build_example("digits", root)
+    models["mixed"] = build_example("mixed", root)  # depthwise fast path, ADD, average pool
+    keras.utils.set_random_seed(7)
+    inp = keras.Input((9, 7, 6), batch_size=1)
+    dw = keras.layers.DepthwiseConv2D(3, strides=2, padding="same", activation="relu6")(inp)
+    models["depthwise"] = convert_int8(keras.Model(inp, dw), (9, 7, 6), root / "dw.tflite")
     return models
 
 
