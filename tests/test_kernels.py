@@ -256,3 +256,37 @@ def test_fast_kernels_on_cortex_m_match_tflm(cpu: str, qemu_models: dict, tmp_pa
         if name in PERF_CASES or name == "digits":
             per_mac = run.instructions[0] / gen.macs
             assert per_mac <= bound[cpu], f"{cpu} {name}: {per_mac:.2f} insns/MAC"
+
+
+_RECIP_CHECK_C = r"""
+#include <stdint.h>
+/* Window sums where the reciprocal division of average_pool2d.c differs from TFLite's
+ * rounded division, over every count 1..256 and every sum an int8 window can have. */
+int32_t mismatches(void)
+{
+    int32_t bad = 0;
+    for (int32_t count = 1; count <= 256; ++count) {
+        const uint32_t recip = (uint32_t)((((uint64_t)1 << 24) + count - 1) / count);
+        for (int32_t acc = -128 * count; acc <= 127 * count; ++acc) {
+            const int32_t want = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
+            const uint32_t n = (uint32_t)(acc < 0 ? -acc : acc) + (uint32_t)(count / 2);
+            const int32_t q = (int32_t)((n * recip) >> 24);
+            bad += (acc < 0 ? -q : q) != want;
+        }
+    }
+    return bad;
+}
+"""
+
+
+def test_average_pool_reciprocal_division_is_exact(tmp_path: Path) -> None:
+    """The multiply-by-reciprocal division (no __aeabi_idiv on Cortex-M0) against TFLite's
+    rounded integer division on every window count up to 256 taps and every possible sum."""
+    src = tmp_path / "recip.c"
+    src.write_text(_RECIP_CHECK_C)
+    lib_path = tmp_path / "recip.so"
+    subprocess.run(["gcc", "-O2", "-fPIC", "-shared", "-std=c99", "-Wall", "-Wextra", "-Werror",
+                    str(src), "-o", str(lib_path)], check=True)
+    lib = ctypes.CDLL(str(lib_path))
+    lib.mismatches.restype = ctypes.c_int32
+    assert lib.mismatches() == 0

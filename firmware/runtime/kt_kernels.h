@@ -187,6 +187,10 @@ typedef struct {
     int32_t batches, in_h, in_w, channels, out_h, out_w;
     int32_t k_h, k_w, stride_h, stride_w, pad_h, pad_w;
     int32_t act_min, act_max;
+    /* AVERAGE_POOL_2D: recip[n] = ceil(2^24 / n) for window counts n = 1 .. k_h * k_w (emitted
+     * when k_h * k_w <= 256), so the rounded division is a multiply (no __aeabi_idiv on
+     * Armv6-M); NULL: divide. */
+    const uint32_t *recip;
 } kt_pool2d_params;
 
 void kt_max_pool2d_s8(const kt_pool2d_params *p, const int8_t *input, int8_t *output);

@@ -461,7 +461,14 @@ class Lowerer:
         return self._pool(op, "kt_max_pool2d_s8")
 
     def _average_pool2d(self, op: Operator) -> Step:
-        return self._pool(op, "kt_average_pool2d_s8")
+        step = self._pool(op, "kt_average_pool2d_s8")
+        taps = int(step.params["k_h"]) * int(step.params["k_w"])
+        if taps <= 256:  # the reciprocal division is exact up to 256 taps (average_pool2d.c)
+            recip = [0] + [-(-(1 << 24) // n) for n in range(1, taps + 1)]
+            name = f"kt_op{op.index}_recip"
+            step.arrays.append(ConstArray(name, "uint32_t", np.array(recip, dtype=np.uint32)))
+            step.params["recip"] = name
+        return step
 
     def _reshape(self, op: Operator) -> Step:
         inp = self._tensor(op.inputs[0])
