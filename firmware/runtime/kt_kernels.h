@@ -276,6 +276,7 @@ void kt_transpose_s8(const kt_transpose_params *p, const int8_t *input, int8_t *
 typedef struct {
     int32_t outer, depth;
     int32_t input_multiplier, input_left_shift, diff_min;
+    const int32_t *exp_table; /* fast build: exp (Q0) of differences 0 .. -255, NULL: compute */
 } kt_softmax_params;
 
 void kt_softmax_s8(const kt_softmax_params *p, const int8_t *input, int8_t *output);

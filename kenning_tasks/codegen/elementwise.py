@@ -260,3 +260,17 @@ def hard_swish_table(input_scale: float, input_zero_point: int, output_scale: fl
         value = rdbypot(_sdhm16(reluish, preshift), -out_e) + output_zero_point
         out.append(value)
     return _table(out)
+
+
+def softmax_exp_table(input_multiplier: int, input_left_shift: int, diff_min: int) -> np.ndarray:
+    """SOFTMAX's exp of each difference to the row maximum, 0 .. -255 (index = max - x), in
+    Q0 as reference_ops::Softmax computes it (5 integer bits); 0 below diff_min."""
+    values = []
+    for d in range(256):
+        diff = -d
+        if diff < diff_min:
+            values.append(0)
+            continue
+        scaled = srdhm(_wrap32(diff * (1 << input_left_shift)), input_multiplier)
+        values.append(exp_on_negative_values(scaled, 5))
+    return np.array(values, dtype=np.int32)

@@ -494,6 +494,10 @@ class Lowerer:
             (inp.index, "const int8_t *"), (out.index, "int8_t *")])
         step.params.update(outer=inp.size // depth, depth=depth, input_multiplier=multiplier,
                            input_left_shift=left_shift, diff_min=diff_min)
+        name = f"kt_op{op.index}_exp_table"  # exp of every difference to the row maximum
+        step.arrays.append(ConstArray(name, "int32_t", elementwise.softmax_exp_table(
+            multiplier, left_shift, diff_min), guard=FAST_GUARD))
+        step.params["exp_table"] = FastOrRef(fast=name, ref="0")
         return step
 
     def _add(self, op: Operator, options: str = "AddOptions", subtract: bool = False) -> Step:
