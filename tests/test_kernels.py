@@ -122,6 +122,7 @@ DEPTHWISE_FAST_CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", DEPTHWISE_FAST_CASES, ids=lambda c: "x".join(map(str, c[0])))
 def test_depthwise_fast_path_matches_tflm(case, tmp_path: Path, runtime_work: Path) -> None:
     import keras
