@@ -256,3 +256,39 @@ def test_weight_layout_keeps_largest_layers_int8_to_fit(examples: dict, tmp_path
     # Without DSP (Cortex-M0/M3) the int16 layout is never compiled: nothing to choose.
     m3 = generate_c_model(path, tmp_path / "d", flash_limit_bytes=1, dsp=False).weight_layout
     assert m3.layout == "int8" and not m3.int8_ops and not m3.message()
+
+
+@pytest.mark.slow
+def test_a_model_too_big_for_int16_weights_fits_the_1mib_board_with_int8(tmp_path: Path) -> None:
+    """A dense model whose int16 weights (1.5 MB) exceed the STM32F405's 1 MiB flash: the
+    largest layer keeps int8 weights, the firmware links within the limit and its outputs on
+    the QEMU board equal TFLite Micro's."""
+    import keras
+    from codegen_support.models import convert_int8
+
+    from kenning_tasks.codegen.weight_layout import cpu_has_dsp
+    from kenning_tasks.mcu.boards import get_board
+    from kenning_tasks.mcu.build import build_firmware
+    from kenning_tasks.mcu.qemu import run_on_qemu
+
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((640,), batch_size=1)
+    x = keras.layers.Dense(1024, activation="relu")(inp)  # 655k weights: the largest
+    x = keras.layers.Dense(64, activation="relu")(x)
+    model = keras.Model(inp, keras.layers.Dense(640)(x))
+    path = convert_int8(model, (640,), tmp_path / "big_fc.tflite")
+    board = get_board("netduinoplus2")
+    assert cpu_has_dsp(board.compilation_flags)
+    gen = generate_c_model(path, tmp_path / "model", flash_limit_bytes=board.flash_limit_bytes,
+                           dsp=True)
+    choice = gen.weight_layout
+    assert choice.int16_flash_bytes > board.flash_limit_bytes and choice.layout == "mixed"
+    assert choice.int8_ops == (0,) and len(choice.int16_ops) == 2
+    image = build_firmware(board, tmp_path / "model", tmp_path / "fw")
+    assert image.flash_bytes <= board.flash_limit_bytes
+    rng = np.random.default_rng(1)
+    inputs = [rng.integers(-128, 128, 640, dtype=np.int8).tobytes() for _ in range(2)]
+    run = run_on_qemu(image.elf, board, inputs, timeout_s=300, process_s=300)
+    reference = TflmModel(path)
+    for x_bytes, out in zip(inputs, run.outputs, strict=True):
+        assert np.frombuffer(out, np.int8).tolist() == reference(x_bytes).astype(np.int8).tolist()
