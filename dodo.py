@@ -5,14 +5,18 @@ Thin on purpose: it validates the selected scenarios and hands doit one task per
 """
 
 import sys
+from pathlib import Path
 
 from doit import get_var
 
+from kenning_tasks import doit_state, expected_failures
 from kenning_tasks.errors import KenningTasksError, format_error
 from kenning_tasks.graph import DOIT_CONFIG, Graph
 
+expected_failures.install()  # Ctrl-C: one line, not a traceback
 try:
     GRAPH = Graph(get_var("scenario"))
+    doit_state.prepare(Path(DOIT_CONFIG["dep_file"]))  # damaged: set aside; locked: wait
 except KenningTasksError as error:
     sys.exit(format_error(error))
 

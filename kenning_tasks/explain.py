@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from kenning_tasks.artifacts import hash_file
+from kenning_tasks.change_detection import differs
 from kenning_tasks.graph import DOIT_CONFIG, Pipeline, stage_signature, task_file_deps
 from kenning_tasks.signature import changed_outputs, normalise
 
@@ -50,7 +50,7 @@ def stage_reasons(stage: str, pipeline: Pipeline, saved: dict[str, Any] | None) 
             reasons.append(f"{dep} is a new input")
         elif not Path(dep).is_file():
             reasons.append(f"input {dep} is missing (its stage will recreate it)")
-        elif _md5(dep) != recorded[2]:
+        elif differs(dep, recorded):
             reasons.append(f"input {dep} has different bytes")
     reasons.extend(f"output {path} is missing or was modified"
                    for path in changed_outputs(values.get("outputs", {})))
@@ -86,7 +86,3 @@ def _diff(old: Any, new: Any, prefix: str = "") -> list[tuple[str, Any, Any]]:
             changes += _diff(a, b, f"{prefix}[{index}]")
         return changes
     return [] if old == new else [(prefix, old, new)]
-
-
-def _md5(path: str) -> str:
-    return hash_file(path, "md5")  # what doit's default checker records

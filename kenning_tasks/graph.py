@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from kenning_tasks import signature
+from kenning_tasks.change_detection import StampChecker
 from kenning_tasks.cleaning import clean_actions
 from kenning_tasks.layout import layout
 from kenning_tasks.reporter import StageReporter
@@ -32,6 +33,7 @@ GRID_SHARED_STAGES = ("dataset", "train")  # their definition never depends on a
 DOIT_CONFIG: dict[str, Any] = {
     # sqlite3 tolerates several processes (doit -n N); the default dbm backend does not.
     "backend": "sqlite3",
+    "check_file_uptodate": StampChecker,  # size, mtime, ctime and inode, not mtime alone
     "dep_file": str(layout().state_file),
     "default_tasks": ["report"],
     "reporter": StageReporter,

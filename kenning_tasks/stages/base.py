@@ -76,7 +76,7 @@ def run_stage(scenario_path: str, variant: str | None, stage_name: str,
     """
     from doit.exceptions import TaskFailed
 
-    from kenning_tasks import artifacts, run_cache
+    from kenning_tasks import artifacts, expected_failures, run_cache
     from kenning_tasks.graph import Pipeline, task_file_deps
     from kenning_tasks.progress import StageLogger
     from kenning_tasks.scenario_files import load_scenario
@@ -113,6 +113,11 @@ def run_stage(scenario_path: str, variant: str | None, stage_name: str,
         # A problem the user can act on: one line, no traceback.
         log(f"failed: {error}")
         return TaskFailed(str(error))
+    except OSError as error:  # a full disk, a quota: one line too (expected_failures)
+        if (line := expected_failures.stage_failure(error, ctx.out_dir)) is None:
+            raise
+        log(f"failed: {line}")
+        return TaskFailed(line)
     _check_outputs(outputs, task_name)  # the reporter says "done in" (once per stage)
     return {"outputs": record_outputs(list(outputs.values()))}
 
