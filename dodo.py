@@ -17,6 +17,7 @@ expected_failures.install()  # Ctrl-C: one line, not a traceback
 try:
     GRAPH = Graph(get_var("scenario"))
     doit_state.prepare(Path(DOIT_CONFIG["dep_file"]))  # damaged: set aside; locked: wait
+    doit_state.guard_writes()  # a full disk or a lock at the end of a run: one line
 except KenningTasksError as error:
     sys.exit(format_error(error))
 

@@ -8,6 +8,12 @@ message, and then refused in one line. ``prepare`` does both before doit opens t
 
 doit's sqlite3 backend stores one row per task: ``task_id`` and ``task_data`` (JSON: the
 recorded state of each file_dep, ``_values_:`` with what the action returned, ...).
+
+doit writes the database when a run ends (and deletes a failed task's row) and shows any sqlite
+error there as a traceback — also for a no-op run on a full disk. doit has no hook for its
+backend, so ``guard_writes`` wraps those two writes of its sqlite3 backend once: a write that
+fails (disk full, still locked after ``LOCK_WAIT_S``) is rolled back and said in one line; the
+run's outcome stands, and the next run restores the unrecorded stages from the run cache.
 """
 
 from __future__ import annotations
@@ -103,6 +109,46 @@ def set_aside(state_file: Path) -> Path:
             state_file.with_name(state_file.name + companion).rename(
                 aside.with_name(aside.name + companion))
     return aside
+
+
+def guard_writes() -> None:
+    """Make doit's sqlite3 backend wait longer for a lock and fail its writes in one line."""
+    from doit.dependency import SqliteDB
+
+    if getattr(SqliteDB, "_kenning_tasks_guarded", False):
+        return
+    open_database, dump, remove = SqliteDB._sqlite3, SqliteDB.dump, SqliteDB.remove
+
+    def patient_open(self: Any, name: str) -> Any:
+        connection = open_database(self, name)
+        connection.execute(f"PRAGMA busy_timeout = {int(lock_wait_s() * 1000)}")
+        return connection
+
+    def guarded_dump(self: Any) -> None:
+        try:
+            dump(self)
+        except sqlite3.Error as error:
+            _abandon(self._conn, error)
+
+    def guarded_remove(self: Any, task_id: str) -> None:
+        try:
+            remove(self, task_id)
+        except sqlite3.Error as error:
+            # The row stays; whatever made this task run still differs from it: it reruns.
+            print(f"warning: doit's state database: cannot forget {task_id} ({error})",
+                  file=sys.stderr, flush=True)
+
+    SqliteDB._sqlite3, SqliteDB.dump, SqliteDB.remove = patient_open, guarded_dump, guarded_remove
+    SqliteDB._kenning_tasks_guarded = True
+
+
+def _abandon(connection: sqlite3.Connection, error: sqlite3.Error) -> None:
+    with contextlib.suppress(sqlite3.Error):
+        connection.rollback()
+        connection.close()
+    print(f"warning: doit's state database was not updated ({error}); the stages that "
+          "finished are kept and the next run restores them from the run cache",
+          file=sys.stderr, flush=True)
 
 
 def recorded_state(state_file: Path) -> dict[str, dict[str, Any]]:

@@ -36,7 +36,8 @@ class KerasModel(ModelWrapper):
         history = model.fit(
             splits["x_train"], splits["y_train"], validation_data=validation,
             epochs=p["epochs"], batch_size=p["batch_size"], shuffle=True, verbose=0,
-            callbacks=[EpochLogger(log, p["epochs"])],
+            callbacks=[EpochLogger(log, p["epochs"]),  # stop at a NaN loss (train fails)
+                       keras.callbacks.TerminateOnNaN()],
         )
         save_keras_deterministic(model, out_model)
         return {k: [float(v) for v in values] for k, values in history.history.items()}
