@@ -49,6 +49,15 @@ def files_outside_build_and_cache(root: Path) -> dict[str, int]:
     return found
 
 
+@pytest.fixture
+def shared_project(module_project: Project) -> Project:
+    """The module's project copy with an empty build/ (for tests that only load the graph)."""
+    import shutil
+
+    shutil.rmtree(module_project.root / "build", ignore_errors=True)
+    return module_project
+
+
 # --- 2. values are finite and in range ------------------------------------------------------
 
 @pytest.mark.parametrize(("old", "new", "expected"), [
@@ -160,18 +169,356 @@ def test_safe_names_pass(name: str) -> None:
     assert safe_names.is_safe(name)
 
 
-@pytest.mark.parametrize("file_name", ["...yml", "..yml", "..json", "bell\x07.yml"])
+@pytest.mark.parametrize("file_name", ["...yml", "..json"])
 def test_a_scenario_named_like_a_path_writes_nothing_outside_build_and_cache(
-        project: Project, file_name: str) -> None:
-    path = project.root / "scenarios" / file_name
+        shared_project: Project, file_name: str) -> None:
+    path = shared_project.root / "scenarios" / file_name
     path.write_text(SCENARIO if file_name.endswith(".yml") else "{}")
-    before = files_outside_build_and_cache(project.root)
-    for spec in (str(path), Path(file_name).stem):
-        run = project.doit(f"scenario={spec}", "report", timeout=120)
-        assert run.returncode != 0
-        line = one_error_line(run.stderr)
-        assert "cannot be a folder name" in line, line
-    validated = kenning_tasks(project, "validate", f"scenario={path}")
-    assert validated.returncode != 0 and "cannot be a folder name" in validated.stderr
-    assert files_outside_build_and_cache(project.root) == before
-    assert not any((project.root / "build").rglob("*.tflite"))
+    before = files_outside_build_and_cache(shared_project.root)
+    try:
+        for spec in (str(path), Path(file_name).stem):
+            run = shared_project.doit(f"scenario={spec}", "report", timeout=120)
+            assert run.returncode != 0
+            line = one_error_line(run.stderr)
+            assert "cannot be a folder name" in line, line
+        validated = kenning_tasks(shared_project, "validate", f"scenario={path}")
+        assert validated.returncode != 0 and "cannot be a folder name" in validated.stderr
+        assert files_outside_build_and_cache(shared_project.root) == before
+        assert not any((shared_project.root / "build").rglob("*.tflite"))
+    finally:
+        path.unlink()
+
+
+# --- 1. change detection that a kept mtime cannot fool ------------------------------------
+
+def replace_keeping_size_and_mtime(path: Path, offset: int | None = None) -> None:
+    """What ``cp -p`` / ``rsync -t`` of a damaged copy does: new bytes, same size and mtime."""
+    stat = path.stat()
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2 if offset is None else offset] ^= 0x01
+    replacement = path.with_name(path.name + ".replacement")
+    replacement.write_bytes(bytes(data))
+    os.utime(replacement, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    os.replace(replacement, path)
+    assert path.stat().st_size == stat.st_size and path.stat().st_mtime_ns == stat.st_mtime_ns
+
+
+def test_stamp_checker_sees_a_replacement_with_kept_size_and_mtime(tmp_path: Path) -> None:
+    from kenning_tasks.change_detection import StampChecker
+
+    checker = StampChecker()
+    path = tmp_path / "input.bin"
+    path.write_bytes(bytes(range(256)) * 4)
+    state = checker.get_state(str(path), None)
+    assert not checker.check_modified(str(path), os.stat(path), state)
+    replace_keeping_size_and_mtime(path)
+    assert checker.check_modified(str(path), os.stat(path), state)
+
+
+def test_stamp_checker_rehashes_a_touched_file_and_keeps_it_up_to_date(tmp_path: Path) -> None:
+    from kenning_tasks.change_detection import StampChecker
+
+    checker = StampChecker()
+    path = tmp_path / "input.bin"
+    path.write_bytes(b"same bytes")
+    state = checker.get_state(str(path), None)
+    os.utime(path, ns=(1, 1))  # touched: a new stamp, the same bytes (early cutoff)
+    assert not checker.check_modified(str(path), os.stat(path), state)
+    assert checker.get_state(str(path), state)["stamp"] != state["stamp"]
+
+
+@pytest.fixture(scope="module")
+def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One run cache for the module: each test's dataset stage is restored from it."""
+    return tmp_path_factory.mktemp("run-cache")
+
+
+@pytest.fixture
+def dataset_built(project: Project, shared_cache: Path) -> Project:
+    """A project whose digits dataset stage has run (restored from the shared run cache)."""
+    (project.root / "cache").symlink_to(shared_cache, target_is_directory=True)
+    run = project.doit("scenario=digits-tflite-int8", "dataset")
+    assert run.returncode == 0, run.stdout + run.stderr
+    return project
+
+
+SPLITS = "build/digits-tflite-int8/dataset/splits.npz"
+
+
+@pytest.mark.slow
+def test_output_replaced_with_kept_mtime_reruns_its_stage(dataset_built: Project) -> None:
+    splits = dataset_built.root / SPLITS
+    good = splits.read_bytes()
+    replace_keeping_size_and_mtime(splits)
+    run = dataset_built.doit("scenario=digits-tflite-int8", "dataset")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.executed == ["dataset:digits-tflite-int8"]
+    assert splits.read_bytes() == good  # restored from the (verified) run cache
+
+
+def rot_in_place(project: Project, relative: str, task_id: str) -> None:
+    """Bit rot: a byte changes and nothing else — inode, size, mtime and ctime stay.
+
+    User space cannot change bytes without the kernel moving ctime, so after flipping the byte
+    the stamp doit recorded is set to the file's new one, as if the disk had done it.
+    """
+    import json
+    import sqlite3
+
+    from kenning_tasks.change_detection import stamp
+
+    path = project.root / relative
+    with open(path, "r+b") as handle:
+        handle.seek(100)
+        byte = handle.read(1)
+        handle.seek(100)
+        handle.write(bytes([byte[0] ^ 0x04]))
+    state_file = project.root / "build" / ".doit-state.sqlite3"
+    with sqlite3.connect(state_file) as connection:
+        (data,) = connection.execute("SELECT task_data FROM doit WHERE task_id = ?",
+                                     (task_id,)).fetchone()
+        record = json.loads(data)
+        record["_values_:"]["outputs"][str(path)]["stamp"] = stamp(path.stat())
+        connection.execute("UPDATE doit SET task_data = ? WHERE task_id = ?",
+                           (json.dumps(record), task_id))
+
+
+@pytest.mark.slow
+def test_verify_finds_bit_rot_and_the_next_run_repairs_it(dataset_built: Project) -> None:
+    splits = dataset_built.root / SPLITS
+    good = splits.read_bytes()
+    rot_in_place(dataset_built, SPLITS, "dataset:digits-tflite-int8")
+    fooled = dataset_built.doit("scenario=digits-tflite-int8", "dataset")
+    assert fooled.executed == []  # no stamp can see this: that is what verify is for
+    verified = kenning_tasks(dataset_built, "verify", "scenario=digits-tflite-int8")
+    assert verified.returncode == 1, verified.stdout + verified.stderr
+    assert "Traceback" not in verified.stderr
+    lines = verified.stdout.splitlines()
+    assert lines[0].startswith(f"dataset:digits-tflite-int8: output {SPLITS} has different "
+                               "bytes than the stage wrote (sha256 ")
+    assert lines[-1].endswith("1 stages no longer match and rerun with "
+                              "`doit scenario=digits-tflite-int8`")
+    rerun = dataset_built.doit("scenario=digits-tflite-int8", "dataset")
+    assert rerun.executed == ["dataset:digits-tflite-int8"]
+    assert splits.read_bytes() == good
+    again = kenning_tasks(dataset_built, "verify", "scenario=digits-tflite-int8")
+    assert again.returncode == 0 and again.stdout.strip().endswith("every file matches")
+
+
+# --- 4. a damaged or locked doit state database ---------------------------------------------
+
+def make_state_database(state_file: Path) -> None:
+    """A database as doit's sqlite3 backend writes it, with one task's row."""
+    import sqlite3
+
+    state_file.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(state_file) as connection:
+        connection.execute("CREATE TABLE doit (task_id text not null primary key, "
+                           "task_data json)")
+        connection.executemany("INSERT INTO doit VALUES (?, ?)",
+                               [(f"dataset:s{i}", '{"_values_:": {}}') for i in range(200)])
+
+
+def damage_file(path: Path, damage: str) -> None:
+    data = bytearray(path.read_bytes())
+    if damage == "truncate":
+        data = data[: len(data) // 3]
+    elif damage == "header":
+        data[:16] = b"not a database!!"
+    else:
+        data = bytearray(os.urandom(len(data)))
+    path.write_bytes(bytes(data))
+
+
+def state_warnings(stderr: str) -> list[str]:
+    assert "Traceback" not in stderr, stderr
+    return [line for line in stderr.splitlines() if "state database" in line]
+
+
+@pytest.mark.parametrize("damage", ["truncate", "header", "garbage"])
+def test_damaged_state_database_is_set_aside_in_one_line(shared_project: Project,
+                                                         damage: str) -> None:
+    state_file = shared_project.root / "build" / ".doit-state.sqlite3"
+    make_state_database(state_file)
+    damage_file(state_file, damage)
+    run = shared_project.doit("scenario=digits-tflite-int8", "list")
+    assert run.returncode == 0, run.stdout + run.stderr
+    (warning,) = state_warnings(run.stderr)
+    assert warning.startswith("warning: doit's state database build/.doit-state.sqlite3 is "
+                              "unreadable ("), warning
+    assert "set aside as .doit-state.sqlite3.damaged-" in warning
+    assert warning.endswith("and started anew (stages are restored from the run cache)")
+    assert len(list(state_file.parent.glob(".doit-state.sqlite3.damaged-*"))) == 1
+    again = shared_project.doit("scenario=digits-tflite-int8", "list")
+    assert again.returncode == 0 and not state_warnings(again.stderr)
+
+
+@pytest.mark.slow
+def test_damaged_state_database_is_rebuilt_from_the_run_cache(dataset_built: Project) -> None:
+    state_file = dataset_built.root / "build" / ".doit-state.sqlite3"
+    damage_file(state_file, "header")
+    run = dataset_built.doit("scenario=digits-tflite-int8", "dataset")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert len(state_warnings(run.stderr)) == 1
+    assert run.executed == ["dataset:digits-tflite-int8"]
+    assert "restored from the local run cache" in run.stdout
+    assert dataset_built.doit("scenario=digits-tflite-int8", "dataset").executed == []
+
+
+def hold_lock(state_file: Path, seconds: float) -> subprocess.Popen[str]:
+    """Another process holding doit's database locked (an exclusive transaction)."""
+    code = ("import sqlite3, sys, time\n"
+            "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+            "c.execute('BEGIN EXCLUSIVE'); print('locked', flush=True)\n"
+            "time.sleep(float(sys.argv[2]))\n")
+    holder = subprocess.Popen([sys.executable, "-c", code, str(state_file), str(seconds)],
+                              stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "locked"
+    return holder
+
+
+def test_locked_state_database_waits_then_fails_in_one_line(shared_project: Project,
+                                                            monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    state_file = shared_project.root / "build" / ".doit-state.sqlite3"
+    make_state_database(state_file)
+    monkeypatch.setenv("KENNING_TASKS_LOCK_WAIT_S", "1")
+    holder = hold_lock(state_file, 30)
+    try:
+        run = shared_project.doit("scenario=digits-tflite-int8", "list")
+    finally:
+        holder.kill()
+        holder.wait()
+    assert run.returncode != 0
+    assert "waiting for doit's state database build/.doit-state.sqlite3: locked by another " \
+           "process (up to 1 s)" in run.stderr
+    assert one_error_line(run.stderr) == (
+        "error: doit's state database build/.doit-state.sqlite3 is locked by another process "
+        "(waited 1 s): another run on this project, or a tool holding it open; let it finish "
+        "or stop it, then run again")
+
+
+def test_a_lock_released_while_waiting_lets_the_run_go_on(shared_project: Project) -> None:
+    state_file = shared_project.root / "build" / ".doit-state.sqlite3"
+    make_state_database(state_file)
+    holder = hold_lock(state_file, 1.0)
+    try:
+        run = shared_project.doit("scenario=digits-tflite-int8", "list")
+    finally:
+        holder.wait()
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "waiting for doit's state database" in run.stderr
+    assert "dataset" in run.stdout
+
+
+# --- 7. one line for every expected failure --------------------------------------------------
+
+def test_ctrl_c_is_one_line_and_keeps_nothing_partial(project: Project) -> None:
+    import signal
+    import time
+
+    env = {**os.environ, "PYTHONPATH": str(project.root), "KENNING_TASKS_CACHE": "off"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "doit", "-f", str(project.root / "dodo.py"),
+         "scenario=digits-tflite-int8", "dataset"],
+        cwd=project.root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for line in process.stderr:  # interrupt once the stage is running
+            if "dataset:digits-tflite-int8: started" in line:
+                break
+        time.sleep(0.3)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode != 0
+    assert one_error_line(stderr) == ("error: interrupted; nothing partial was kept "
+                                      "(completed stages are kept and reused)")
+    assert "finished in" not in stdout
+    build = project.root / "build"
+    assert not [p for p in build.rglob("*") if p.is_file() and p.name != ".doit-state.sqlite3"]
+
+
+@pytest.fixture
+def tiny_disk(project: Project) -> Path:
+    """``build/`` on a 300 KiB tmpfs (as root; skipped where mounting is not allowed)."""
+    build = project.root / "build"
+    build.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=300k", "tmpfs", str(build)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
+        yield build
+    finally:
+        subprocess.run(["umount", "-l", str(build)], check=True)
+
+
+@pytest.mark.slow
+def test_full_disk_is_one_line_and_leaves_no_partial_file(project: Project,
+                                                          tiny_disk: Path) -> None:
+    run = project.doit("scenario=digits-tflite-int8", "dataset", cache=False)
+    assert run.returncode != 0
+    assert "Traceback" not in run.stdout + run.stderr
+    assert ("no space left on device writing build/digits-tflite-int8/dataset; free space or "
+            "raise the limit, then run again") in run.stderr
+    folder = tiny_disk / "digits-tflite-int8" / "dataset"
+    assert not any(p.name.startswith(".") or p.name == "splits.npz" for p in folder.iterdir())
+
+
+@pytest.mark.slow
+def test_no_op_run_on_a_full_disk_is_not_a_traceback(dataset_built: Project) -> None:
+    build = dataset_built.root / "build"
+    moved = dataset_built.root / "build-on-disk"
+    build.rename(moved)
+    build.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(build)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
+        subprocess.run(["cp", "-a", f"{moved}/.", str(build)], check=True)
+        with open(build / "filler", "wb", buffering=0) as filler, pytest.raises(OSError):
+            while True:  # fill the disk
+                filler.write(b"\0" * 65536)
+        run = dataset_built.doit("scenario=digits-tflite-int8", "dataset")
+    finally:
+        subprocess.run(["umount", "-l", str(build)], check=True)
+    assert "Traceback" not in run.stdout + run.stderr
+    assert run.up_to_date == ["dataset:digits-tflite-int8"]
+    assert "warning: doit's state database was not updated (database or disk is full)" \
+        in run.stderr
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_truncated_download_is_one_line_and_keeps_nothing(tmp_path: Path, chunked: bool,
+                                                          monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    from kenning_tasks.datasets import resources
+    from kenning_tasks.errors import StageError
+    from tests.servers import CuttingHTTPServer
+
+    cache = tmp_path / "resources"
+    monkeypatch.setenv("KENNING_TASKS_RESOURCES", str(cache))
+    with CuttingHTTPServer(17003, 8501, chunked=chunked) as server:
+        url = server.url("series.csv")
+        with pytest.raises(StageError) as caught:
+            resources.fetch(url, None, "dataset.parameters.source", log=lambda line: None)
+    expected = ("connection closed after 8501 bytes, in the middle of a chunked reply"
+                if chunked else "connection closed after 8501 of 17003 bytes")
+    assert str(caught.value) == f"dataset.parameters.source: cannot download {url}: {expected}"
+    assert not [p for p in cache.rglob("*") if p.is_file()]
+
+
+def test_device_source_is_one_line_at_validation_and_never_hangs(project: Project) -> None:
+    (project.root / "scenarios" / "zero.yml").write_text(
+        "dataset:\n  type: CSVDataset\n  parameters: {source: /dev/zero, window_size: 8}\n"
+        "model_wrapper:\n  type: KerasModel\n  parameters: {architecture: mlp, epochs: 1}\n"
+        "runtime:\n  type: KerasRuntime\n")
+    run = project.doit("scenario=zero", "dataset", timeout=60)
+    assert run.returncode != 0
+    line = one_error_line(run.stderr)
+    assert line.endswith("dataset.parameters.source: /dev/zero is not a regular file (a "
+                         "device, pipe or socket)"), line
