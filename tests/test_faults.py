@@ -522,3 +522,24 @@ def test_device_source_is_one_line_at_validation_and_never_hangs(project: Projec
     line = one_error_line(run.stderr)
     assert line.endswith("dataset.parameters.source: /dev/zero is not a regular file (a "
                          "device, pipe or socket)"), line
+
+
+@pytest.mark.slow
+def test_flipped_firmware_byte_is_caught_by_the_stamp_and_by_verify(project: Project) -> None:
+    """The issue's case: a byte of firmware.elf changed, its size and mtime kept."""
+    scenario, elf = "digits-int8-qemu-m4", "build/digits-int8-qemu-m4/firmware/firmware.elf"
+    built = project.doit(f"scenario={scenario}", "simulate", timeout=900)
+    assert built.returncode == 0, built.stdout + built.stderr
+    firmware = project.root / elf
+    good = firmware.read_bytes()
+    replace_keeping_size_and_mtime(firmware)  # cp -p / rsync -t of a damaged copy
+    rerun = project.doit(f"scenario={scenario}", "simulate", timeout=900)
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert rerun.executed == [f"firmware:{scenario}"]  # restored; simulate saw the same bytes
+    assert firmware.read_bytes() == good
+    rot_in_place(project, elf, f"firmware:{scenario}")  # bit rot: no stamp moves
+    verified = kenning_tasks(project, "verify", f"scenario={scenario}")
+    assert verified.returncode == 1 and f"output {elf} has different bytes" in verified.stdout
+    repaired = project.doit(f"scenario={scenario}", "simulate", timeout=900)
+    assert repaired.returncode == 0 and firmware.read_bytes() == good
+    assert f"firmware:{scenario}" in repaired.executed
