@@ -543,3 +543,35 @@ def test_flipped_firmware_byte_is_caught_by_the_stamp_and_by_verify(project: Pro
     repaired = project.doit(f"scenario={scenario}", "simulate", timeout=900)
     assert repaired.returncode == 0 and firmware.read_bytes() == good
     assert f"firmware:{scenario}" in repaired.executed
+
+
+DIVERGING_WRAPPER = '''"""A user's block: KerasModel with no upper bound on learning_rate."""
+
+from kenning_tasks.model_wrappers.keras import KerasModel
+from kenning_tasks.params import Param
+
+
+class DivergingKerasModel(KerasModel):
+    PARAMETERS = tuple(Param("learning_rate", float, 0.005, "Adam learning rate", minimum=0.0)
+                       if p.name == "learning_rate" else p for p in KerasModel.PARAMETERS)
+'''
+
+
+@pytest.mark.slow
+def test_nan_training_loss_fails_train_in_one_line_and_keeps_no_model(project: Project) -> None:
+    """A learning rate of 1e30 (a user's block allows it) really trains into NaN."""
+    (project.root / "diverging.py").write_text(DIVERGING_WRAPPER)
+    (project.root / "scenarios" / "nan-loss.yml").write_text(
+        "dataset:\n  type: DigitsDataset\nmodel_wrapper:\n  type: diverging.DivergingKerasModel\n"
+        "  parameters: {architecture: mlp, epochs: 3, learning_rate: 1.0e+30}\n"
+        "runtime:\n  type: KerasRuntime\n")
+    run = project.doit("scenario=nan-loss", "train", timeout=600)
+    assert run.returncode != 0
+    assert "Traceback" not in run.stdout + run.stderr
+    failed = [line for line in run.stderr.splitlines() if "failed:" in line]
+    assert len(failed) == 1 and failed[0].endswith(
+        "train:nan-loss: failed: train: the training loss became nan in epoch 1; the model is "
+        "not kept; lower model_wrapper.parameters.learning_rate (1e+30) or check the data"), \
+        run.stderr
+    assert "epoch 2/3" not in run.stderr  # training stopped at the first NaN epoch
+    assert not (project.build("nan-loss") / "train" / "model.keras").exists()

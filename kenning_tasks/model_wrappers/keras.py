@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -36,8 +37,7 @@ class KerasModel(ModelWrapper):
         history = model.fit(
             splits["x_train"], splits["y_train"], validation_data=validation,
             epochs=p["epochs"], batch_size=p["batch_size"], shuffle=True, verbose=0,
-            callbacks=[EpochLogger(log, p["epochs"]),  # stop at a NaN loss (train fails)
-                       keras.callbacks.TerminateOnNaN()],
+            callbacks=[EpochLogger(log, p["epochs"])],
         )
         save_keras_deterministic(model, out_model)
         return {k: [float(v) for v in values] for k, values in history.history.items()}
@@ -85,6 +85,8 @@ class EpochLogger:
     def _on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         parts = " ".join(f"{k}={v:.4f}" for k, v in sorted(logs.items()))
         self._log(f"epoch {epoch + 1}/{self._epochs} {parts}")
+        if not math.isfinite(logs.get("loss", 0.0)):
+            self._callback.model.stop_training = True  # the train stage then fails in one line
 
 
 def save_keras_deterministic(model: Any, target: Path) -> None:
