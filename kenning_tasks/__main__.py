@@ -121,6 +121,11 @@ def main(argv: list[str] | None = None) -> int:
     except KenningTasksError as error:
         print(format_error(error), file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        from kenning_tasks.expected_failures import INTERRUPTED
+
+        print(f"error: {INTERRUPTED}", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":
