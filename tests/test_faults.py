@@ -575,3 +575,17 @@ def test_nan_training_loss_fails_train_in_one_line_and_keeps_no_model(project: P
         run.stderr
     assert "epoch 2/3" not in run.stderr  # training stopped at the first NaN epoch
     assert not (project.build("nan-loss") / "train" / "model.keras").exists()
+
+
+def test_a_download_named_dot_dot_stays_inside_its_cache_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kenning_tasks.datasets import resources
+    from tests.servers import CuttingHTTPServer
+
+    cache = tmp_path / "resources"
+    monkeypatch.setenv("KENNING_TASKS_RESOURCES", str(cache))
+    with CuttingHTTPServer(1000, 1000) as server:
+        url = server.url("data/..")
+        path = resources.fetch(url, None, "dataset.parameters.source", log=lambda line: None)
+        assert path.read_bytes() == server.body
+    assert path.name == "resource" and path.parent.parent == cache

@@ -113,7 +113,9 @@ def fetch(source: str, sha256: str | None, where: str, base_dir: Path | None = N
         if sha256:
             _verify(path, sha256, where, source)
         return path
-    name = Path(urllib.parse.urlparse(source).path).name or "resource"
+    name = Path(urllib.parse.urlparse(source).path).name
+    if name in ("", ".", ".."):  # http://host/.. must not name the cache folder itself
+        name = "resource"
     if sha256:
         cached = resource_cache_dir() / sha256.lower() / name
         if not force and cached.is_file() and sha256_file(cached) == sha256.lower():
