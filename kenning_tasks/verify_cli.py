@@ -56,13 +56,16 @@ def run(options: argparse.Namespace) -> int:
         for problem in problems:
             print(f"{task_id}: {problem}")
     doit_state.forget(state_file, list(mismatched))
-    summary = (f"verify: rehashed {files} files of {stages} stages in "
+    summary = (f"verify: rehashed {files} files of {stages} stage(s) in "
                f"{time.monotonic() - started:.1f} s")
     if not mismatched:
         print(f"{summary}: every file matches")
         return 0
     rerun = "doit" + (f" scenario={spec}" if spec else "")
-    print(f"{summary}: {len(mismatched)} stages no longer match and rerun with `{rerun}`")
+    count = len(mismatched)
+    what = "1 stage no longer matches and reruns" if count == 1 else \
+        f"{count} stages no longer match and rerun"
+    print(f"{summary}: {what} with `{rerun}`")
     return 1
 
 

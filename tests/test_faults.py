@@ -296,7 +296,7 @@ def test_verify_finds_bit_rot_and_the_next_run_repairs_it(dataset_built: Project
     lines = verified.stdout.splitlines()
     assert lines[0].startswith(f"dataset:digits-tflite-int8: output {SPLITS} has different "
                                "bytes than the stage wrote (sha256 ")
-    assert lines[-1].endswith("1 stages no longer match and rerun with "
+    assert lines[-1].endswith("1 stage no longer matches and reruns with "
                               "`doit scenario=digits-tflite-int8`")
     rerun = dataset_built.doit("scenario=digits-tflite-int8", "dataset")
     assert rerun.executed == ["dataset:digits-tflite-int8"]
