@@ -71,12 +71,17 @@ def _quiet_absl_at_exit() -> None:
         handler.stream = sys.stderr
 
 
+def is_os_limit(error: BaseException) -> bool:
+    """Whether ``error`` is a full disk, a quota, a read-only file system or a similar limit."""
+    return isinstance(error, OSError) and error.errno in _LIMITS
+
+
 def stage_failure(error: BaseException, folder: Path | str) -> str | None:
     """One line for an operating-system limit (``OSError``), else None (a real bug).
 
     ``folder`` is the stage's output folder, named when the error carries no file name.
     """
-    if not isinstance(error, OSError) or error.errno not in _LIMITS:
+    if not is_os_limit(error):
         return None
     from kenning_tasks.layout import layout
 

@@ -589,3 +589,23 @@ def test_a_download_named_dot_dot_stays_inside_its_cache_folder(
         path = resources.fetch(url, None, "dataset.parameters.source", log=lambda line: None)
         assert path.read_bytes() == server.body
     assert path.name == "resource" and path.parent.parent == cache
+
+
+@pytest.mark.slow
+def test_a_full_run_cache_disk_keeps_the_result_with_one_warning(project: Project) -> None:
+    cache = project.root / "cache"
+    cache.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=200k", "tmpfs", str(cache)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
+        run = project.doit("scenario=digits-tflite-int8", "dataset")
+    finally:
+        subprocess.run(["umount", "-l", str(cache)], check=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "Traceback" not in run.stderr
+    warnings = [line for line in run.stderr.splitlines() if "run cache: result not stored" in line]
+    assert len(warnings) == 1 and warnings[0].endswith(
+        "warning: run cache: result not stored in cache (no space left on device)"), warnings
+    assert (project.root / SPLITS).is_file()
