@@ -66,7 +66,12 @@ def prepare(state_file: Path, wait_s: float | None = None) -> None:
             said_waiting = True
         time.sleep(0.25)
     if problem is not None:
-        aside = set_aside(state_file)
+        try:
+            aside = set_aside(state_file)
+        except OSError as error:
+            raise KenningTasksError(
+                f"doit's state database {layout().relative(state_file)} is unreadable "
+                f"({problem}) and cannot be set aside ({error.strerror}); remove it") from None
         print(f"warning: doit's state database {layout().relative(state_file)} is unreadable "
               f"({problem}); set aside as {aside.name} and started anew (stages are restored "
               "from the run cache)", file=sys.stderr, flush=True)
@@ -89,8 +94,8 @@ def _probe(state_file: Path) -> str | None:
     except sqlite3.OperationalError as error:
         if "locked" in str(error) or "busy" in str(error):
             return _LOCKED
-        if "no such table" in str(error):
-            return None  # an empty database: doit creates its table
+        if "no such table" in str(error) or "readonly" in str(error):
+            return None  # an empty database (doit creates its table), or not ours to heal
         return str(error)
     except (sqlite3.DatabaseError, ValueError, UnicodeDecodeError) as error:
         return str(error).splitlines()[0] if str(error) else type(error).__name__
