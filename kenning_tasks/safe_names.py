@@ -39,11 +39,3 @@ def check_scenario_file(path: Path) -> str:
     return check_name(path.stem, "scenario name (the file name without its extension)",
                       str(path))
 
-
-def check_inside(path: Path, roots: tuple[Path, ...], what: str) -> Path:
-    """``path`` unchanged if it resolves inside one of ``roots``; else one line."""
-    resolved = path.resolve()
-    if not any(resolved.is_relative_to(root.resolve()) for root in roots):
-        raise ScenarioError(f"{what}: {path} is outside "
-                            + " and ".join(str(r) for r in roots) + "; refusing to write there")
-    return path
