@@ -30,28 +30,25 @@ def add_parser(commands: Any) -> None:
 
 
 def run(options: argparse.Namespace) -> int:
-    from kenning_tasks.graph import DOIT_CONFIG, Graph
-    from kenning_tasks.stages import STAGE_ORDER
+    from kenning_tasks.graph import Graph
 
     spec = next((a.partition("=")[2] for a in options.args if a.startswith("scenario=")), None)
     graph = Graph(spec)
-    state_file = Path(DOIT_CONFIG["dep_file"])
+    state_file = graph.layout.state_file
     doit_state.prepare(state_file)
     saved = doit_state.recorded_state(state_file)
     started = time.monotonic()
     files = stages = 0
     mismatched: dict[str, list[str]] = {}
-    for stage in STAGE_ORDER:
-        for task in graph.tasks(stage):
-            task_id = f"{stage}:{task['name']}"
-            record = saved.get(task_id)
-            if not record or "_values_:" not in record:
-                continue  # never completed: the next run runs it anyway
-            stages += 1
-            for problem in _mismatches(task, record):
-                files += 1
-                if problem:
-                    mismatched.setdefault(task_id, []).append(problem)
+    for task_id, (_, task) in graph.plans.items():
+        record = saved.get(task_id)
+        if not record or "_values_:" not in record:
+            continue  # never completed: the next run runs it anyway
+        stages += 1
+        for problem in _mismatches(task, record):
+            files += 1
+            if problem:
+                mismatched.setdefault(task_id, []).append(problem)
     for task_id, problems in mismatched.items():
         for problem in problems:
             print(f"{task_id}: {problem}")

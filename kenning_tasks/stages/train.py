@@ -9,7 +9,7 @@ from typing import Any
 from kenning_tasks import artifacts, formats
 from kenning_tasks.errors import StageError
 from kenning_tasks.scenario import Scenario
-from kenning_tasks.stages.base import Stage, StageContext
+from kenning_tasks.stages.base import Phase, Stage, StageContext
 
 
 def model_file(scenario: Scenario) -> str:
@@ -51,6 +51,7 @@ def outputs(scenario: Scenario) -> list[str]:
 
 STAGE = Stage(
     name="train",
+    phase=Phase.MODEL,
     doc="Train the model (seeded, deterministic) and save it in its native format",
     run=run,
     outputs=outputs,
