@@ -65,6 +65,8 @@ def read_file(path: Path) -> dict[str, Any]:
     except (ValueError, ImportError) as error:
         first = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise ScenarioError(f"{path}: not valid {path.suffix[1:].upper()}: {first}") from error
+    except RecursionError:
+        raise ScenarioError(f"{path}: nested too deeply to be a scenario") from None
     except Exception as error:  # yaml.YAMLError without importing yaml at module level
         first = " ".join(str(error).split())
         raise ScenarioError(f"{path}: not valid YAML: {first}") from error

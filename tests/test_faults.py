@@ -147,6 +147,13 @@ def test_binary_scenario_file_is_one_line(project: Project, content: bytes,
         else "YAML or JSON text file, not binary data")
 
 
+def test_deeply_nested_json_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 50000 + "]" * 50000)
+    with pytest.raises(ScenarioError, match="nested too deeply to be a scenario"):
+        load_pipelines(path)
+
+
 def test_directory_as_scenario_file_is_one_line(tmp_path: Path) -> None:
     folder = tmp_path / "folder.yml"
     folder.mkdir()
