@@ -530,16 +530,26 @@ def test_truncated_download_is_one_line_and_keeps_nothing(tmp_path: Path, chunke
     assert not [p for p in cache.rglob("*") if p.is_file()]
 
 
-def test_device_source_is_one_line_at_validation_and_never_hangs(project: Project) -> None:
-    (project.root / "scenarios" / "zero.yml").write_text(
-        "dataset:\n  type: CSVDataset\n  parameters: {source: /dev/zero, window_size: 8}\n"
+@pytest.mark.parametrize(("source", "expected"), [
+    ("/dev/zero", "/dev/zero is not a regular file (a device, pipe or socket)"),
+    ("missing.csv", "missing.csv does not exist"),
+    (".", "is a directory; expected a file"),
+])
+def test_bad_source_is_one_line_at_validation_and_never_hangs(shared_project: Project,
+                                                              source: str, expected: str) -> None:
+    path = shared_project.root / "scenarios" / "bad-source.yml"
+    path.write_text(
+        f"dataset:\n  type: CSVDataset\n  parameters: {{source: '{source}', window_size: 8}}\n"
         "model_wrapper:\n  type: KerasModel\n  parameters: {architecture: mlp, epochs: 1}\n"
         "runtime:\n  type: KerasRuntime\n")
-    run = project.doit("scenario=zero", "dataset", timeout=60)
+    try:
+        run = shared_project.doit("scenario=bad-source", "dataset", timeout=60)
+    finally:
+        path.unlink()
     assert run.returncode != 0
     line = one_error_line(run.stderr)
-    assert line.endswith("dataset.parameters.source: /dev/zero is not a regular file (a "
-                         "device, pipe or socket)"), line
+    assert "dataset.parameters.source: " in line and expected in line, line
+    assert not (shared_project.root / "build" / "bad-source").exists()
 
 
 @pytest.mark.slow
