@@ -18,12 +18,16 @@ stage wrote (``record_outputs`` / ``changed_outputs``, checked by ``signature.Ou
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import json
 import os
 from pathlib import Path
 from typing import Any
 
 from doit.dependency import FileChangedChecker
 
+from kenning_tasks import artifacts
 from kenning_tasks.artifacts import sha256_file
 
 Record = dict[str, Any]
@@ -58,7 +62,7 @@ def differs(path: Path | str, saved: Any, stat: os.stat_result | None = None) ->
         return False
     if stat.st_size != saved["stamp"][0]:
         return True
-    return sha256_file(path) != saved["sha256"]
+    return _MEMO.sha256(str(path), stamp(stat)) != saved["sha256"]
 
 
 def record_outputs(paths: list[Path]) -> dict[str, Record]:
@@ -69,6 +73,68 @@ def record_outputs(paths: list[Path]) -> dict[str, Record]:
 def changed_outputs(recorded: dict[str, Any]) -> list[str]:
     """Outputs that are missing or whose bytes differ from ``recorded``."""
     return [name for name, saved in recorded.items() if differs(name, saved)]
+
+
+class HashMemo:
+    """The sha256 of project files by stamp, kept across runs (``build/.hash-memo.json``).
+
+    doit saves an input's record only when the task runs. After an upstream stage rewrote
+    identical bytes (early cutoff), every later no-op run would rehash that input for each
+    task reading it; the memo remembers "this stamp has this hash", so it is hashed once. A
+    stamp changes with every write, so an entry can be outdated but never wrong (bit rot
+    aside: ``verify`` always rehashes). Only files inside the project are memoised.
+    """
+
+    NAME = ".hash-memo.json"
+
+    def __init__(self) -> None:
+        self._entries: dict[str, list[Any]] | None = None
+        self._file: Path | None = None
+        self._root: str | None = None  # files under the project root are memoised
+        self._dirty = False
+
+    def sha256(self, path: str, current: list[int]) -> str:
+        """``path``'s sha256: remembered for this stamp, or hashed (and remembered)."""
+        entries = self._load()
+        if not self._covers(path):
+            return sha256_file(path)
+        entry = entries.get(path)
+        if entry is not None and entry[0] == current:
+            return entry[1]
+        digest = sha256_file(path)
+        entries[path] = [current, digest]
+        if not self._dirty:
+            self._dirty = True
+            atexit.register(self.save)
+        return digest
+
+    def save(self) -> None:
+        """Write the memo (entries of files that still exist), atomically; best effort."""
+        if not self._dirty or self._file is None or self._entries is None:
+            return
+        self._dirty = False
+        kept = {name: value for name, value in self._entries.items() if os.path.exists(name)}
+        with contextlib.suppress(OSError):
+            artifacts.write_json(self._file, kept)
+
+    def _covers(self, path: str) -> bool:
+        return self._root is not None and path.startswith(self._root)
+
+    def _load(self) -> dict[str, list[Any]]:
+        if self._entries is None:
+            from kenning_tasks.layout import layout
+
+            self._file = layout().build / self.NAME
+            self._root = f"{layout().root}{os.sep}"
+            try:
+                loaded = json.loads(self._file.read_text())
+            except (OSError, ValueError):
+                loaded = {}
+            self._entries = loaded if isinstance(loaded, dict) else {}
+        return self._entries
+
+
+_MEMO = HashMemo()
 
 
 class StampChecker(FileChangedChecker):
