@@ -17,7 +17,7 @@ from kenning_tasks.block import Block
 from kenning_tasks.errors import ScenarioError, StageError
 from kenning_tasks.model_wrappers import pretrained
 from kenning_tasks.numerics import Numerics
-from kenning_tasks.params import Param
+from kenning_tasks.params import SEED_MAX, Param
 
 MODEL_PATH = Param(
     "model_path", str, None, "a trained model file used instead of training: .tflite, .onnx, "
@@ -32,7 +32,8 @@ TRAINING_PARAMETERS = (
     Param("epochs", int, 15, "training epochs", minimum=1, maximum=1000),
     Param("batch_size", int, 32, "training batch size", minimum=1, maximum=65536),
     Param("learning_rate", float, 0.005, "Adam learning rate", minimum=1e-7, maximum=1.0),
-    Param("seed", int, 1234, "seed for weight initialisation and shuffling", minimum=0),
+    Param("seed", int, 1234, "seed for weight initialisation and shuffling", minimum=0,
+          maximum=SEED_MAX),
 )
 
 # What every Kenning model wrapper takes (kenning.core.model.ModelWrapper and its framework
@@ -42,7 +43,8 @@ KENNING_WRAPPER_PARAMETERS = (
     Param("model_name", str, None, "name of the model, recorded in its I/O spec",
           nullable=True),
     Param("seed", int, 1234, "kenning-tasks: seed of weight initialisation, shuffling and "
-          "dropout, so training gives the same bytes every time", minimum=0),
+          "dropout, so training gives the same bytes every time", minimum=0,
+          maximum=SEED_MAX),
 )
 
 

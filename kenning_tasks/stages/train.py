@@ -4,10 +4,13 @@ user's trained model (``model_wrapper.parameters.model_path``) instead."""
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
+from typing import Any
 
 from kenning_tasks import artifacts
 from kenning_tasks.block import distribution_version
+from kenning_tasks.errors import StageError
 from kenning_tasks.model_wrappers import pretrained
 from kenning_tasks.scenario import Scenario
 from kenning_tasks.stages.base import Phase, Stage, StageContext
@@ -29,9 +32,27 @@ def run(ctx: StageContext) -> None:
                                              splits_path=splits)
     else:
         history = wrapper.train(splits, info, model_path, ctx.log)
+    if (problem := non_finite_loss(history)) is not None:
+        model_path.unlink(missing_ok=True)  # a model trained on NaN is never an artifact
+        rate = scenario.model_wrapper.parameters.get("learning_rate")
+        hint = (f"lower model_wrapper.parameters.learning_rate ({rate})" if rate is not None
+                else "check the model wrapper's parameters")
+        raise StageError(f"train: {problem}; the model is not kept; {hint} or check the data")
     wrapper.write_io_spec(model_path, info)
     artifacts.write_json(ctx.out_dir / "training.json",
                          {"history": history, "pretrained": pretrained.given(wrapper.parameters)})
+
+
+def non_finite_loss(history: dict[str, Any]) -> str | None:
+    """"the training loss became nan in epoch 3" for the first NaN/inf of a loss curve."""
+    for key, values in history.items():
+        if "loss" not in key or not isinstance(values, list):
+            continue
+        for epoch, value in enumerate(values, start=1):
+            if isinstance(value, float) and not math.isfinite(value):
+                which = "training" if key == "loss" else key.replace("_", " ")
+                return f"the {which} loss became {value} in epoch {epoch}"
+    return None
 
 
 def outputs(scenario: Scenario) -> list[str]:
