@@ -9,6 +9,7 @@ from typing import Any
 
 from kenning_tasks import artifacts, iospec, kenning_measurements, live_progress
 from kenning_tasks.block import distribution_version
+from kenning_tasks.ci import gates
 from kenning_tasks.scenario import Scenario
 from kenning_tasks.stages.base import Stage, StageContext
 from kenning_tasks.stages.chain import model_file
@@ -59,6 +60,12 @@ def run(ctx: StageContext) -> None:
             model_path.stat().st_size),
     }
     artifacts.write_json(ctx.path(MEASUREMENTS), measurements)
+    if scenario.gates:  # the verdicts; a failed gate fails the run at its end, not this stage
+        verdicts = gates.evaluate(scenario.name, scenario.gates, measurements)
+        artifacts.write_json(ctx.path(gates.GATES_FILE), verdicts)
+        # One line per failed gate comes at the end of the run (reporter.py), not here.
+        ctx.log(f"quality gates: {verdicts['failed']} of {len(verdicts['gates'])} failed"
+                if verdicts["failed"] else f"quality gates: all {len(verdicts['gates'])} passed")
     ctx.log(f"accuracy {measurements['accuracy']:.4f}, mean inference "
             f"{measurements['inference_time_s']['mean'] * 1e6:.1f} µs")
 
@@ -104,6 +111,19 @@ def inputs(scenario: Scenario) -> list[str]:
     return deps
 
 
+def outputs(scenario: Scenario) -> list[str]:
+    return [MEASUREMENTS, gates.GATES_FILE] if scenario.gates else [MEASUREMENTS]
+
+
+def parameters(scenario: Scenario) -> dict[str, Any]:
+    # measurements.json names the pipeline and records its resolved scenario, so both belong
+    # to the signature (otherwise the run cache could restore another pipeline's file).
+    params: dict[str, Any] = {"pipeline": scenario.name, "resolved_scenario": scenario.resolved()}
+    if scenario.gates:  # only then, so an ungated pipeline's signature is what it was
+        params["gates"] = [[g.metric, g.comparison] for g in scenario.gates]
+    return params
+
+
 def modules(scenario: Scenario) -> list[str]:
     names = [scenario.runtime.cls.__module__, "kenning_tasks.runtimes.base",
              "kenning_tasks.metrics", "kenning_tasks.iospec", "kenning_tasks.kenning_measurements",
@@ -111,6 +131,8 @@ def modules(scenario: Scenario) -> list[str]:
              *scenario.runtime.cls.MODULES]
     if scenario.target_stages():
         names.append("kenning_tasks.stages.on_target")
+    if scenario.gates:
+        names.append("kenning_tasks.ci.gates")
     return names
 
 
@@ -118,11 +140,9 @@ STAGE = Stage(
     name="evaluate",
     doc="Run the model over the test split; write measurements.json (quality, latency, size)",
     run=run,
-    outputs=lambda s: [MEASUREMENTS],
+    outputs=outputs,
     inputs=inputs,
-    # measurements.json names the pipeline and records its resolved scenario, so both belong
-    # to the signature (otherwise the run cache could restore another pipeline's file).
-    parameters=lambda s: {"pipeline": s.name, "resolved_scenario": s.resolved()},
+    parameters=parameters,
     modules=modules,
     tools=tool_versions,
 )
