@@ -1,4 +1,5 @@
-"""Command line: ``python -m kenning_tasks {list,info,why,validate,cache,synthetic-data,debug}``.
+"""Command line: ``python -m kenning_tasks {run,list,info,why,validate,cache,diff,synthetic-data,
+debug}`` (also installed as the ``kenning-tasks`` command, ``console.py``).
 
 Listing and describing blocks reads their declarations only; no framework is imported.
 """
@@ -65,9 +66,19 @@ def block_info(name: str) -> list[str]:
     return lines
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m kenning_tasks")
+def main(argv: list[str] | None = None, prog: str = "python -m kenning_tasks") -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["run"]:  # doit's own options follow: not for argparse (console.py)
+        from kenning_tasks import console
+
+        try:
+            return console.run(argv[1:])
+        except KenningTasksError as error:
+            print(format_error(error), file=sys.stderr)
+            return 2
+    parser = argparse.ArgumentParser(prog=prog)
     commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="run the pipeline (doit run; see `run --help`)")
     listing = commands.add_parser("list", help="list blocks, optionally of one group")
     listing.add_argument("group", nargs="?", choices=list(registry.BLOCKS))
     info = commands.add_parser("info", help="parameters and formats of one block")
@@ -77,12 +88,14 @@ def main(argv: list[str] | None = None) -> int:
     validate = commands.add_parser("validate", help="validate scenarios without running")
     validate.add_argument("args", nargs="*", help="[scenario=NAME|a,b|all]")
     from kenning_tasks.cache import cli as cache_cli
+    from kenning_tasks.ci import diff as diff_cli
     from kenning_tasks.datasets.synthetic import cli as synthetic_cli
     from kenning_tasks.mcu import debug as debug_cli
 
     cache_cli.configure(commands.add_parser("cache", help="status, push, pull, gc, clear"))
     synthetic_cli.add_parser(commands)
     debug_cli.add_parser(commands)
+    diff_cli.add_parser(commands)
     options = parser.parse_args(argv)
     try:
         if options.command == "cache":
@@ -91,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
             return synthetic_cli.run(options)
         if options.command == "debug":
             return debug_cli.run(options)
+        if options.command == "diff":
+            return diff_cli.run(options)
         if options.command == "list":
             return cmd_list(options.group)
         if options.command == "info":

@@ -19,8 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-# In a checkout the resources are the repository's top-level folders.
-RESOURCES_DIR = PACKAGE_DIR.parent
+SOURCE_ROOT = PACKAGE_DIR.parent  # the folder holding the package (module labels are relative)
+# In a checkout the resources are the repository's top-level folders; a built wheel carries
+# them inside the package (setup.py copies them to kenning_tasks/resources/).
+_SHIPPED = PACKAGE_DIR / "resources"
+RESOURCES_DIR = _SHIPPED if (_SHIPPED / "dodo.py").is_file() else SOURCE_ROOT
+DODO_FILE = RESOURCES_DIR / "dodo.py"  # what `kenning-tasks run` hands to doit
 FIRMWARE_DIR = RESOURCES_DIR / "firmware"
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
 BUNDLED_PLATFORMS = RESOURCES_DIR / "platforms.yml"

@@ -1,0 +1,68 @@
+"""The ``kenning-tasks`` command: the pipeline from any project folder.
+
+``kenning-tasks run [--shard i/n] [--junit FILE] [doit options] [scenario=NAME] [stages]`` is
+doit's ``run`` on the dodo file shipped with kenning-tasks (``layout.DODO_FILE``), in the
+project folder (``layout.find_root``: the nearest folder upwards holding ``scenarios/``,
+``kenning-tasks.toml`` or a ``dodo.py``; else the working directory), so doit's marks and
+options (``-n 4``, ``-v 2``, ``--continue``) are kept and ``build/`` and ``cache/`` are
+written there. Every other subcommand is ``python -m kenning_tasks``'s (``why``,
+``validate``, ``list``, ``info``, ``cache``, ``diff``, ...).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+RUN_HELP = """usage: kenning-tasks run [--shard I/N] [--junit FILE] [doit options]
+                         [scenario=NAME] [stage ...]
+
+Runs the pipeline (doit's run) in this project folder. Anything not listed here is passed to
+doit unchanged, e.g. -n 4 (parallel), -v 2, --continue, or stage names (default: report).
+
+  --shard I/N    build only shard I of N of the selected scenarios (stable by scenario name)
+  --junit FILE   also write JUnit XML (one test case per stage and per quality gate)
+"""
+
+
+def _run_options(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
+    parser = argparse.ArgumentParser(prog="kenning-tasks run", add_help=False)
+    parser.add_argument("--shard")
+    parser.add_argument("--junit")
+    parser.add_argument("-h", "--help", action="store_true")
+    return parser.parse_known_args(argv)
+
+
+def run(argv: list[str]) -> int:
+    """``kenning-tasks run ...``: doit run in the project folder; its exit status."""
+    from doit.doit_cmd import DoitMain
+
+    from kenning_tasks.ci import junit, shards
+    from kenning_tasks.layout import DODO_FILE, PROJECT_ENV, find_root
+
+    options, doit_args = _run_options(argv)
+    if options.help:
+        print(RUN_HELP, end="")
+        return 0
+    root = Path(os.environ[PROJECT_ENV]).resolve() if os.environ.get(PROJECT_ENV) \
+        else find_root(Path.cwd())
+    if options.shard is not None:
+        shards.parse(options.shard, "--shard")
+        os.environ[shards.SHARD_ENV] = options.shard
+    if options.junit is not None:
+        os.environ[junit.JUNIT_ENV] = str(Path(options.junit).resolve())
+    os.environ[PROJECT_ENV] = str(root)  # the same project for every doit worker process
+    return DoitMain().run(["run", "-f", str(DODO_FILE), "-d", str(root), *doit_args])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The ``kenning-tasks`` console script."""
+    from kenning_tasks.__main__ import main as command_line
+
+    return command_line(argv, prog="kenning-tasks")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
