@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from kenning_tasks.artifacts import sha256_file
-from kenning_tasks.layout import RESOURCES_DIR
-from kenning_tasks.layout import SOURCE_ROOT as ROOT
+from kenning_tasks.layout import RESOURCES_DIR as ROOT
 
 
 @functools.cache
@@ -43,9 +42,8 @@ def code_fingerprint(modules: list[str], extra_files: list[Path] = ()) -> dict[s
     files = {module_file(m) for m in modules} | {Path(f) for f in extra_files}
     result = {}
     for path in sorted(files):
-        try:  # the same labels in a checkout and in an installed wheel (shared cache keys)
-            label = str(path.relative_to(RESOURCES_DIR if path.is_relative_to(RESOURCES_DIR)
-                                         else ROOT))
+        try:
+            label = str(path.relative_to(ROOT))
         except ValueError:
             label = str(path)
         result[label] = _file_digest(str(path))

@@ -51,6 +51,7 @@ def fresh_venv(tmp_path: Path, wheel: Path) -> Path:
     # checkout's finder), so `import kenning_tasks` can only find the installed wheel.
     (site / "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--no-deps", "--no-index",
+                    "--ignore-installed",  # the checkout's editable install is visible too
                     str(wheel)], check=True, capture_output=True)
     return venv
 
@@ -78,7 +79,7 @@ def test_installed_command_runs_a_host_scenario_from_an_empty_folder(tmp_path: P
            if not k.startswith("KENNING_TASKS_") and k != "PYTHONPATH"}
     env["KENNING_TASKS_RESOURCES"] = str(tmp_path / "resources")
     where = subprocess.run([str(venv / "bin" / "python"), "-c",
-                            "import kenning_tasks.layout as l; print(l.RESOURCES_DIR)"],
+                            "import kenning_tasks.layout as l; print(l.SHIPPED_DIR)"],
                            cwd=project, env=env, capture_output=True, text=True, check=True)
     assert where.stdout.strip().startswith(str(venv))  # not this checkout
     run = subprocess.run([command, "run", "-n", "2", "scenario=mine", "report"], cwd=project,
