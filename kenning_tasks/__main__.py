@@ -120,7 +120,8 @@ def main(argv: list[str] | None = None, prog: str = "python -m kenning_tasks") -
                 scenario = pipeline.scenario
                 steps = [s.describe(scenario) for s in (*scenario.convert_steps,
                          *scenario.quantize_steps, *scenario.compile_steps)]
-                print(f"{pipeline.name}: ok ({'; '.join(steps)})")
+                gated = "".join(f"; gate {g.metric} {g.comparison}" for g in scenario.gates)
+                print(f"{pipeline.name}: ok ({'; '.join(steps)}{gated})")
             return 0
         from kenning_tasks.explain import explain
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -119,3 +120,34 @@ def test_failed_gate_fails_the_run_after_everything_ran(project: Project) -> Non
     again = project.doit("scenario=gated", "report", cache=False)  # still red when reused
     assert again.returncode == 1 and again.executed == []
     assert line in again.stdout
+
+
+@pytest.mark.slow
+def test_a_firmware_kernel_regression_fails_the_default_gate(project: Project) -> None:
+    """The issue's case: softmax off by one on the target passed green; now it fails the run."""
+    project.edit("firmware/runtime/softmax.c", "unsat - 128", "unsat - 127")
+    text = project.scenario_path("digits-int8-qemu-m4").read_text()
+    project.scenario_path("m4").write_text(text.replace("epochs: 15", "epochs: 2"))
+    junit_file = project.root / "build" / "junit.xml"
+    os.environ[junit.JUNIT_ENV] = str(junit_file)
+    try:
+        run = project.doit("scenario=m4", "report", cache=False)
+    finally:
+        del os.environ[junit.JUNIT_ENV]
+    assert run.returncode == 1, run.stdout + run.stderr
+    [line] = [x for x in run.stdout.splitlines() if x.startswith("gate failed:")]
+    prefix, _, rest = line.partition(" = ")
+    assert prefix == "gate failed: m4: on_target.agreement_with_host"
+    value, _, required = rest.partition(" ")
+    assert 0 <= float(value) < 1 and required == "(required == 1.0)"
+    report = (project.build("m4") / "report" / "report.md").read_text()
+    assert "**✗ FAILED:** 1 of 1 quality gate failed" in report
+    failures = ET.parse(junit_file).getroot().findall(".//testcase/failure")
+    assert [f.get("type") for f in failures] == ["GateFailed"]
+    # Opting out is explicit, and reruns only evaluate and report.
+    project.scenario_path("m4").write_text(
+        project.scenario_path("m4").read_text()
+        + "\ngates:\n  on_target.agreement_with_host: off\n")
+    waived = project.doit("scenario=m4", "report", cache=False)
+    assert waived.returncode == 0, waived.stdout + waived.stderr
+    assert waived.executed_stages() == {"evaluate", "report"}
