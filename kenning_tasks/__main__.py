@@ -68,17 +68,18 @@ def block_info(name: str) -> list[str]:
 
 def main(argv: list[str] | None = None, prog: str = "python -m kenning_tasks") -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["run"]:  # doit's own options follow: not for argparse (console.py)
+    if argv[:1] in (["run"], ["clean"]):  # doit's options follow: not argparse's (console.py)
         from kenning_tasks import console
 
         try:
-            return console.run(argv[1:])
+            return console.run(argv[1:], command=argv[0])
         except KenningTasksError as error:
             print(format_error(error), file=sys.stderr)
             return 2
     parser = argparse.ArgumentParser(prog=prog)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="run the pipeline (doit run; see `run --help`)")
+    commands.add_parser("clean", help="remove what the selected stages wrote (doit clean)")
     listing = commands.add_parser("list", help="list blocks, optionally of one group")
     listing.add_argument("group", nargs="?", choices=list(registry.BLOCKS))
     info = commands.add_parser("info", help="parameters and formats of one block")

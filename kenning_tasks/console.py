@@ -6,7 +6,7 @@ project folder (``layout.find_root``: the nearest folder upwards holding ``scena
 ``kenning-tasks.toml`` or a ``dodo.py``; else the working directory), so doit's marks and
 options (``-n 4``, ``-v 2``, ``--continue``) are kept and ``build/`` and ``cache/`` are
 written there. Every other subcommand is ``python -m kenning_tasks``'s (``why``,
-``validate``, ``list``, ``info``, ``cache``, ``diff``, ...).
+``validate``, ``list``, ``info``, ``cache``, ``diff``, ...); ``clean`` is doit's clean.
 """
 
 from __future__ import annotations
@@ -35,8 +35,9 @@ def _run_options(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     return parser.parse_known_args(argv)
 
 
-def run(argv: list[str]) -> int:
-    """``kenning-tasks run ...``: doit run in the project folder; its exit status."""
+def run(argv: list[str], command: str = "run") -> int:
+    """``kenning-tasks run ...``: doit's ``command`` (run, clean) in the project folder; its
+    exit status."""
     from doit.doit_cmd import DoitMain
 
     from kenning_tasks.ci import junit, shards
@@ -54,7 +55,7 @@ def run(argv: list[str]) -> int:
     if options.junit is not None:
         os.environ[junit.JUNIT_ENV] = str(Path(options.junit).resolve())
     os.environ[PROJECT_ENV] = str(root)  # the same project for every doit worker process
-    return DoitMain().run(["run", "-f", str(DODO_FILE), "-d", str(root), *doit_args])
+    return DoitMain().run([command, "-f", str(DODO_FILE), "-d", str(root), *doit_args])
 
 
 def main(argv: list[str] | None = None) -> int:
