@@ -41,7 +41,7 @@ def run(argv: list[str], command: str = "run") -> int:
     from doit.doit_cmd import DoitMain
 
     from kenning_tasks.ci import junit, shards
-    from kenning_tasks.layout import DODO_FILE, PROJECT_ENV, find_root
+    from kenning_tasks.layout import DODO_FILE, PROJECT_ENV, PROJECT_MARKERS, find_root
 
     options, doit_args = _run_options(argv)
     if options.help:
@@ -54,7 +54,8 @@ def run(argv: list[str], command: str = "run") -> int:
         os.environ[shards.SHARD_ENV] = options.shard
     if options.junit is not None:
         os.environ[junit.JUNIT_ENV] = str(Path(options.junit).resolve())
-    os.environ[PROJECT_ENV] = str(root)  # the same project for every doit worker process
+    if any((root / marker).exists() for marker in PROJECT_MARKERS):
+        os.environ[PROJECT_ENV] = str(root)  # the same project for every doit worker process
     return DoitMain().run([command, "-f", str(DODO_FILE), "-d", str(root), *doit_args])
 
 
