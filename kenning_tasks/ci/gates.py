@@ -120,15 +120,15 @@ def evaluate(scenario_name: str, gates: tuple[Gate, ...],
 
 def failure_lines(verdicts: Mapping[str, Any]) -> list[str]:
     """One line per failed gate: scenario, metric, value and threshold."""
-    lines = []
-    for entry in verdicts.get("gates", []):
-        if entry.get("passed"):
-            continue
-        shown = (_number_text(entry["value"]) if entry.get("value") is not None
-                 else entry.get("problem") or "missing")
-        lines.append(f"gate failed: {verdicts.get('scenario')}: {entry['metric']} = {shown} "
-                     f"(required {entry['comparison']})")
-    return lines
+    return [f"gate failed: {verdicts.get('scenario')}: {verdict_text(entry)}"
+            for entry in verdicts.get("gates", []) if not entry.get("passed")]
+
+
+def verdict_text(entry: Mapping[str, Any]) -> str:
+    """``metric = value (required comparison)`` of one gates.json entry."""
+    value = entry.get("value")
+    shown = _number_text(value) if value is not None else entry.get("problem") or "missing"
+    return f"{entry['metric']} = {shown} (required {entry['comparison']})"
 
 
 def lookup(measurements: Mapping[str, Any], metric: str) -> tuple[float | None, str | None]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kenning_tasks import artifacts
+from kenning_tasks.ci import gates
 
 JUNIT_ENV = "KENNING_TASKS_JUNIT"
 
@@ -26,7 +27,7 @@ def requested_path(root: Path) -> Path | None:
 
 def to_xml(summary: dict[str, Any]) -> str:
     stages = summary.get("stages", [])
-    gates = summary.get("gates", [])
+    verdicts = summary.get("gates", [])
     suites = ET.Element("testsuites", name="kenning-tasks")
     stage_suite = _suite(suites, "stages", len(stages),
                          sum(s.get("status") == "failed" for s in stages),
@@ -44,16 +45,13 @@ def to_xml(summary: dict[str, Any]) -> str:
             out = ET.SubElement(case, "system-out")
             out.text = stage["status"] + (f" ({stage['cache']} cache)"
                                           if stage.get("cache") else "")
-    gate_suite = _suite(suites, "quality gates", len(gates),
-                        sum(not g.get("passed") for g in gates), 0.0, 0)
-    for gate in gates:
+    gate_suite = _suite(suites, "quality gates", len(verdicts),
+                        sum(not g.get("passed") for g in verdicts), 0.0, 0)
+    for gate in verdicts:
         case = ET.SubElement(gate_suite, "testcase", classname=f"{gate.get('scenario')}.gates",
                              name=f"{gate['metric']} {gate['comparison']}", time="0.000")
         if not gate.get("passed"):
-            value = gate.get("value")
-            shown = gate.get("problem") if value is None else f"{value:.6g}" \
-                if isinstance(value, float) else str(value)
-            message = f"{gate['metric']} = {shown} (required {gate['comparison']})"
+            message = gates.verdict_text(gate)
             ET.SubElement(case, "failure", message=message, type="GateFailed").text = message
     for error in summary.get("errors", []):
         case = ET.SubElement(stage_suite, "testcase", classname="run", name="doit")
