@@ -1,5 +1,5 @@
 """Command line: ``python -m kenning_tasks {run,list,info,why,validate,cache,diff,synthetic-data,
-debug}`` (also installed as the ``kenning-tasks`` command, ``console.py``).
+debug}`` (also installed as the ``kenning-tasks`` command, ``console_main``).
 
 Listing and describing blocks reads their declarations only; no framework is imported.
 """
@@ -132,6 +132,11 @@ def main(argv: list[str] | None = None, prog: str = "python -m kenning_tasks") -
     except KenningTasksError as error:
         print(format_error(error), file=sys.stderr)
         return 2
+
+
+def console_main() -> int:
+    """The ``kenning-tasks`` console script (pyproject.toml)."""
+    return main(prog="kenning-tasks")
 
 
 if __name__ == "__main__":

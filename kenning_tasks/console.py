@@ -1,19 +1,19 @@
-"""The ``kenning-tasks`` command: the pipeline from any project folder.
+"""``kenning-tasks run`` and ``clean``: doit in the project folder (the console script is
+``__main__.console_main``).
 
 ``kenning-tasks run [--shard i/n] [--junit FILE] [doit options] [scenario=NAME] [stages]`` is
 doit's ``run`` on the dodo file shipped with kenning-tasks (``layout.DODO_FILE``), in the
 project folder (``layout.find_root``: the nearest folder upwards holding ``scenarios/``,
 ``kenning-tasks.toml`` or a ``dodo.py``; else the working directory), so doit's marks and
 options (``-n 4``, ``-v 2``, ``--continue``) are kept and ``build/`` and ``cache/`` are
-written there. Every other subcommand is ``python -m kenning_tasks``'s (``why``,
-``validate``, ``list``, ``info``, ``cache``, ``diff``, ...); ``clean`` is doit's clean.
+written there; ``clean`` is doit's clean. Every other subcommand is ``__main__.py``'s
+(``why``, ``validate``, ``list``, ``info``, ``cache``, ``diff``, ...).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import sys
 from pathlib import Path
 
 RUN_HELP = """usage: kenning-tasks run [--shard I/N] [--junit FILE] [doit options]
@@ -57,14 +57,3 @@ def run(argv: list[str], command: str = "run") -> int:
     if any((root / marker).exists() for marker in PROJECT_MARKERS):
         os.environ[PROJECT_ENV] = str(root)  # the same project for every doit worker process
     return DoitMain().run([command, "-f", str(DODO_FILE), "-d", str(root), *doit_args])
-
-
-def main(argv: list[str] | None = None) -> int:
-    """The ``kenning-tasks`` console script."""
-    from kenning_tasks.__main__ import main as command_line
-
-    return command_line(argv, prog="kenning-tasks")
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -65,7 +65,8 @@ def test_wheel_carries_the_pipeline(tmp_path: Path) -> None:
                    "kenning_tasks/templates/report.html.j2", "kenning_tasks/ci/gates.py"):
         assert needed in names, needed
     [entry_points] = [n for n in names if n.endswith("entry_points.txt")]
-    assert "kenning-tasks = kenning_tasks.console:main" in wheel.read(entry_points).decode()
+    script = "kenning-tasks = kenning_tasks.__main__:console_main"
+    assert script in wheel.read(entry_points).decode()
 
 
 @pytest.mark.slow
