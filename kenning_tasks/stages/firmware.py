@@ -23,10 +23,8 @@ from typing import Any
 from kenning_tasks import artifacts, live_progress
 from kenning_tasks.block import distribution_version
 from kenning_tasks.errors import StageError
-from kenning_tasks.layout import PACKAGE_DIR
 from kenning_tasks.scenario import Scenario
-from kenning_tasks.stages.base import Stage, StageContext
-from kenning_tasks.stages.chain import model_file
+from kenning_tasks.stages.base import Phase, Stage, StageContext
 
 ELF = "firmware/firmware.elf"              # loadable: what simulate and flash use
 DEBUG_ELF = "firmware/firmware.debug.elf"  # the same image with debug info, for gdb
@@ -39,9 +37,7 @@ BUILD_PARAMETERS = ("defines", "cflags", "werror")
 
 
 def board_of(scenario: Scenario) -> Any:
-    from kenning_tasks.mcu import get_board
-
-    return get_board(scenario.platform.parameters["board"])
+    return scenario.board  # the platform block hands the stage its board
 
 
 def build_options(scenario: Scenario) -> Any:
@@ -71,7 +67,7 @@ def _build(ctx: StageContext) -> None:
     board = board_of(ctx.scenario)
     options = build_options(ctx.scenario)
     model_dir = ctx.out_dir / "model"
-    generated = generate_c_model(ctx.path(model_file(ctx.scenario, "compile")), model_dir)
+    generated = generate_c_model(ctx.path(ctx.scenario.model_file("compile")), model_dir)
     ctx.log(f"generated C for {len(generated.ops)} ops ({', '.join(sorted(set(generated.ops)))})"
             f", arena {generated.arena_bytes} B, {generated.macs} MACs")
     with live_progress.working(f"compiling and linking the firmware for {board.name}"):
@@ -125,12 +121,6 @@ def external_inputs(scenario: Scenario) -> list[Path]:
     return firmware_inputs(board_of(scenario))
 
 
-def codegen_modules() -> list[str]:
-    package = PACKAGE_DIR / "codegen"
-    return sorted(f"kenning_tasks.codegen.{p.stem}" if p.stem != "__init__"
-                  else "kenning_tasks.codegen" for p in package.glob("*.py"))
-
-
 def tools(scenario: Scenario) -> dict[str, str]:
     board = board_of(scenario)
     return {"tflite": distribution_version("tflite"), "compiler": toolchain(board.runtime),
@@ -151,13 +141,13 @@ def outputs(scenario: Scenario) -> list[str]:
 
 STAGE = Stage(
     name="firmware",
+    phase=Phase.TARGET,
+    applies=lambda s: "firmware" in s.target_stages(),
     doc="Generate C for the int8 model and build the board's firmware (flash/RAM checked)",
     run=run,
     outputs=outputs,
-    inputs=lambda s: [model_file(s, "compile"), model_file(s, "compile") + ".json"],
+    inputs=lambda s: [s.model_file("compile"), s.model_file("compile") + ".json"],
     external_inputs=external_inputs,
     parameters=parameters,
-    modules=lambda s: [*codegen_modules(), "kenning_tasks.mcu.build",
-                       "kenning_tasks.mcu.boards", "kenning_tasks.mcu.elf"],
     tools=tools,
 )
