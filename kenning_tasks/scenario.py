@@ -22,8 +22,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from kenning_tasks import formats, kenning_names, registry
-from kenning_tasks.ci.gates import Gate
-from kenning_tasks.ci.gates import parse as parse_gates
+from kenning_tasks.ci.gate_specs import Gate
+from kenning_tasks.ci.gate_specs import parse as parse_gates
 from kenning_tasks.errors import ScenarioError
 from kenning_tasks.numerics import FLOAT32, Numerics
 from kenning_tasks.params import resolve_parameters
@@ -137,7 +137,7 @@ class Scenario:
     runtime_source: str = "given"
     numerics: Numerics = FLOAT32  # of the model the runtime runs
     raw: dict[str, Any] = field(default_factory=dict)
-    # Quality gates on the measurements (``ci/gates.py``), the on-target defaults included.
+    # Quality gates on the measurements (``ci/gate_specs.py``), the on-target defaults included.
     gates: tuple[Gate, ...] = ()
 
     @property

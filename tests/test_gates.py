@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kenning_tasks.ci import gates, junit, summary
+from kenning_tasks.ci import gate_specs, gates, junit, summary
 from kenning_tasks.errors import ScenarioError
 from kenning_tasks.reporter import GATE_FAILURE_EXIT
 from kenning_tasks.scenario_files import load_scenario
@@ -53,7 +53,7 @@ def test_on_target_agreement_is_gated_unless_turned_off(tmp_path: Path) -> None:
     embedded = Path("scenarios/digits-int8-qemu-m4.yml").read_text()
     default = load_scenario(scenario_file(tmp_path, embedded, "m4"))
     assert [(g.metric, g.comparison, g.default) for g in default.gates] == [
-        (gates.AGREEMENT, "== 1.0", True)]
+        (gate_specs.AGREEMENT, "== 1.0", True)]
     opted_out = load_scenario(scenario_file(
         tmp_path, embedded + "\ngates:\n  on_target.agreement_with_host: off\n", "m4-off"))
     assert opted_out.gates == ()
@@ -64,7 +64,7 @@ def test_on_target_agreement_is_gated_unless_turned_off(tmp_path: Path) -> None:
 
 
 def test_verdicts_and_failure_lines() -> None:
-    parsed, problems = gates.parse(
+    parsed, problems = gate_specs.parse(
         {"accuracy": ">= 0.9", "inference_time_mean": "<= 0.002",
          "on_target.flash_bytes": "<= 65536", "roc_auc": "> 0.5"}, "f: gates", embedded=True)
     assert problems == []
@@ -72,7 +72,8 @@ def test_verdicts_and_failure_lines() -> None:
     by_metric = {g["metric"]: g for g in verdicts["gates"]}
     assert verdicts["failed"] == 3 and verdicts["passed"] is False
     assert by_metric["accuracy"]["passed"] and by_metric["inference_time_s.mean"]["passed"]
-    assert by_metric[gates.AGREEMENT]["default"] and not by_metric[gates.AGREEMENT]["passed"]
+    agreement = by_metric[gate_specs.AGREEMENT]
+    assert agreement["default"] and not agreement["passed"]
     assert "no 'roc_auc' in measurements.json" in by_metric["roc_auc"]["problem"]
     assert gates.failure_lines(verdicts) == [
         "gate failed: s: on_target.agreement_with_host = 0.1486 (required == 1.0)",

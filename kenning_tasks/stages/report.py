@@ -14,7 +14,7 @@ from typing import Any
 
 from kenning_tasks import artifacts
 from kenning_tasks.block import distribution_version
-from kenning_tasks.ci.gates import GATES_FILE
+from kenning_tasks.ci.gate_specs import GATES_FILE
 from kenning_tasks.reporting import render, single
 from kenning_tasks.scenario import Scenario
 from kenning_tasks.stages.base import Phase, Stage, StageContext
@@ -22,7 +22,7 @@ from kenning_tasks.stages.evaluate import MEASUREMENTS
 
 TRAINING = "train/training.json"
 FIRMWARE_INFO = "firmware/firmware.json"
-GATES = GATES_FILE  # written by the evaluate stage when the scenario has gates (ci/gates.py)
+GATES = GATES_FILE  # written by the evaluate stage when the scenario has gates
 SUMMARY = "report/report.summary.json"
 
 
