@@ -45,7 +45,7 @@ class StageReporter(ConsoleReporter):
 
     def add_failure(self, task: Any, fail: Any) -> None:
         if task.actions:
-            self._recorder.fail(task, fail.get_msg() if hasattr(fail, "get_msg") else str(fail))
+            self._recorder.fail(task, failure_message(fail))
         super().add_failure(task, fail)
 
     def skip_uptodate(self, task: Any) -> None:
@@ -84,3 +84,10 @@ class StageReporter(ConsoleReporter):
             if gate_lines:
                 self.outstream.flush()
                 sys.exit(GATE_FAILURE_EXIT)  # doit's own result is success; the gates are not
+
+
+def failure_message(fail: Any) -> str:
+    """doit's message, and for a crash the exception's own last line (not the traceback)."""
+    message = str(getattr(fail, "message", "") or fail).strip()
+    trace = "".join(getattr(fail, "traceback", "") or "").strip().splitlines()
+    return f"{message}: {trace[-1]}" if trace else message

@@ -74,4 +74,5 @@ def test_gate_failure_exits_1_after_the_run_and_is_recorded(tmp_path: Path) -> N
     assert broken.returncode == 1
     summary = json.loads((tmp_path / "build" / "run-summary.json").read_text())
     assert [(s["task"], s["status"]) for s in summary["stages"]] == [("broken:p", "failed")]
+    assert "exit 3" in summary["stages"][0]["message"]  # doit's one line, no traceback
     assert "gate failed" not in broken.stdout
