@@ -1,15 +1,20 @@
-"""Per-board figures of the default model on target, printed as JSON.
+"""Per-board figures of the default model, or of MLPerf-Tiny-shaped models, on target (JSON).
 
 Builds the default scenario up to its compiled int8 model (in a temporary copy of the project,
-or reuses ``--model``), then for each QEMU board generates C, builds the firmware, runs
-``--samples`` test inputs under ``-icount shift=0`` and reports instructions per inference,
-MACs, instructions per MAC, flash and RAM bytes.
-Usage: ``.venv/bin/python benchmarks/target.py [--model compile/model.tflite] [--samples 20]``.
+or reuses ``--model``), then for each QEMU board generates C (weight layout chosen for the
+board's flash), builds the firmware, runs ``--samples`` test inputs under ``-icount`` and
+reports instructions per inference, MACs, instructions per MAC, flash and RAM bytes.
+With ``--mlperf``, the models are the four MLPerf Tiny reference networks' shapes (FC
+autoencoder, ResNet-8, DS-CNN, MobileNetV1-0.25 at 96x96x3), built with Keras at run time with
+seeded random weights and random int8 inputs, each output checked against TFLite Micro.
+Usage: ``.venv/bin/python benchmarks/target.py [--model compile/model.tflite] [--samples 20]``
+or ``.venv/bin/python benchmarks/target.py --mlperf [--boards mps2-an385 mps2-an386]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -19,9 +24,10 @@ import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 BOARDS = ("mps2-an385", "mps2-an386", "mps2-an500")
+MLPERF_BOARDS = ("mps2-an385", "mps2-an386")  # Cortex-M3, Cortex-M4F
 
 
 def build_default_model(root: Path) -> tuple[Path, Path]:
@@ -40,18 +46,22 @@ def build_default_model(root: Path) -> tuple[Path, Path]:
     return build / "compile" / "model.tflite", build / "dataset" / "splits.npz"
 
 
-def measure_board(board_name: str, model: Path, inputs: list[bytes], work: Path) -> dict:
+def measure_board(board_name: str, model: Path, inputs: list[bytes], work: Path,
+                  reference: object | None = None) -> dict:
     import numpy as np
 
     from kenning_tasks.codegen import generate_c_model
+    from kenning_tasks.codegen.weight_layout import cpu_has_dsp
     from kenning_tasks.mcu import build_firmware, get_board, run_on_qemu
 
     board = get_board(board_name)
-    generated = generate_c_model(model, work / board_name / "model")
-    image = build_firmware(board, work / board_name / "model", work / board_name)
-    run = run_on_qemu(image.elf, board, inputs, timeout_s=300)
+    out = work / board_name / model.stem
+    generated = generate_c_model(model, out / "model", flash_limit_bytes=board.flash_limit_bytes,
+                                 dsp=cpu_has_dsp(board.compilation_flags))
+    image = build_firmware(board, out / "model", out)
+    run = run_on_qemu(image.elf, board, inputs, timeout_s=600, process_s=600)
     instructions = np.asarray(run.instructions, dtype=np.float64)
-    return {
+    result = {
         "board": board_name,
         "instructions_per_inference": {"mean": float(instructions.mean()),
                                        "min": int(instructions.min()),
@@ -60,7 +70,33 @@ def measure_board(board_name: str, model: Path, inputs: list[bytes], work: Path)
         "instructions_per_mac": float(instructions.mean()) / generated.macs,
         "flash_bytes": image.flash_bytes, "ram_bytes": image.ram_bytes,
         "arena_bytes": generated.arena_bytes, "samples": len(inputs),
+        "weight_layout": generated.weight_layout.layout,
     }
+    if reference is not None:
+        outputs = [np.frombuffer(bytes(o), dtype=np.int8) for o in run.outputs]
+        result["agreement_with_tflm"] = float(np.mean(
+            [np.array_equal(o, reference(x).astype(np.int8)) for o, x in zip(outputs, inputs,
+                                                                            strict=True)]))
+    return result
+
+
+def measure_mlperf(boards: list[str], samples: int, work: Path) -> list[dict]:
+    import numpy as np
+    from codegen_support.models import MLPERF_TINY, build_mlperf_tiny
+
+    from kenning_tasks.codegen.reference import TflmReference
+
+    results = []
+    for name in MLPERF_TINY:
+        with contextlib.redirect_stdout(sys.stderr):  # Keras prints its export to stdout
+            model = build_mlperf_tiny(name, work)
+        reference = TflmReference(model)
+        rng = np.random.default_rng(0)
+        size = int(np.prod(reference.input_shape))
+        inputs = [rng.integers(-128, 128, size, dtype=np.int8).tobytes() for _ in range(samples)]
+        results.append({"model": name, "boards": [
+            measure_board(b, model, inputs, work, reference) for b in boards]})
+    return results
 
 
 def main() -> None:
@@ -68,8 +104,17 @@ def main() -> None:
     parser.add_argument("--model", type=Path, help="an int8 .tflite (with its .json sidecar)")
     parser.add_argument("--splits", type=Path, help="splits.npz for the inputs")
     parser.add_argument("--samples", type=int, default=20)
-    parser.add_argument("--boards", nargs="*", default=list(BOARDS))
+    parser.add_argument("--boards", nargs="*", default=None)
+    parser.add_argument("--mlperf", action="store_true",
+                        help="the MLPerf-Tiny-shaped models instead of the default model")
     options = parser.parse_args()
+    if options.mlperf:
+        boards = options.boards or list(MLPERF_BOARDS)
+        with tempfile.TemporaryDirectory(prefix="kt-target-") as tmp:
+            results = measure_mlperf(boards, min(options.samples, 2), Path(tmp))
+        print(json.dumps({"models": results}, indent=2))
+        return
+    options.boards = options.boards or list(BOARDS)
 
     import numpy as np
 

@@ -1,5 +1,7 @@
-"""Command line: ``python -m kenning_tasks {run,list,info,why,validate,cache,diff,synthetic-data,
-debug}`` (also installed as the ``kenning-tasks`` command, ``console_main``).
+"""Command line: ``python -m kenning_tasks COMMAND``, also installed as the
+``kenning-tasks`` command (``console_main``).
+
+Commands: run, clean, list, info, why, validate, verify, cache, diff, synthetic-data, debug.
 
 Listing and describing blocks reads their declarations only; no framework is imported.
 """
@@ -88,6 +90,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m kenning_tasks") -
     why.add_argument("args", nargs="*", help="[scenario=NAME] [stage ...]")
     validate = commands.add_parser("validate", help="validate scenarios without running")
     validate.add_argument("args", nargs="*", help="[scenario=NAME|a,b|all]")
+    from kenning_tasks import verify_cli
     from kenning_tasks.cache import cli as cache_cli
     from kenning_tasks.ci import diff as diff_cli
     from kenning_tasks.datasets.synthetic import cli as synthetic_cli
@@ -97,6 +100,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m kenning_tasks") -
     synthetic_cli.add_parser(commands)
     debug_cli.add_parser(commands)
     diff_cli.add_parser(commands)
+    verify_cli.add_parser(commands)
     options = parser.parse_args(argv)
     try:
         if options.command == "cache":
@@ -107,6 +111,8 @@ def main(argv: list[str] | None = None, prog: str = "python -m kenning_tasks") -
             return debug_cli.run(options)
         if options.command == "diff":
             return diff_cli.run(options)
+        if options.command == "verify":
+            return verify_cli.run(options)
         if options.command == "list":
             return cmd_list(options.group)
         if options.command == "info":
@@ -131,6 +137,11 @@ def main(argv: list[str] | None = None, prog: str = "python -m kenning_tasks") -
     except KenningTasksError as error:
         print(format_error(error), file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        from kenning_tasks.expected_failures import INTERRUPTED
+
+        print(f"error: {INTERRUPTED}", file=sys.stderr)
+        return 130
 
 
 def console_main() -> int:

@@ -14,6 +14,8 @@ from typing import Any
 
 from doit.reporter import ConsoleReporter
 
+from kenning_tasks.expected_failures import interrupted
+
 GATE_FAILURE_EXIT = 1  # like a failed task: the build is red
 
 
@@ -64,7 +66,8 @@ class StageReporter(ConsoleReporter):
         from kenning_tasks.reporting import timeline
 
         where = layout()
-        run = self._recorder.summary(list(self.runtime_errors))
+        run = self._recorder.summary([*self.runtime_errors,
+                                      *(["interrupted"] if interrupted() else [])])
         try:
             summary.write(where.build, run)
             junit_file = junit.requested_path(where.root)
@@ -77,7 +80,7 @@ class StageReporter(ConsoleReporter):
         gate_lines = summary.gate_failure_lines(run)
         for line in gate_lines:
             self.write(f"{line}\n")
-        if not self.failures and not self.runtime_errors:
+        if not self.failures and not self.runtime_errors and not interrupted():
             failed = f", {len(gate_lines)} quality gate{'s' if len(gate_lines) != 1 else ''} " \
                      "failed" if gate_lines else ""
             self.write(f"   finished in {time.monotonic() - self._run_started:.2f} s{failed}\n")

@@ -93,7 +93,11 @@ class RunRecorder:
         self.records[task.name] = TaskRecord(task.name, "failed", seconds, message=first[:500])
 
     def summary(self, errors: list[str]) -> dict[str, Any]:
-        """The run summary (format above), gates read from this run's evaluate tasks."""
+        """The run summary (format above), gates read from this run's evaluate tasks.
+
+        A task still running (the run was interrupted) is recorded as failed."""
+        for name in list(self._running):
+            self.records[name] = TaskRecord(name, "failed", message="interrupted")
         stages, all_gates = [], []
         for record in self.records.values():
             verdicts = _verdicts(record)
