@@ -1,8 +1,9 @@
-"""Ahead-of-time C code generation for quantized int8 .tflite models.
+"""Ahead-of-time C code generation for int8 and float32 .tflite models.
 
 `generate_c_model` reads a .tflite file, does everything TFLite Micro's prepare step would do on
 the host, plans a static arena and writes `model.h` + `model.c`, which call the int8 kernels in
-firmware/runtime (see `runtime_dir()`).
+firmware/runtime (see `runtime_dir()`), or its float32 kernels for float32 operators
+(`float_lowering.py`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 from kenning_tasks.artifacts import write_text
 from kenning_tasks.codegen.arena import layout_arena
 from kenning_tasks.codegen.emit import header_text, source_text
-from kenning_tasks.codegen.lowering import Lowerer
+from kenning_tasks.codegen.float_lowering import Float32Lowerer, numeric_path
 from kenning_tasks.codegen.reader import Graph, read_tflite
 from kenning_tasks.layout import FIRMWARE_DIR
 
@@ -31,6 +32,7 @@ class GeneratedModel:
     output_scale: float
     output_zero_point: int
     ops: list[str]  # op names in execution order
+    numeric_path: str = "int8"  # int8, float32 or mixed (float_lowering.numeric_path)
 
 
 def runtime_dir() -> Path:
@@ -58,7 +60,7 @@ def generate_c_model(tflite_path: Path, out_dir: Path) -> GeneratedModel:
     """Generate `model.h` and `model.c` for ``tflite_path`` in ``out_dir``."""
     graph = read_tflite(Path(tflite_path))
     input_index, output_index = _single_io(graph)
-    steps = Lowerer(graph).lower()
+    steps = Float32Lowerer(graph).lower()
     layout = layout_arena(graph, steps)
     input_t, output_t = graph.tensors[input_index], graph.tensors[output_index]
 
@@ -78,6 +80,7 @@ def generate_c_model(tflite_path: Path, out_dir: Path) -> GeneratedModel:
         output_scale=output_t.scale,
         output_zero_point=output_t.zero_point,
         ops=[step.op.opcode for step in steps],
+        numeric_path=numeric_path(steps),
     )
 
 

@@ -144,13 +144,17 @@ class Lowerer:
     def lower(self) -> list[Step]:
         steps = []
         for op in self.graph.operators:
-            rule = self._rules.get(op.opcode)
+            rule = self._rule_for(op)
             if rule is None:
                 out = self._tensor(op.outputs[0]) if op.outputs else None
                 self.graph.unsupported(op, out, "operator not supported by the kenning-tasks "
                                                 "C runtime")
             steps.append(rule(op))
         return steps
+
+    def _rule_for(self, op: Operator) -> Callable[[Operator], Step] | None:
+        """The lowering rule of ``op`` (float_lowering.Float32Lowerer adds float32 ones)."""
+        return self._rules.get(op.opcode)
 
     # -- helpers -----------------------------------------------------------------------------
 

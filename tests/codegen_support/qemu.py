@@ -46,7 +46,7 @@ def build_elf(gen: GeneratedModel, cpu: str, inputs: list[np.ndarray], work: Pat
            "-std=c99", "-Wall", "-Wextra", "-Werror", *extra_flags,
            "-I", str(runtime_dir()), "-I", str(gen.header.parent), "-I", str(work),
            *[str(s) for s in sources], "-nostartfiles", "-T", str(HARNESS_DIR / "link.ld"),
-           "-Wl,--gc-sections", "-lc", "-lgcc", "-o", str(elf)]
+           "-Wl,--gc-sections", "-lm", "-lc", "-lgcc", "-o", str(elf)]
     result = subprocess.run(cmd, capture_output=True, text=True)
     if result.returncode:
         raise AssertionError(f"harness build failed:\n{result.stderr}")

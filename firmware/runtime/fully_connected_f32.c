@@ -1,0 +1,20 @@
+/* FULLY_CONNECTED float32 (TFLite reference_ops::FullyConnected): per output, the dot product
+ * in input order from 0.0f, then the bias and the activation. */
+#include "kt_kernels_f32.h"
+
+void kt_fully_connected_f32(const kt_fully_connected_f32_params *p, const float *input,
+                            float *output)
+{
+    for (int32_t b = 0; b < p->batches; ++b) {
+        const float *in = input + b * p->in_depth;
+        for (int32_t o = 0; o < p->out_depth; ++o) {
+            const float *w = p->weights + o * p->in_depth;
+            float total = 0.0f;
+            for (int32_t d = 0; d < p->in_depth; ++d) {
+                total += in[d] * w[d];
+            }
+            const float bias = p->bias ? p->bias[o] : 0.0f;
+            output[b * p->out_depth + o] = kt_act_f32(total + bias, p->act_min, p->act_max);
+        }
+    }
+}

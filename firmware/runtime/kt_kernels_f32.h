@@ -1,0 +1,86 @@
+/* Prototypes and parameter structs of the kenning-tasks float32 kernels.
+ *
+ * The float path of the runtime: the same ops as the int8 kernels, for models whose weights
+ * and activations are float32. Each kernel is a direct translation of TFLite's float reference
+ * kernel (tensorflow/lite/kernels/internal/reference/), which is what TFLite Micro runs, with the
+ * same loop and summation order, so results differ from TFLite Micro's only by what the
+ * compiler and the C library do with float32 (see README.md, "Float32 path"). Shapes, padding
+ * and activation bounds come from kenning_tasks.codegen (float_lowering.py). On a core with an
+ * FPU (M4F, M7, M33; -mfloat-abi=hard) the arithmetic is hardware single precision; elsewhere
+ * (M0, M3; -mfloat-abi=soft) it is libgcc's software float.
+ */
+#ifndef KT_KERNELS_F32_H
+#define KT_KERNELS_F32_H
+
+#include <stdint.h>
+
+/* Fused activation: min(max(x, act_min), act_max) with std::max/std::min's argument order
+ * (a NaN input stays NaN, as in TFLite's ActivationFunctionWithMinMax). No activation is the
+ * range [-FLT_MAX, FLT_MAX]. */
+static inline float kt_act_f32(float x, float act_min, float act_max)
+{
+    const float lower = (x < act_min) ? act_min : x;
+    return (act_max < lower) ? act_max : lower;
+}
+
+typedef struct {
+    int32_t batches, in_h, in_w, in_c;
+    int32_t out_h, out_w, out_c;
+    int32_t k_h, k_w, stride_h, stride_w, dil_h, dil_w, pad_h, pad_w;
+    float act_min, act_max;
+    const float *weights; /* [out_c][k_h][k_w][in_c] (OHWI) */
+    const float *bias;    /* [out_c], may be NULL */
+} kt_conv2d_f32_params;
+
+void kt_conv2d_f32(const kt_conv2d_f32_params *p, const float *input, float *output);
+
+typedef struct {
+    int32_t batches, in_h, in_w, in_c;
+    int32_t out_h, out_w, out_c, depth_multiplier;
+    int32_t k_h, k_w, stride_h, stride_w, dil_h, dil_w, pad_h, pad_w;
+    float act_min, act_max;
+    const float *weights; /* [1][k_h][k_w][out_c] */
+    const float *bias;    /* [out_c], may be NULL */
+} kt_depthwise_conv2d_f32_params;
+
+void kt_depthwise_conv2d_f32(const kt_depthwise_conv2d_f32_params *p, const float *input,
+                             float *output);
+
+typedef struct {
+    int32_t batches, in_depth, out_depth;
+    float act_min, act_max;
+    const float *weights; /* [out_depth][in_depth] */
+    const float *bias;    /* [out_depth], may be NULL */
+} kt_fully_connected_f32_params;
+
+void kt_fully_connected_f32(const kt_fully_connected_f32_params *p, const float *input,
+                            float *output);
+
+typedef struct {
+    int32_t batches, in_h, in_w, channels, out_h, out_w;
+    int32_t k_h, k_w, stride_h, stride_w, pad_h, pad_w;
+    float act_min, act_max;
+} kt_pool2d_f32_params;
+
+void kt_max_pool2d_f32(const kt_pool2d_f32_params *p, const float *input, float *output);
+void kt_average_pool2d_f32(const kt_pool2d_f32_params *p, const float *input, float *output);
+
+/* Element-wise add with broadcasting over a 4-D output shape; a stride of 0 broadcasts. */
+typedef struct {
+    int32_t out_shape[4];
+    int32_t in1_strides[4], in2_strides[4];
+    float act_min, act_max;
+} kt_add_f32_params;
+
+void kt_add_f32(const kt_add_f32_params *p, const float *input1, const float *input2,
+                float *output);
+
+typedef struct {
+    int32_t outer, depth;
+    float beta;
+} kt_softmax_f32_params;
+
+/* Needs expf from the C library's libm (the firmware links -lm). */
+void kt_softmax_f32(const kt_softmax_f32_params *p, const float *input, float *output);
+
+#endif /* KT_KERNELS_F32_H */
