@@ -5,10 +5,11 @@ kernels loop for loop (same summation order, no FMA contraction: the firmware is
 ISO C mode, where GCC's default is -ffp-contract=off), but float32 results still need not be
 bit-identical: SOFTMAX calls the C library's expf, which is newlib's on the target and glibc's
 in the host interpreter (each within an ulp or so of the exact value, not always the same
-float), and a build with contraction enabled (-ffp-contract=fast, as Zephyr's GNU C mode has)
-fuses multiply-adds, rounding once instead of twice per MAC. An output agrees when
-``|target - host| <= ATOL + RTOL * |host|``: a few hundred ulps of relative slack, far below
-any difference that changes a decision, far above what the error sources above give.
+float), and a build with contraction enabled (-ffp-contract=fast, GCC's default in GNU C modes
+such as -std=gnu11) fuses multiply-adds into VFMA, rounding once instead of twice per MAC.
+An output agrees when ``|target - host| <= ATOL + RTOL * |host|``: a few hundred ulps of
+relative slack, far below any difference that changes a decision, far above what the error
+sources above give.
 """
 
 from __future__ import annotations

@@ -110,7 +110,7 @@ def modules(scenario: Scenario) -> list[str]:
              "kenning_tasks.kenning_names", "kenning_tasks.score_curves",
              *scenario.runtime.cls.MODULES]
     if scenario.target_stages():
-        names.append("kenning_tasks.stages.on_target")
+        names += ["kenning_tasks.stages.on_target", "kenning_tasks.float_agreement"]
     return names
 
 
