@@ -77,10 +77,7 @@ def evaluate(ctx: StageContext, spec: dict[str, Any], x_test: Any
         "numeric_path": numeric_path,
         "float_arithmetic": firmware.get("float_arithmetic"),
         **agreement,
-        # Decided as evaluate decides the target's scores (an anomaly model's distance
-        # against its threshold, not an argmax over one column).
-        "host_accuracy": float(np.mean(
-            metrics.class_scores(host_scores, spec).argmax(1) == y_test)),
+        "host_accuracy": decision_accuracy(host_scores, spec, y_test),
         "target_instructions": {"mean": mean_instructions, "min": int(instructions.min()),
                                 "max": int(instructions.max()), "unit": unit},
         "macs": macs,
@@ -97,6 +94,17 @@ def evaluate(ctx: StageContext, spec: dict[str, Any], x_test: Any
                          if unit == "instructions" else f"core cycles at {tick_hz:.0f} Hz"),
     }
     return scores, times, {"on_target": on_target}
+
+
+def decision_accuracy(scores: Any, spec: dict[str, Any], y_true: Any) -> float:
+    """Accuracy of dequantized scores, decided as evaluate decides the target's: through
+    ``metrics.class_scores`` (an anomaly model's distance against its threshold, not an
+    argmax over its single output column)."""
+    import numpy as np
+
+    from kenning_tasks import metrics
+
+    return float(np.mean(metrics.class_scores(scores, spec).argmax(1) == np.asarray(y_true)))
 
 
 def _agreement(numeric_path: str, target: Any, host: Any) -> dict[str, Any]:
