@@ -8,11 +8,7 @@ void kt_fully_connected_f32(const kt_fully_connected_f32_params *p, const float 
     for (int32_t b = 0; b < p->batches; ++b) {
         const float *in = input + b * p->in_depth;
         for (int32_t o = 0; o < p->out_depth; ++o) {
-            const float *w = p->weights + o * p->in_depth;
-            float total = 0.0f;
-            for (int32_t d = 0; d < p->in_depth; ++d) {
-                total += in[d] * w[d];
-            }
+            const float total = kt_dot_f32(in, p->weights + o * p->in_depth, p->in_depth, 0.0f);
             const float bias = p->bias ? p->bias[o] : 0.0f;
             output[b * p->out_depth + o] = kt_act_f32(total + bias, p->act_min, p->act_max);
         }
