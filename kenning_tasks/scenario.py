@@ -5,9 +5,9 @@ A scenario is a YAML or JSON file of Kenning-style blocks, each ``{type, paramet
 ``protocol`` and ``report``. ``type`` is our short name, Kenning's class name or Kenning's
 dotted path (``kenning_names``). Validation resolves every block's parameters against its
 declaration, negotiates the model formats along the chain, follows the model's numerics to
-the runtime (an int8-only target refuses a float model here, not in evaluate) and collects
-every problem of the file: they are raised together, one line each, naming the file, the key
-path and what is allowed.
+the runtime (a board runs int8 or float32 kernels; a mix it cannot run is refused here, not
+in evaluate) and collects every problem of the file: they are raised together, one line each,
+naming the file, the key path and what is allowed.
 
 As in Kenning, ``runtime`` may be omitted: it is derived from the last optimizer's output
 format and the platform (``derive_runtime``). ``compiled_model_path``, ``save_model_path`` and
