@@ -12,7 +12,13 @@ import numpy as np
 import pytest
 from codegen_support import qemu, single_ops
 from codegen_support.build import HostModel, TflmModel
-from codegen_support.float_models import build_float_example, build_float_op, random_inputs
+from codegen_support.float_models import (
+    TENSOR_OP_MODELS,
+    build_float_example,
+    build_float_op,
+    build_tensor_op_model,
+    random_inputs,
+)
 
 from kenning_tasks import float_agreement
 from kenning_tasks.codegen import generate_c_model, runtime_dir
@@ -125,6 +131,28 @@ def test_float_kernel_matches_tflm(builder, seed: int, tmp_path: Path) -> None:
     want = np.stack([np.asarray(reference(x), np.float32) for x in inputs])
     assert float_agreement.within_tolerance(got, want).all(), (
         f"{gen.ops}: max abs error {float_agreement.max_abs_error(got, want)}")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", TENSOR_OP_MODELS)
+def test_float_tensor_ops_match_tflm(name: str, tmp_path: Path) -> None:
+    """SUB, MUL, LOGISTIC, TANH, LEAKY_RELU, RELU, RELU6, HARD_SWISH, CONCATENATION, PAD,
+    TRANSPOSE, SLICE, SUM, ABS, SQRT, MEAN: host build against TFLite Micro, and the first
+    model on a Cortex-M3 (software float, newlib's expf/tanhf) in QEMU."""
+    path, shape = build_tensor_op_model(name, tmp_path)
+    gen = generate_c_model(path, tmp_path / "gen")
+    assert gen.numeric_path == "float32"
+    reference = TflmModel(path)
+    inputs = random_inputs(shape, (-3.0, 3.0), 12, np.random.default_rng(2))
+    want = np.stack([np.asarray(reference(x), np.float32).reshape(-1) for x in inputs])
+    model = HostModel(gen, tmp_path, "ref")
+    got = np.stack([model(x, np.float32) for x in inputs])
+    assert float_agreement.within_tolerance(got, want).all(), gen.ops
+    if name == TENSOR_OP_MODELS[0] and qemu.tools_available():
+        run = qemu.run_on_qemu(gen, "cortex-m3", inputs[:4], tmp_path / "m3")
+        on_m3 = np.stack([o.view(np.float32) for o in run.outputs])
+        assert float_agreement.within_tolerance(on_m3, want[:4]).all(), (
+            float_agreement.max_abs_error(on_m3, want[:4]))
 
 
 @pytest.fixture(scope="module")

@@ -100,4 +100,66 @@ typedef struct {
 /* Needs expf from the C library's libm (the firmware links -lm). */
 void kt_softmax_f32(const kt_softmax_f32_params *p, const float *input, float *output);
 
+/* SUB and MUL: the same broadcasting layout as ADD. */
+typedef kt_add_f32_params kt_binary_f32_params;
+
+void kt_sub_f32(const kt_binary_f32_params *p, const float *input1, const float *input2,
+                float *output);
+void kt_mul_f32(const kt_binary_f32_params *p, const float *input1, const float *input2,
+                float *output);
+
+/* Element-wise unary ops over `count` values (elementwise_f32.c). */
+typedef struct {
+    int32_t count;
+    float alpha; /* LEAKY_RELU only */
+} kt_unary_f32_params;
+
+void kt_logistic_f32(const kt_unary_f32_params *p, const float *input, float *output);
+void kt_tanh_f32(const kt_unary_f32_params *p, const float *input, float *output);
+void kt_relu_f32(const kt_unary_f32_params *p, const float *input, float *output);
+void kt_relu6_f32(const kt_unary_f32_params *p, const float *input, float *output);
+void kt_leaky_relu_f32(const kt_unary_f32_params *p, const float *input, float *output);
+void kt_hard_swish_f32(const kt_unary_f32_params *p, const float *input, float *output);
+void kt_sqrt_f32(const kt_unary_f32_params *p, const float *input, float *output);
+void kt_abs_f32(const kt_unary_f32_params *p, const float *input, float *output);
+
+/* SUM / MEAN over some axes of a tensor of up to 5 dimensions (reduce_f32.c): each output sums
+ * its inputs in the input's row-major order from 0.0f (TFLite's ReduceGeneric / Mean), MEAN
+ * then divides by the number of reduced elements. */
+typedef struct {
+    int32_t in_shape[5];
+    int32_t out_strides[5]; /* output stride of each input axis, 0 on a reduced axis */
+    int32_t out_count;
+    float divisor;          /* 1 for SUM */
+} kt_reduce_f32_params;
+
+void kt_reduce_f32(const kt_reduce_f32_params *p, const float *input, float *output);
+
+/* SLICE / TRANSPOSE (shape_f32.c): out[i0..i4] = in[offset + sum_k i_k * in_strides[k]]. */
+typedef struct {
+    int32_t out_shape[5];
+    int32_t in_strides[5];
+    int32_t offset;
+} kt_gather_f32_params;
+
+void kt_gather_f32(const kt_gather_f32_params *p, const float *input, float *output);
+
+/* PAD / PADV2: the output filled with pad_value, the input copied at `before` (4-D). */
+typedef struct {
+    int32_t in_shape[4], out_shape[4], before[4];
+    float pad_value;
+} kt_pad_f32_params;
+
+void kt_pad_f32(const kt_pad_f32_params *p, const float *input, float *output);
+
+/* CONCATENATION: out = [outer][chunks[0] | chunks[1] | ...]; the n_inputs inputs follow
+ * `output` as const float * arguments. */
+#define KT_CONCAT_MAX_INPUTS 8
+typedef struct {
+    int32_t n_inputs, outer, out_chunk;
+    int32_t chunks[KT_CONCAT_MAX_INPUTS];
+} kt_concat_f32_params;
+
+void kt_concat_f32(const kt_concat_f32_params *p, float *output, ...);
+
 #endif /* KT_KERNELS_F32_H */

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from kenning_tasks.codegen import quant
+from kenning_tasks.codegen.float_tensor_ops import FloatTensorOps
 from kenning_tasks.codegen.lowering import Lowerer, Step, _c_list, const_name
 from kenning_tasks.codegen.reader import Operator, Tensor
 
@@ -35,8 +36,9 @@ def float_literal(value: float) -> str:
     return float(np.float32(value)).hex() + "f"
 
 
-class Float32Lowerer(Lowerer):
-    """Lowerer with float32 rules for the ops whose first input is a float32 tensor."""
+class Float32Lowerer(FloatTensorOps, Lowerer):
+    """Lowerer with float32 rules for the ops whose first input is a float32 tensor (the
+    element-wise, reduction and data-movement ones in FloatTensorOps)."""
 
     def __init__(self, graph: Any) -> None:
         super().__init__(graph)
@@ -48,6 +50,7 @@ class Float32Lowerer(Lowerer):
             "AVERAGE_POOL_2D": lambda op: self._pool_f32(op, "kt_average_pool2d_f32"),
             "SOFTMAX": self._softmax_f32,
             "ADD": self._add_f32,
+            **self.tensor_op_rules(),
         }
 
     def _rule_for(self, op: Operator) -> Callable[[Operator], Step] | None:
@@ -57,6 +60,10 @@ class Float32Lowerer(Lowerer):
         return super()._rule_for(op)
 
     # -- helpers -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _literal(value: float) -> str:
+        return float_literal(value)
 
     def _float_act(self, op: Operator, activation: int, out: Tensor) -> dict[str, str]:
         bounds = _ACTIVATION_BOUNDS.get(activation)
