@@ -1,5 +1,8 @@
 """Lower float32 operators to the float32 kernels (firmware/runtime/*_f32.c).
 
+This module: the convolution family, pooling, ADD and SOFTMAX; ``float_tensor_ops`` the
+element-wise, reduction and data-movement ops.
+
 A float32 .tflite (TFLiteCompiler ``target: default``) has the same operators as an int8 one,
 with float32 weights and activations and no quantization parameters. Its "prepare" is only
 geometry (shapes, strides, padding, as for int8) and the fused activation's float bounds;
