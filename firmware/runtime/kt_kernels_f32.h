@@ -40,6 +40,27 @@ static inline float kt_dot_f32(const float *a, const float *b, int32_t n, float 
     return total;
 }
 
+/* Four dot products sharing one input run: t[j] += x[i] * w[j * stride + i], i in order. Each
+ * t[j] sees exactly the additions kt_dot_f32 would make (x * w == w * x in IEEE float); the
+ * input is loaded once for four outputs. */
+static inline void kt_dot4_f32(const float *x, const float *w, int32_t stride, int32_t n,
+                               float t[4])
+{
+    const float *w0 = w, *w1 = w + stride, *w2 = w + 2 * stride, *w3 = w + 3 * stride;
+    float t0 = t[0], t1 = t[1], t2 = t[2], t3 = t[3];
+    for (int32_t i = 0; i < n; ++i) {
+        const float v = x[i];
+        t0 += v * w0[i];
+        t1 += v * w1[i];
+        t2 += v * w2[i];
+        t3 += v * w3[i];
+    }
+    t[0] = t0;
+    t[1] = t1;
+    t[2] = t2;
+    t[3] = t3;
+}
+
 typedef struct {
     int32_t batches, in_h, in_w, in_c;
     int32_t out_h, out_w, out_c;
