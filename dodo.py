@@ -1,69 +1,37 @@
 """doit entry point: ``doit scenario=NAME report`` (see README.md).
 
-Thin on purpose: it validates the selected scenarios and hands doit one task per
-(stage, scenario). No machine-learning framework is imported here.
+Thin on purpose: it checks doit's command-line variables, loads the graph of the selected
+scenarios (``graph_cache.load_graph``: the cached one while nothing it was built from changed)
+and makes one ``task_<group>`` per task group of ``stages/catalog.py``. No machine-learning
+framework is imported here.
 """
 
 import sys
 
 from doit import get_var
 
+from kenning_tasks.doit_config import DOIT_CONFIG
+from kenning_tasks.doit_vars import check_variables
 from kenning_tasks.errors import KenningTasksError, format_error
-from kenning_tasks.graph import DOIT_CONFIG, Graph
+from kenning_tasks.graph_cache import load_graph
 
 try:
-    GRAPH = Graph(get_var("scenario"))
+    check_variables()
+    GRAPH = load_graph(get_var("scenario"))
 except KenningTasksError as error:
     sys.exit(format_error(error))
 
 __all__ = ["DOIT_CONFIG"]
 
 
-def task_dataset():
-    """Prepare the dataset: deterministic train/validation/test splits (.npz)."""
-    yield from GRAPH.tasks("dataset")
+def _task_creator(group: str, doc: str):
+    def create():
+        yield from GRAPH.tasks(group)
+
+    create.__name__ = f"task_{group}"
+    create.__doc__ = doc
+    return create
 
 
-def task_train():
-    """Train the model (seeded, deterministic) in its native framework."""
-    yield from GRAPH.tasks("train")
-
-
-def task_convert():
-    """Convert the trained model to the format the optimizer chain starts with."""
-    yield from GRAPH.tasks("convert")
-
-
-def task_quantize():
-    """Quantize the model (the optimizers' quantize phases)."""
-    yield from GRAPH.tasks("quantize")
-
-
-def task_compile():
-    """Compile the model for its runtime (the optimizers' compile phases)."""
-    yield from GRAPH.tasks("compile")
-
-
-def task_firmware():
-    """Generate C for the model and build the firmware ELF (embedded platforms)."""
-    yield from GRAPH.tasks("firmware")
-
-
-def task_simulate():
-    """Run the firmware in QEMU and stream the test split over UART (QEMU platforms)."""
-    yield from GRAPH.tasks("simulate")
-
-
-def task_flash():
-    """Flash the firmware to a board and stream the test split over UART (hardware)."""
-    yield from GRAPH.tasks("flash")
-
-
-def task_evaluate():
-    """Measure quality, latency and size over the test split (measurements.json)."""
-    yield from GRAPH.tasks("evaluate")
-
-
-def task_report():
-    """Write report.md / report.html (and a comparison for several scenarios)."""
-    yield from GRAPH.tasks("report")
+for _group, _doc in GRAPH.groups.items():
+    globals()[f"task_{_group}"] = _task_creator(_group, _doc)

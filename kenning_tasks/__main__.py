@@ -109,8 +109,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         from kenning_tasks.explain import explain
 
-        for pipeline in graph.pipelines:
-            print("\n".join(explain(pipeline, rest or None)))
+        print("\n".join(explain(graph, rest or None)))
         return 0
     except KenningTasksError as error:
         print(format_error(error), file=sys.stderr)

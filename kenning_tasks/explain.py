@@ -1,63 +1,115 @@
-"""Why would a stage rerun? Compare what doit recorded with the state of things now."""
+"""Why would a stage rerun? doit's own answer, in words.
+
+The tasks are the graph's, turned into doit ``Task`` objects; ``doit.dependency.Dependency``
+(the class doit's runner uses) gives each one's status and reasons from the state database,
+and its saved values hold the signature of the last successful run, which is compared with
+today's. A stage whose input is the output of a stage that will run is reported as running
+after it, as doit will.
+"""
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from pathlib import Path
 from typing import Any
 
-from kenning_tasks.artifacts import hash_file
-from kenning_tasks.graph import DOIT_CONFIG, Pipeline, stage_signature, task_file_deps
-from kenning_tasks.signature import changed_outputs, normalise
+from kenning_tasks.graph import Graph
+from kenning_tasks.signature import OutputsIntact, SignatureCheck, changed_outputs
 
 
-def recorded_state(state_file: Path) -> dict[str, dict[str, Any]]:
-    """Everything doit saved per task (its sqlite3 backend stores one JSON row per task)."""
-    if not state_file.is_file():
-        return {}
-    with sqlite3.connect(state_file) as connection:
-        rows = connection.execute("SELECT task_id, task_data FROM doit").fetchall()
-    return {task_id: json.loads(data) for task_id, data in rows}
-
-
-def explain(pipeline: Pipeline, stages: list[str] | None = None,
+def explain(graph: Graph, stages: list[str] | None = None,
             state_file: Path | None = None) -> list[str]:
-    """For each stage: "is up to date", or "will run:" and the reasons."""
-    state = recorded_state(state_file or Path(DOIT_CONFIG["dep_file"]))
-    lines = []
-    for stage, name in pipeline.task_names.items():
-        if stages and stage not in stages:
-            continue
-        reasons = stage_reasons(stage, pipeline, state.get(name))
-        if reasons:
-            lines.append(f"{name} will run:")
-            lines.extend(f"  - {reason}" for reason in reasons)
-        else:
-            lines.append(f"{name} is up to date")
+    """For each task of the graph (optionally only some stages): "is up to date", or
+    "will run" and the reasons."""
+    from doit.dependency import Dependency, MD5Checker, SqliteDB, TimestampChecker
+    from doit.task import dict_to_task
+
+    from kenning_tasks.doit_config import DOIT_CONFIG
+
+    state = Path(state_file or graph.layout.state_file)
+    tasks = {name: dict_to_task({**task, "name": name})
+             for name, (_, task) in graph.plans.items()}
+    producer = {target: name for name, task in tasks.items() for target in task.targets}
+    running: set[str] = set()
+    lines: list[str] = []
+    # The file checker doit runs with (DOIT_CONFIG), so the answer is doit's.
+    checker = DOIT_CONFIG.get("check_file_uptodate", MD5Checker)
+    if isinstance(checker, str):  # doit's names for its own checkers
+        checker = {"md5": MD5Checker, "timestamp": TimestampChecker}[checker]
+    dependency = (Dependency(SqliteDB, str(state), checker_cls=checker)
+                  if state.is_file() else None)
+    try:
+        for name, task in tasks.items():  # the graph lists every task after its inputs'
+            upstream = sorted({(producer[dep], dep) for dep in task.file_dep
+                               if producer.get(dep) in running})
+            reasons = (task_reasons(dependency, task, tasks, upstream)
+                       if dependency is not None else ["it has never completed successfully"])
+            if reasons or upstream:
+                running.add(name)
+            if stages and name.split(":", 1)[0] not in stages:
+                continue
+            if upstream:
+                # The nearest upstream task first (the graph lists tasks in order).
+                order = list(tasks)
+                upstream.sort(key=lambda item: (-order.index(item[0]), item[1]))
+                before, file = upstream[0]
+                lines.append(f"{name} will run after {_stage(before)}: its input "
+                             f"{Path(file).name} will be rebuilt")
+                others = list(dict.fromkeys(_stage(b) for b, _ in upstream[1:]))
+                others = [o for o in others if o != _stage(before)]
+                if others:
+                    lines.append(f"  - also after {', '.join(others)}")
+                lines.extend(f"  - {reason}" for reason in reasons)
+            elif reasons:
+                lines.append(f"{name} will run:")
+                lines.extend(f"  - {reason}" for reason in reasons)
+            else:
+                lines.append(f"{name} is up to date")
+    finally:
+        if dependency is not None:
+            dependency.close()
     return lines
 
 
-def stage_reasons(stage: str, pipeline: Pipeline, saved: dict[str, Any] | None) -> list[str]:
-    if not saved or "_values_:" not in saved:
+def _stage(task_name: str) -> str:
+    return task_name.split(":", 1)[0]
+
+
+def task_reasons(dependency: Any, task: Any, tasks: dict[str, Any],
+                 upstream: list[tuple[str, str]]) -> list[str]:
+    """Reasons doit gives for running ``task`` now, except inputs an upstream task rebuilds."""
+    values = dependency.get_values(task.name)
+    if not values:
         return ["it has never completed successfully"]
-    values = saved["_values_:"]
-    current = normalise(stage_signature(stage, pipeline.scenario))
-    reasons = _signature_reasons(values.get("signature", {}), current)
-    for dep in task_file_deps(stage, pipeline):
-        recorded = saved.get(dep)
-        if recorded is None:
-            reasons.append(f"{dep} is a new input")
-        elif not Path(dep).is_file():
-            reasons.append(f"input {dep} is missing (its stage will recreate it)")
-        elif _md5(dep) != recorded[2]:
-            reasons.append(f"input {dep} has different bytes")
-    reasons.extend(f"output {path} is missing or was modified"
-                   for path in changed_outputs(values.get("outputs", {})))
+    status = dependency.get_status(task, tasks, get_log=True)
+    if status.status == "up-to-date":
+        return []
+    rebuilt = {file for _, file in upstream}
+    reasons: list[str] = []
+    for check, _, _ in status.reasons.get("uptodate_false", []):
+        if isinstance(check, SignatureCheck):
+            reasons += signature_reasons(values.get("signature", {}), check.signature)
+        elif isinstance(check, OutputsIntact):
+            reasons += [f"output {path} is missing or was modified"
+                        for path in changed_outputs(values.get("outputs", {}))]
+    reasons += [f"{path} is a new input" for path in status.reasons.get("added_file_dep", [])]
+    reasons += [f"{path} is no longer an input"
+                for path in status.reasons.get("removed_file_dep", [])]
+    for path in status.reasons.get("missing_file_dep", []):
+        if path not in rebuilt:
+            reasons.append(f"input {path} is missing and no stage writes it")
+    for path in status.reasons.get("changed_file_dep", []):
+        if path not in rebuilt:
+            reasons.append(f"input {path} has different bytes")
+    for path in status.reasons.get("missing_target", []):
+        reason = f"output {path} is missing or was modified"
+        if reason not in reasons:
+            reasons.append(f"output {path} is missing")
+    if status.reasons.get("checker_changed"):
+        reasons.append("doit's file checker changed")
     return reasons
 
 
-def _signature_reasons(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+def signature_reasons(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     reasons = []
     for key, label in (("parameters", "parameter"), ("tools", "tool version")):
         for path, before, after in _diff(old.get(key, {}), new.get(key, {})):
@@ -86,7 +138,3 @@ def _diff(old: Any, new: Any, prefix: str = "") -> list[tuple[str, Any, Any]]:
             changes += _diff(a, b, f"{prefix}[{index}]")
         return changes
     return [] if old == new else [(prefix, old, new)]
-
-
-def _md5(path: str) -> str:
-    return hash_file(path, "md5")  # what doit's default checker records

@@ -202,9 +202,11 @@ def expand_block(path: Path, key: str, family: str, entry: Any) -> list[dict[str
         values.append(value if is_alternatives else [value])
     blocks = []
     for combo in itertools.product(*values):
-        block = copy.deepcopy(entry)
+        # Values are copied per variant, the rest of the block shared (validation reads it).
+        block = dict(entry)
         if names:
-            block["parameters"] = dict(zip(names, combo, strict=True))
+            block["parameters"] = {name: copy.deepcopy(value)
+                                   for name, value in zip(names, combo, strict=True)}
         blocks.append(block)
     return blocks
 

@@ -84,3 +84,16 @@ def layout() -> Layout:
     """The layout for the current working directory and environment."""
     return _layout(os.getcwd(), os.environ.get(PROJECT_ENV) or None,
                    os.environ.get(CACHE_ENV) or None)
+
+
+def project_layout() -> Layout:
+    """The project of the working directory; one line when there is none (no stray build/)."""
+    where = layout()
+    if not os.environ.get(PROJECT_ENV) and not any(
+            (where.root / marker).exists() for marker in PROJECT_MARKERS):
+        from kenning_tasks.errors import KenningTasksError
+
+        raise KenningTasksError(
+            f"no kenning-tasks project in {where.root} or above (a folder with "
+            f"{', '.join(PROJECT_MARKERS)}); run from one or set {PROJECT_ENV}")
+    return where

@@ -162,6 +162,11 @@ class Scenario:
     def target_stages(self) -> tuple[str, ...]:
         return self.platform.cls.TARGET_STAGES
 
+    @property
+    def board(self) -> Any:
+        """The platform's board (``mcu.boards.Board``), None on the host."""
+        return self.platform.cls.board(self.platform.parameters)
+
     def resolved(self) -> dict[str, Any]:
         """The scenario with every default filled in (recorded in measurements)."""
         return {
@@ -478,11 +483,9 @@ def _protocol_for(problems: Problems, path: Path, platform: BlockConfig,
         return protocol
     if protocol is None:  # Kenning's get_default_protocol: the board's UART
         protocol = _default_block("UARTProtocol", "protocol")
-        board = platform.cls.board(platform.parameters) or ""
-        from kenning_tasks.platforms.boards import board_entry
-
+        board = platform.cls.board(platform.parameters)
         baudrate = (platform.parameters.get("uart_baudrate")
-                    or board_entry(board).get("uart_baudrate"))
+                    or (board.uart_baudrate if board is not None else None))
         parameters = {**protocol.parameters, "port": uart_port, "baudrate": baudrate}
         return dataclasses.replace(protocol, parameters=parameters)
     port = protocol.parameters.get("port")

@@ -14,6 +14,7 @@ from kenning_tasks import kenning_names
 from kenning_tasks.errors import ScenarioError
 from kenning_tasks.grid import expand
 from kenning_tasks.layout import layout
+from kenning_tasks.problems import did_you_mean
 from kenning_tasks.scenario import Scenario, validate
 
 SCENARIO_SUFFIXES = (".yml", ".yaml", ".json")
@@ -29,9 +30,10 @@ def find_scenario(name: str) -> Path:
         path = layout().scenarios / f"{name}{suffix}"
         if path.is_file():
             return path
-    available = ", ".join(sorted(p.stem for p in available_scenarios()))
+    names = sorted(p.stem for p in available_scenarios())
     raise ScenarioError(f"scenario {name!r}: no such file in {layout().scenarios} and not a "
-                        f"path to a .yml/.yaml/.json file; available: {available}")
+                        f"path to a .yml/.yaml/.json file; available: {', '.join(names)}"
+                        + did_you_mean(name, names))
 
 
 def available_scenarios() -> list[Path]:

@@ -43,6 +43,7 @@ def runtime_work(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("runtime")
 
 
+@pytest.mark.slow  # trains or converts a model
 @pytest.mark.parametrize("name", list(EXAMPLES))
 def test_example_matches_tflm(name: str, examples: dict, runtime_work: Path) -> None:
     path, gen = examples[name]
@@ -57,6 +58,7 @@ def test_example_matches_tflm(name: str, examples: dict, runtime_work: Path) -> 
             assert model(x).tolist() == want.tolist(), variant
 
 
+@pytest.mark.slow  # trains or converts a model
 def test_fallback_paths_match_tflm(examples: dict, tmp_path: Path, runtime_work: Path,
                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """The fast kernels' slower branches, which the examples do not reach by themselves: the
@@ -82,6 +84,7 @@ def test_fallback_paths_match_tflm(examples: dict, tmp_path: Path, runtime_work:
                 assert model(x).tolist() == reference(x).astype(np.int8).tolist(), variant
 
 
+@pytest.mark.slow  # trains or converts a model
 def test_digits_model_description(examples: dict) -> None:
     path, gen = examples["digits"]
     assert gen.ops == ["CONV_2D", "MAX_POOL_2D", "CONV_2D", "MAX_POOL_2D", "RESHAPE",
@@ -105,6 +108,7 @@ def test_digits_model_description(examples: dict) -> None:
     assert [p.name for p in gen.sources] == ["model.c"]
 
 
+@pytest.mark.slow  # trains or converts a model
 @pytest.mark.parametrize("cpu", list(ARM_CPUS))
 def test_examples_build_for_cortex_m(cpu: str, examples: dict, tmp_path: Path) -> None:
     arm_compile(runtime_sources(), [runtime_dir()], cpu, tmp_path / "runtime")
@@ -112,6 +116,7 @@ def test_examples_build_for_cortex_m(cpu: str, examples: dict, tmp_path: Path) -
         arm_compile(gen.sources, [runtime_dir(), gen.header.parent], cpu, tmp_path / name)
 
 
+@pytest.mark.slow  # trains or converts a model
 def test_digits_arena_reuses_memory(examples: dict) -> None:
     path, gen = examples["digits"]
     graph = read_tflite(path)
@@ -148,6 +153,7 @@ def _assert_no_live_overlap(buffers: list[Buffer], offsets: dict[str, int]) -> N
                 assert a0 + a.size <= b0 or b0 + b.size <= a0, (a, b, a0, b0)
 
 
+@pytest.mark.slow  # trains or converts a model
 def test_unsupported_op_names_op_tensor_and_file(tmp_path: Path) -> None:
     import keras
     from codegen_support.models import convert_int8
@@ -168,6 +174,7 @@ def test_unsupported_op_names_op_tensor_and_file(tmp_path: Path) -> None:
     assert not (tmp_path / "gen" / "model.c").exists()
 
 
+@pytest.mark.slow  # trains or converts a model
 def test_float16_model_is_rejected_naming_dtype(tmp_path: Path) -> None:
     import keras
     import tensorflow as tf
@@ -199,6 +206,7 @@ def test_pack4_layout_interleaves_groups_of_four_rows() -> None:
     assert pack4_rows(rows).tolist() == expected.tolist()
 
 
+@pytest.mark.slow  # trains or converts a model
 def test_weight_layout_mismatch_fails_to_link(examples: dict, tmp_path: Path) -> None:
     """model.c built for the fast kernels must not link against a reference-only runtime."""
     _, gen = examples["mlp"]
@@ -214,6 +222,7 @@ def test_weight_layout_mismatch_fails_to_link(examples: dict, tmp_path: Path) ->
     assert link.returncode != 0 and "kt_runtime_abi_fast_v1" in link.stderr
 
 
+@pytest.mark.slow  # trains or converts a model
 def test_tflm_outputs_accepts_raw_bytes(examples: dict) -> None:
     path, gen = examples["mlp"]
     x = np.arange(gen.input_bytes, dtype=np.int8)

@@ -43,6 +43,7 @@ def grid(module_project: Project) -> Project:
     return module_project
 
 
+@pytest.mark.slow  # trains or converts a model
 def test_trains_once_and_evaluates_every_compatible_combination(grid: Project) -> None:
     run = grid.first_run  # type: ignore[attr-defined]
     assert [t for t in run.executed if t.startswith("train:")] == ["train:grid"]
@@ -54,6 +55,7 @@ def test_trains_once_and_evaluates_every_compatible_combination(grid: Project) -
     assert "skipped ONNXCompiler(quantization=static) → TFLiteRuntime" in run.stderr
 
 
+@pytest.mark.slow  # trains or converts a model
 def test_best_follows_metric_and_policy(grid: Project) -> None:
     report = grid.root / "build" / "grid" / "report"
     results = json.loads((report / "results.json").read_text())["results"]
@@ -66,6 +68,7 @@ def test_best_follows_metric_and_policy(grid: Project) -> None:
         r["metrics"]["inference_time_mean"] for r in results)
 
 
+@pytest.mark.slow  # trains or converts a model
 def test_adding_an_alternative_reuses_every_existing_result(grid: Project) -> None:
     before = json.loads((grid.root / "build/grid/report/results.json").read_text())["results"]
     old = {r["pipeline"] for r in before}
@@ -91,6 +94,7 @@ def test_grid_without_compatible_combination_is_an_error(tmp_path) -> None:
         load_pipelines(path)
 
 
+@pytest.mark.slow  # trains or converts a model
 def test_identical_pipelines_in_other_scenarios_keep_their_own_measurements(
         grid: Project) -> None:
     # digits-tflite-int8 has the same dataset, model, optimizer and runtime as one grid variant.

@@ -8,6 +8,8 @@ import pytest
 
 from tests.conftest import Project
 
+pytestmark = pytest.mark.slow  # every test here trains and runs a pipeline
+
 SCENARIO = "digits-tflite-int8"
 QUANTIZE_PARAM = "dataset_percentage: 0.25"
 TEMPLATE = "kenning_tasks/templates/report.md.j2"
@@ -115,3 +117,32 @@ def test_why_explains_a_pending_rerun(built: Project) -> None:
         assert "0.005" in completed.stdout and "0.004" in completed.stdout
     finally:
         built.edit(f"scenarios/{SCENARIO}.yml", "learning_rate: 0.004", "learning_rate: 0.005")
+
+
+def test_quantize_helper_edit_reruns_the_stages_that_use_it(built: Project) -> None:
+    """metrics.quantize is reached only through function-level imports; its stages rerun."""
+    built.edit("kenning_tasks/metrics.py", "def quantize(", "# edited\ndef quantize(")
+    run = built.doit(f"scenario={SCENARIO}", "report")
+    assert run.returncode == 0, run.stderr
+    assert run.executed_stages() == {"evaluate", "report"}  # host: no simulate stage
+
+
+def test_why_names_the_upstream_stage_that_reruns(built: Project) -> None:
+    import subprocess
+    import sys
+
+    built.edit(f"scenarios/{SCENARIO}.yml", QUANTIZE_PARAM, "dataset_percentage: 0.4")
+    try:
+        completed = subprocess.run(
+            [sys.executable, "-m", "kenning_tasks", "why", f"scenario={SCENARIO}"],
+            cwd=built.root / "scenarios", env={"PYTHONPATH": str(built.root),
+                                               "PATH": "/usr/bin:/bin"},
+            capture_output=True, text=True)
+        assert completed.returncode == 0, completed.stderr
+        lines = completed.stdout.splitlines()
+        assert f"dataset:{SCENARIO} is up to date" in lines
+        assert any(line.startswith(f"quantize:{SCENARIO} will run:") for line in lines)
+        assert (f"compile:{SCENARIO} will run after quantize: its input model.tflite will be "
+                "rebuilt") in lines
+    finally:
+        built.edit(f"scenarios/{SCENARIO}.yml", "dataset_percentage: 0.4", QUANTIZE_PARAM)

@@ -60,6 +60,7 @@ def _quantize_scale(path: Path) -> float:
     return graph.tensors[graph.operators[0].outputs[0]].scale
 
 
+@pytest.mark.slow  # trains or converts a model
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("builder", BUILDERS, ids=lambda b: b.__name__)
 def test_kernel_matches_tflm(builder, seed: int, tmp_path: Path, runtime_work: Path) -> None:

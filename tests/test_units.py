@@ -87,6 +87,7 @@ def test_outputs_intact_notices_changed_bytes_not_touches(tmp_path: Path) -> Non
     assert changed_outputs(recorded) == [str(path)]
 
 
+@pytest.mark.slow  # trains or converts a model
 def test_torch_training_is_deterministic(tmp_path: Path) -> None:
     from kenning_tasks.datasets.digits import DigitsDataset
     from kenning_tasks.model_wrappers.torch import TorchModel

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from kenning_tasks.errors import ScenarioError
+from kenning_tasks.mcu.boards import board_names
 from kenning_tasks.params import Param
 from kenning_tasks.platforms.base import (
     FIRMWARE_BUILD_PARAMETERS,
@@ -18,8 +19,8 @@ from kenning_tasks.platforms.base import (
     KENNING_PLATFORM_PARAMETERS,
     check_build_options,
 )
-from kenning_tasks.platforms.boards import board_names
 from kenning_tasks.platforms.qemu import QEMUPlatform
+from kenning_tasks.problems import did_you_mean
 
 
 class BareMetalPlatform(QEMUPlatform):
@@ -43,7 +44,8 @@ class BareMetalPlatform(QEMUPlatform):
                                 f"allowed: {', '.join(allowed)}")
         if name not in allowed:
             raise ScenarioError(f"{where}.name: {name!r} is not allowed; allowed: "
-                                f"{', '.join(allowed)} (bare-metal boards of platforms.yml)")
+                                f"{', '.join(allowed)} (bare-metal boards of platforms.yml)"
+                                + did_you_mean(name, allowed))
         if not parameters["simulated"]:
             raise ScenarioError(
                 f"{where}.simulated: false is not supported: platforms.yml declares no real "

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from kenning_tasks.block import Block
 from kenning_tasks.errors import ScenarioError
 from kenning_tasks.numerics import Numerics
 from kenning_tasks.params import Param
+
+if TYPE_CHECKING:
+    from kenning_tasks.mcu.boards import Board
 
 RENODE_REASON = ("Renode is not available here (no package in any registry); QEMU runs the "
                  "simulated boards")
@@ -128,6 +131,23 @@ class Platform(Block):
         return cls.ON_TARGET_RUNTIME
 
     @classmethod
-    def board(cls, parameters: dict[str, Any]) -> str | None:
-        """The platforms.yml board the parameters name (embedded platforms)."""
-        return parameters.get("board")
+    def board(cls, parameters: dict[str, Any]) -> Board | None:
+        """The platforms.yml board the parameters name (None for the host): what the
+        firmware, simulate and flash stages build for and talk to."""
+        name = parameters.get("board")
+        if name is None:
+            return None
+        from kenning_tasks.mcu.boards import get_board
+
+        return get_board(name)
+
+
+def check_board(board: str, allowed: list[str], where: str) -> None:
+    """One line for a board that is not among ``allowed``, with the closest name."""
+    if board not in allowed:
+        from kenning_tasks.layout import layout
+        from kenning_tasks.problems import did_you_mean
+
+        raise ScenarioError(f"{where}.board: {board!r} is not allowed; allowed: "
+                            + ", ".join(allowed) + f" (from {layout().platforms.name})"
+                            + did_you_mean(board, allowed))

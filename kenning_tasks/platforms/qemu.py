@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from kenning_tasks.mcu.boards import board_names
 from kenning_tasks.params import Param
 from kenning_tasks.platforms.base import (
     FIRMWARE_BUILD_PARAMETERS,
     Platform,
+    check_board,
     check_build_options,
 )
-from kenning_tasks.platforms.boards import board_names, check_board
 
 
 class QEMUPlatform(Platform):

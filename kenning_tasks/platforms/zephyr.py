@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from kenning_tasks.errors import ScenarioError
+from kenning_tasks.mcu.boards import board_names
 from kenning_tasks.params import Param
 from kenning_tasks.platforms.base import (
     FIRMWARE_BUILD_PARAMETERS,
@@ -21,7 +22,7 @@ from kenning_tasks.platforms.base import (
     Platform,
     check_build_options,
 )
-from kenning_tasks.platforms.boards import board_names
+from kenning_tasks.problems import did_you_mean
 
 
 class ZephyrPlatform(Platform):
@@ -65,7 +66,8 @@ class ZephyrPlatform(Platform):
         if chosen not in allowed:
             key = "name" if name is not None else "board"
             raise ScenarioError(f"{where}.{key}: {chosen!r} is not allowed; allowed: "
-                                f"{', '.join(allowed)} (Zephyr boards of platforms.yml)")
+                                f"{', '.join(allowed)} (Zephyr boards of platforms.yml)"
+                                + did_you_mean(chosen, allowed))
         check_build_options(parameters, where)
         if parameters["simulated"]:
             raise ScenarioError(

@@ -17,7 +17,7 @@ from kenning_tasks.block import distribution_version
 from kenning_tasks.converters import converter_for, copy_model
 from kenning_tasks.optimizers.base import StepContext
 from kenning_tasks.scenario import Scenario, Step
-from kenning_tasks.stages.base import Stage, StageContext
+from kenning_tasks.stages.base import Phase, Stage, StageContext
 
 CHAIN_STAGES = ("convert", "quantize", "compile")
 _PREVIOUS = {"convert": "train", "quantize": "convert", "compile": "quantize"}
@@ -77,12 +77,15 @@ def parameters(scenario: Scenario, stage: str) -> dict[str, Any]:
 
 
 def modules(scenario: Scenario, stage: str) -> list[str]:
-    names = {"kenning_tasks.stages.chain", "kenning_tasks.converters", "kenning_tasks.iospec",
-             "kenning_tasks.optimizers.base"}
+    """What the chain loads by name: conversion functions, optimizer classes, the model
+    wrapper (conversions load the trained model with its loader)."""
+    names = set()
     for step in steps(scenario, stage):
         if step.optimizer is None:
-            # Conversions load the trained model with the wrapper's own loader.
-            names.update(("kenning_tasks.frameworks", scenario.model_wrapper.cls.__module__))
+            conversion = formats.CONVERSIONS.get((step.input_format, step.output_format))
+            if conversion:
+                names.add(conversion.partition(":")[0])
+            names.add(scenario.model_wrapper.cls.__module__)
         else:
             optimizer = scenario.optimizers[step.optimizer].cls
             names.update((optimizer.__module__, *optimizer.MODULES))
@@ -115,6 +118,7 @@ def outputs(scenario: Scenario, stage: str) -> list[str]:
 def chain_stage(name: str, doc: str) -> Stage:
     return Stage(
         name=name,
+        phase=Phase.CHAIN,
         doc=doc,
         run=run_chain,
         outputs=lambda s: outputs(s, name),

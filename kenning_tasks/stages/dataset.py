@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from kenning_tasks.scenario import Scenario
-from kenning_tasks.stages.base import Stage, StageContext
+from kenning_tasks.stages.base import Phase, Stage, StageContext
 
 
 def run(ctx: StageContext) -> None:
@@ -36,6 +36,7 @@ def parameters(scenario: Scenario) -> dict[str, Any]:
 
 STAGE = Stage(
     name="dataset",
+    phase=Phase.DATA,
     doc="Prepare the dataset: deterministic train/validation/test splits (.npz)",
     run=run,
     outputs=lambda s: ["dataset/splits.npz", "dataset/dataset.json"],

@@ -10,10 +10,10 @@ from typing import Any
 from kenning_tasks import artifacts, iospec, kenning_measurements, live_progress
 from kenning_tasks.block import distribution_version
 from kenning_tasks.scenario import Scenario
-from kenning_tasks.stages.base import Stage, StageContext
-from kenning_tasks.stages.chain import model_file
+from kenning_tasks.stages.base import Phase, Stage, StageContext
 
 MEASUREMENTS = "evaluate/measurements.json"
+LIMITS = ("timeout_s",)  # parameters that bound a run and change none of its results
 
 
 def run(ctx: StageContext) -> None:
@@ -22,7 +22,7 @@ def run(ctx: StageContext) -> None:
     from kenning_tasks.score_curves import score_curves
 
     scenario = ctx.scenario
-    model_path = ctx.path(model_file(scenario, "compile"))
+    model_path = ctx.path(scenario.model_file("compile"))
     spec = iospec.read_spec(model_path)
     splits = load_splits(ctx.path("dataset/splits.npz"))
     x_test, y_test = splits["x_test"], splits["y_test"]
@@ -51,7 +51,7 @@ def run(ctx: StageContext) -> None:
         "platform": scenario.platform.type_name,
         "tool_versions": tool_versions(scenario),
         "host": {"python": sys.version.split()[0], "machine": host_platform.machine()},
-        "resolved_scenario": scenario.resolved(),
+        "resolved_scenario": recorded_scenario(scenario),
         **extra,
         # Kenning's keys (kenning report, fine-tune-optimizers), e.g. a list-valued command.
         **kenning_measurements.kenning_keys(
@@ -86,6 +86,18 @@ def run_on_host(scenario: Scenario, model_path: Any, spec: dict[str, Any], x_tes
             {"runtime_measurements": runtime.extra_measurements()})
 
 
+def recorded_scenario(scenario: Scenario) -> dict[str, Any]:
+    """The resolved scenario without its limits: a limit (``timeout_s``) decides whether a
+    session finishes, never what it measures (target_session.session_timeout_s)."""
+    resolved = scenario.resolved()
+    for family in ("platform", "protocol"):
+        block = resolved.get(family)
+        if block is not None:
+            block["parameters"] = {k: v for k, v in block["parameters"].items()
+                                   if k not in LIMITS}
+    return resolved
+
+
 def tool_versions(scenario: Scenario) -> dict[str, str]:
     names = {"numpy", "doit", "psutil"}
     for block in (scenario.dataset, scenario.model_wrapper, *scenario.optimizers,
@@ -95,7 +107,7 @@ def tool_versions(scenario: Scenario) -> dict[str, str]:
 
 
 def inputs(scenario: Scenario) -> list[str]:
-    model = model_file(scenario, "compile")
+    model = scenario.model_file("compile")
     deps = [model, model + ".json", "dataset/splits.npz"]
     if scenario.target_stages():
         from kenning_tasks.stages import on_target
@@ -105,24 +117,20 @@ def inputs(scenario: Scenario) -> list[str]:
 
 
 def modules(scenario: Scenario) -> list[str]:
-    names = [scenario.runtime.cls.__module__, "kenning_tasks.runtimes.base",
-             "kenning_tasks.metrics", "kenning_tasks.iospec", "kenning_tasks.kenning_measurements",
-             "kenning_tasks.kenning_names", "kenning_tasks.score_curves",
-             *scenario.runtime.cls.MODULES]
-    if scenario.target_stages():
-        names += ["kenning_tasks.stages.on_target", "kenning_tasks.float_agreement"]
-    return names
+    """The runtime block, created by name (the rest is reached by import)."""
+    return [scenario.runtime.cls.__module__, *scenario.runtime.cls.MODULES]
 
 
 STAGE = Stage(
     name="evaluate",
+    phase=Phase.MEASURE,
     doc="Run the model over the test split; write measurements.json (quality, latency, size)",
     run=run,
     outputs=lambda s: [MEASUREMENTS],
     inputs=inputs,
     # measurements.json names the pipeline and records its resolved scenario, so both belong
     # to the signature (otherwise the run cache could restore another pipeline's file).
-    parameters=lambda s: {"pipeline": s.name, "resolved_scenario": s.resolved()},
+    parameters=lambda s: {"pipeline": s.name, "resolved_scenario": recorded_scenario(s)},
     modules=modules,
     tools=tool_versions,
 )

@@ -23,10 +23,8 @@ from typing import Any
 from kenning_tasks import artifacts, live_progress
 from kenning_tasks.block import distribution_version
 from kenning_tasks.errors import StageError
-from kenning_tasks.layout import PACKAGE_DIR
 from kenning_tasks.scenario import Scenario
-from kenning_tasks.stages.base import Stage, StageContext
-from kenning_tasks.stages.chain import model_file
+from kenning_tasks.stages.base import Phase, Stage, StageContext
 
 ELF = "firmware/firmware.elf"              # loadable: what simulate and flash use
 DEBUG_ELF = "firmware/firmware.debug.elf"  # the same image with debug info, for gdb
@@ -39,9 +37,7 @@ BUILD_PARAMETERS = ("defines", "cflags", "werror")
 
 
 def board_of(scenario: Scenario) -> Any:
-    from kenning_tasks.mcu import get_board
-
-    return get_board(scenario.platform.parameters["board"])
+    return scenario.board  # the platform block hands the stage its board
 
 
 def build_options(scenario: Scenario) -> Any:
@@ -72,7 +68,7 @@ def _build(ctx: StageContext) -> None:
     board = board_of(ctx.scenario)
     options = build_options(ctx.scenario)
     model_dir = ctx.out_dir / "model"
-    generated = generate_c_model(ctx.path(model_file(ctx.scenario, "compile")), model_dir)
+    generated = generate_c_model(ctx.path(ctx.scenario.model_file("compile")), model_dir)
     ctx.log(f"generated {generated.numeric_path} C for {len(generated.ops)} ops "
             f"({', '.join(sorted(set(generated.ops)))}), arena {generated.arena_bytes} B, "
             f"{generated.macs} MACs")
@@ -130,12 +126,6 @@ def external_inputs(scenario: Scenario) -> list[Path]:
     return firmware_inputs(board_of(scenario))
 
 
-def codegen_modules() -> list[str]:
-    package = PACKAGE_DIR / "codegen"
-    return sorted(f"kenning_tasks.codegen.{p.stem}" if p.stem != "__init__"
-                  else "kenning_tasks.codegen" for p in package.glob("*.py"))
-
-
 def tools(scenario: Scenario) -> dict[str, str]:
     board = board_of(scenario)
     return {"tflite": distribution_version("tflite"), "compiler": toolchain(board.runtime),
@@ -156,15 +146,14 @@ def outputs(scenario: Scenario) -> list[str]:
 
 STAGE = Stage(
     name="firmware",
+    phase=Phase.TARGET,
+    applies=lambda s: "firmware" in s.target_stages(),
     doc="Generate C for the model (int8 or float32); build the board's firmware (flash/RAM "
         "checked)",
     run=run,
     outputs=outputs,
-    inputs=lambda s: [model_file(s, "compile"), model_file(s, "compile") + ".json"],
+    inputs=lambda s: [s.model_file("compile"), s.model_file("compile") + ".json"],
     external_inputs=external_inputs,
     parameters=parameters,
-    modules=lambda s: [*codegen_modules(), "kenning_tasks.mcu.build",
-                       "kenning_tasks.mcu.boards", "kenning_tasks.mcu.elf",
-                       "kenning_tasks.mcu.float_abi"],
     tools=tools,
 )

@@ -12,7 +12,7 @@ from typing import Any
 from kenning_tasks.errors import StageError
 from kenning_tasks.scenario import Scenario
 from kenning_tasks.stages import target_session
-from kenning_tasks.stages.base import Stage, StageContext
+from kenning_tasks.stages.base import Phase, Stage, StageContext
 
 
 def serial_port(scenario: Scenario, board: Any) -> str:
@@ -55,9 +55,7 @@ def parameters(scenario: Scenario) -> dict[str, Any]:
 
     As for simulate, the session limit (``timeout_s``) only decides success, so it is not here.
     """
-    from kenning_tasks.mcu.boards import get_board
-
-    board = get_board(target_session.board_name(scenario))
+    board = scenario.board
     port = scenario.protocol.parameters["port"] if scenario.protocol is not None else None
     return {"board": board.name, "port": port or board.uart_port_wildcard,
             "baudrate": baudrate(scenario, board),
@@ -66,14 +64,13 @@ def parameters(scenario: Scenario) -> dict[str, Any]:
 
 STAGE = Stage(
     name="flash",
+    phase=Phase.TARGET,
+    applies=lambda s: "flash" in s.target_stages(),
     doc="Flash a real board (OpenOCD) and stream the test split over its UART",
     run=run,
     outputs=lambda s: target_session.outputs("flash"),
     inputs=target_session.inputs,
     parameters=parameters,
-    modules=lambda s: ["kenning_tasks.stages.target_session", "kenning_tasks.mcu.link",
-                       "kenning_tasks.mcu.protocol", "kenning_tasks.mcu.build",
-                       "kenning_tasks.mcu.boards", "kenning_tasks.mcu.timing"],
     # The board's state is not an input doit can see: never restore a flash from the cache.
-    extra={"cacheable": False},
+    cacheable=False,
 )

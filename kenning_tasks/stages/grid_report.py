@@ -8,14 +8,16 @@ in the table's units. All JSON is strict: a metric a variant cannot give is null
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 from kenning_tasks import artifacts
+from kenning_tasks.block import distribution_version
 from kenning_tasks.grid import best
-from kenning_tasks.progress import log
-from kenning_tasks.reporting import comparison
+from kenning_tasks.reporting import comparison, render
 from kenning_tasks.reporting.units import strict
+from kenning_tasks.stages.base import Group, Phase, Stage, StageContext
 
 OUTPUTS = ("results.json", "best.json", *comparison.FILES)
 
@@ -28,14 +30,18 @@ def variant_metrics(measurements: dict[str, Any]) -> dict[str, float]:
 
 
 def run_grid_report(grid_name: str, measurement_files: list[str], labels: dict[str, str],
-                    search: dict[str, Any], out_dir: str) -> dict[str, Any]:
-    """doit action: results.json (every variant), best.json and a comparison report,
-    written into ``out_dir``."""
-    from kenning_tasks.signature import record_outputs
+                    search: dict[str, Any], out_dir: str,
+                    log: Any = None) -> list[Path]:
+    """results.json (every variant), best.json and a comparison report, written into
+    ``out_dir``; returns the files written."""
+    from kenning_tasks.progress import log as default_log
 
+    log = log or default_log
     all_measurements = [json.loads(Path(f).read_text()) for f in measurement_files]
+    # Relative to the grid report's folder: a target holds no host path.
     results = strict([{"pipeline": m["scenario"], "label": labels[m["scenario"]],
-                       "metrics": variant_metrics(m), "measurements": f}
+                       "metrics": variant_metrics(m),
+                       "measurements": os.path.relpath(f, out_dir)}
                       for m, f in zip(all_measurements, measurement_files, strict=True)])
     # A null metric (NaN before strict JSON) is not measured: it is not ranked.
     ranked = [{**r, "metrics": {k: v for k, v in r["metrics"].items() if v is not None}}
@@ -45,15 +51,38 @@ def run_grid_report(grid_name: str, measurement_files: list[str], labels: dict[s
     target = Path(out_dir)
     artifacts.write_json(target / "results.json", {"search": search, "results": results})
     artifacts.write_json(target / "best.json", strict({"search": search, **winner}))
-    from kenning_tasks.framework_noise import quiet
-
     rows = comparison.comparison_rows(all_measurements, labels)
-    with quiet(target):
-        written = comparison.write_comparison(rows, target, title=f"Grid search: {grid_name}",
-                                              search=search, best=winner)
+    written = comparison.write_comparison(rows, target, title=f"Grid search: {grid_name}",
+                                          search=search, best=winner)
     shown = comparison.metric_text(search["metric"], winner["metrics"].get(search["metric"]),
                                    rows)
-    log(f"report:{grid_name}: best by {search['metric']} ({search['policy']}): "
-        f"{winner['label']} = {shown}")
-    paths = [target / "results.json", target / "best.json", *written]
-    return {"outputs": record_outputs(paths)}
+    log(f"best by {search['metric']} ({search['policy']}): {winner['label']} = {shown}")
+    return [target / "results.json", target / "best.json", *written]
+
+
+def run(ctx: StageContext) -> None:
+    group = ctx.group
+    assert group is not None and group.search is not None
+    labels = {name: label for name, label, _ in group.members}
+    files = [measurements for _, _, measurements in group.members]
+    run_grid_report(group.name, files, labels, dict(group.search), str(ctx.out_dir), ctx.log)
+
+
+def parameters(group: Group) -> dict[str, Any]:
+    return {"search": dict(group.search or {}),
+            "labels": {name: label for name, label, _ in group.members}}
+
+
+STAGE = Stage(
+    name="grid_report",
+    phase=Phase.COMPARE,
+    group="report",
+    doc="Rank the grid-search pipelines; write the best one and all results",
+    run=run,
+    outputs=lambda group: list(OUTPUTS),
+    inputs=lambda group: [measurements for _, _, measurements in group.members],
+    external_inputs=lambda group: render.template_files(),
+    parameters=parameters,
+    tools=lambda group: {n: distribution_version(n) for n in ("jinja2", "matplotlib")},
+    applies=lambda group: group.search is not None,
+)

@@ -15,7 +15,6 @@ from typing import Any
 
 from kenning_tasks.scenario import Scenario
 from kenning_tasks.stages.base import StageContext
-from kenning_tasks.stages.chain import model_file
 
 
 def target_stage(scenario: Scenario) -> str:
@@ -57,7 +56,7 @@ def evaluate(ctx: StageContext, spec: dict[str, Any], x_test: Any
     firmware = json.loads(ctx.path("firmware/firmware.json").read_text())
     input_spec, output_spec = spec["input"][0], spec["output"][0]
     quantized = [metrics.quantize(sample[np.newaxis], input_spec) for sample in x_test]
-    host = host_outputs(ctx.path(model_file(ctx.scenario, "compile")), quantized)
+    host = host_outputs(ctx.path(ctx.scenario.model_file("compile")), quantized)
     target = target_outputs.astype(host.dtype).reshape(host.shape)
     y_test = load_splits(ctx.path("dataset/splits.npz"))["y_test"]
     host_scores = metrics.dequantize(host, output_spec)

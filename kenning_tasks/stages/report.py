@@ -14,11 +14,9 @@ from typing import Any
 
 from kenning_tasks import artifacts
 from kenning_tasks.block import distribution_version
-from kenning_tasks.layout import PACKAGE_DIR
-from kenning_tasks.progress import log
-from kenning_tasks.reporting import comparison, render, single
+from kenning_tasks.reporting import render, single
 from kenning_tasks.scenario import Scenario
-from kenning_tasks.stages.base import Stage, StageContext
+from kenning_tasks.stages.base import Phase, Stage, StageContext
 from kenning_tasks.stages.evaluate import MEASUREMENTS
 
 TRAINING = "train/training.json"
@@ -73,14 +71,6 @@ def parameters(scenario: Scenario) -> dict[str, Any]:
             "report": scenario.report.parameters if scenario.report is not None else None}
 
 
-def modules(scenario: Scenario) -> list[str]:
-    packages = ("reporting", "plots")
-    return ["kenning_tasks.stages.report", "kenning_tasks.kenning_measurements",
-            *(f"kenning_tasks.{package}.{path.stem}" if path.stem != "__init__"
-              else f"kenning_tasks.{package}"
-              for package in packages for path in sorted((PACKAGE_DIR / package).glob("*.py")))]
-
-
 def run(ctx: StageContext) -> None:
     scenario = ctx.scenario
     chosen = options(scenario)
@@ -122,44 +112,13 @@ def _read(path: Path) -> dict[str, Any]:
 
 STAGE = Stage(
     name="report",
+    phase=Phase.REPORT,
     doc="Write report.md and a self-contained report.html with figures",
     run=run,
     outputs=outputs,
     inputs=inputs,
     external_inputs=lambda s: render.template_files(),
     parameters=parameters,
-    modules=modules,
     tools=lambda s: {n: distribution_version(n) for n in ("jinja2", "matplotlib", "pyyaml")},
+    applies=lambda s: s.variant is None,  # a grid is reported as a whole (grid_report)
 )
-
-
-# -- the comparison of several pipelines (its task is built in graph.py) -----------------------
-
-COMPARISON_FILES = comparison.FILES
-comparison_rows = comparison.comparison_rows
-
-
-def write_comparison(rows: list[dict[str, Any]], target: Path, title: str = "Comparison",
-                     extra: dict[str, Any] | None = None) -> list[Path]:
-    """Write the comparison (JSON, Markdown, HTML, figures) into ``target``; return them."""
-    extra = extra or {}
-    return comparison.write_comparison(rows, target, title, extra.get("search"),
-                                       extra.get("best"))
-
-
-def run_comparison(measurement_files: list[str], out_dir: str) -> dict[str, Any]:
-    """doit action for the multi-scenario comparison report, written into ``out_dir``."""
-    from kenning_tasks.framework_noise import quiet
-    from kenning_tasks.signature import record_outputs
-
-    all_measurements = [_read(Path(f)) for f in measurement_files]
-    names = ", ".join(m["scenario"] for m in all_measurements)
-    with quiet(Path(out_dir)):
-        written = write_comparison(comparison_rows(all_measurements), Path(out_dir),
-                                   title=f"Comparison: {names}")
-    log(f"report:comparison: wrote {written[1]} and {written[2]}")
-    return {"outputs": record_outputs(written)}
-
-
-def comparison_templates() -> list[Path]:
-    return render.template_files()

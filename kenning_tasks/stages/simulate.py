@@ -10,7 +10,7 @@ from typing import Any
 from kenning_tasks.block import distribution_version
 from kenning_tasks.scenario import Scenario
 from kenning_tasks.stages import target_session
-from kenning_tasks.stages.base import Stage, StageContext
+from kenning_tasks.stages.base import Phase, Stage, StageContext
 
 
 def run(ctx: StageContext) -> None:
@@ -31,10 +31,9 @@ def parameters(scenario: Scenario) -> dict[str, Any]:
     The session limit (``timeout_s``) is not here: it decides whether the session finishes,
     never what it writes, and a failed session leaves no outputs to reuse.
     """
-    from kenning_tasks.mcu.boards import get_board
     from kenning_tasks.mcu.timing import icount_shift
 
-    board = get_board(target_session.board_name(scenario))
+    board = scenario.board
     return {"board": board.name, "qemu_machine": board.qemu_machine,
             "icount_shift": icount_shift(board)}
 
@@ -50,14 +49,12 @@ def qemu_version() -> str:
 
 STAGE = Stage(
     name="simulate",
+    phase=Phase.TARGET,
+    applies=lambda s: "simulate" in s.target_stages(),
     doc="Run the firmware in QEMU; stream the test split over UART; record outputs and counts",
     run=run,
     outputs=lambda s: target_session.outputs("simulate"),
     inputs=target_session.inputs,
     parameters=parameters,
-    modules=lambda s: ["kenning_tasks.stages.target_session", "kenning_tasks.mcu.qemu",
-                       "kenning_tasks.mcu.link", "kenning_tasks.mcu.protocol",
-                       "kenning_tasks.mcu.orphans", "kenning_tasks.mcu.boards",
-                       "kenning_tasks.mcu.timing"],
     tools=lambda s: {"qemu": qemu_version(), "pyserial": distribution_version("pyserial")},
 )

@@ -16,7 +16,6 @@ from typing import Any
 from kenning_tasks import artifacts, iospec
 from kenning_tasks.scenario import Scenario
 from kenning_tasks.stages.base import StageContext
-from kenning_tasks.stages.chain import model_file
 
 ELF = "firmware/firmware.elf"            # the loadable image: no debug info
 FIRMWARE_INFO = "firmware/firmware.json"
@@ -28,20 +27,17 @@ def outputs(stage: str) -> list[str]:
     return [f"{stage}/target_outputs.npz", f"{stage}/target_run.json"]
 
 
-def board_name(scenario: Scenario) -> str:
-    return scenario.platform.parameters["board"]
-
-
 def session_timeout_s(scenario: Scenario) -> float:
-    """The limit of one whole session: the protocol block's ``timeout_s`` when the scenario
-    has one, else the platform's. Each request has its own deadline besides (mcu.link)."""
+    """The limit of one whole session (the one timeout rule, README "Timeouts"): the protocol
+    block's ``timeout_s`` when the scenario has one, else the platform's; each request has
+    its own deadline besides (mcu.link). A limit never enters a signature or a target."""
     if scenario.protocol is not None:
         return scenario.protocol.parameters["timeout_s"]
     return scenario.platform.parameters.get("timeout_s", 600.0)
 
 
 def inputs(scenario: Scenario) -> list[str]:
-    model = model_file(scenario, "compile")
+    model = scenario.model_file("compile")
     return [ELF, FIRMWARE_INFO, model + ".json", "dataset/splits.npz"]
 
 
@@ -51,7 +47,7 @@ def quantized_test_inputs(ctx: StageContext) -> list[bytes]:
     from kenning_tasks import metrics
     from kenning_tasks.datasets.base import load_splits
 
-    spec = iospec.read_spec(ctx.path(model_file(ctx.scenario, "compile")))["input"][0]
+    spec = iospec.read_spec(ctx.path(ctx.scenario.model_file("compile")))["input"][0]
     x_test = load_splits(ctx.path("dataset/splits.npz"))["x_test"]
     return [metrics.quantize(sample[np.newaxis], spec).tobytes() for sample in x_test]
 
@@ -73,15 +69,13 @@ def stream_test_split(ctx: StageContext,
     """
     import numpy as np
 
-    from kenning_tasks.mcu import get_board
-
-    board = get_board(board_name(ctx.scenario))
+    board = ctx.scenario.board
     samples = quantized_test_inputs(ctx)
     ctx.log(f"streaming {len(samples)} samples to {board.name}")
     run = session(ctx.path(ELF), board, samples, session_timeout_s(ctx.scenario),
                   process_allowance_s(ctx))
     # The output tensor's bytes in its own dtype (int8, or float32 for a float32 model).
-    dtype = np.dtype(iospec.read_spec(ctx.path(model_file(ctx.scenario, "compile")))
+    dtype = np.dtype(iospec.read_spec(ctx.path(ctx.scenario.model_file("compile")))
                      ["output"][0]["dtype"])
     outputs_array = np.stack([np.frombuffer(o, dtype=dtype) for o in run.outputs])
     buffer = io.BytesIO()

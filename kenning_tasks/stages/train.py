@@ -6,7 +6,7 @@ import json
 
 from kenning_tasks import artifacts, formats
 from kenning_tasks.scenario import Scenario
-from kenning_tasks.stages.base import Stage, StageContext
+from kenning_tasks.stages.base import Phase, Stage, StageContext
 
 
 def model_file(scenario: Scenario) -> str:
@@ -30,6 +30,7 @@ def outputs(scenario: Scenario) -> list[str]:
 
 STAGE = Stage(
     name="train",
+    phase=Phase.MODEL,
     doc="Train the model (seeded, deterministic) and save it in its native format",
     run=run,
     outputs=outputs,
