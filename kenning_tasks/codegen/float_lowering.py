@@ -43,8 +43,8 @@ class Float32Lowerer(FloatTensorOps, Lowerer):
     """Lowerer with float32 rules for the ops whose first input is a float32 tensor (the
     element-wise, reduction and data-movement ones in FloatTensorOps)."""
 
-    def __init__(self, graph: Any) -> None:
-        super().__init__(graph)
+    def __init__(self, graph: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(graph, *args, **kwargs)  # Lowerer's own options pass through
         self._float_rules: dict[str, Callable[[Operator], Step]] = {
             "CONV_2D": self._conv2d_f32,
             "DEPTHWISE_CONV_2D": self._depthwise_conv2d_f32,
