@@ -91,14 +91,19 @@ def test_float_literals_are_exact_and_windows_checked() -> None:
     assert _empty_window(size=2, kernel=3, stride=1, pad=3, out_size=1)
 
 
-def test_numeric_path_names_the_kernels_used() -> None:
-    class S:  # the part of lowering.Step numeric_path reads
-        def __init__(self, kernel: str) -> None:
-            self.kernel = kernel
+def test_numeric_path_counts_the_ops_on_float_kernels() -> None:
+    class Op:
+        def __init__(self, index: int) -> None:
+            self.index = index
 
-    assert numeric_path([S("kt_conv2d_f32"), S(""), S("kt_softmax_f32")]) == "float32"
-    assert numeric_path([S("kt_quantize_f32_s8"), S("kt_conv2d_s8")]) == "int8"
-    assert numeric_path([S("kt_conv2d_f32"), S("kt_quantize_f32_s8"), S("kt_add_s8")]) == "mixed"
+    class S:  # the part of lowering.Step numeric_path reads
+        def __init__(self, index: int, kernel: str) -> None:
+            self.op, self.kernel = Op(index), kernel
+
+    steps = [S(0, "kt_conv2d_f32"), S(1, ""), S(2, "kt_softmax_f32")]
+    assert numeric_path(steps, {0, 2}) == "float32"  # the alias (#1) computes nothing
+    assert numeric_path([S(0, "kt_quantize_f32_s8"), S(1, "kt_conv2d_s8")], set()) == "int8"
+    assert numeric_path([S(0, "kt_conv2d_f32"), S(1, "kt_add_s8")], {0}) == "mixed"
 
 
 def test_tolerance_accepts_ulps_and_refuses_real_errors() -> None:

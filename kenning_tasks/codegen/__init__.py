@@ -60,7 +60,8 @@ def generate_c_model(tflite_path: Path, out_dir: Path) -> GeneratedModel:
     """Generate `model.h` and `model.c` for ``tflite_path`` in ``out_dir``."""
     graph = read_tflite(Path(tflite_path))
     input_index, output_index = _single_io(graph)
-    steps = Float32Lowerer(graph).lower()
+    lowerer = Float32Lowerer(graph)
+    steps = lowerer.lower()
     layout = layout_arena(graph, steps)
     input_t, output_t = graph.tensors[input_index], graph.tensors[output_index]
 
@@ -80,7 +81,7 @@ def generate_c_model(tflite_path: Path, out_dir: Path) -> GeneratedModel:
         output_scale=output_t.scale,
         output_zero_point=output_t.zero_point,
         ops=[step.op.opcode for step in steps],
-        numeric_path=numeric_path(steps),
+        numeric_path=numeric_path(steps, lowerer.float_ops),
     )
 
 

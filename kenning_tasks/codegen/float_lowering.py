@@ -45,6 +45,7 @@ class Float32Lowerer(FloatTensorOps, Lowerer):
 
     def __init__(self, graph: Any, *args: Any, **kwargs: Any) -> None:
         super().__init__(graph, *args, **kwargs)  # Lowerer's own options pass through
+        self.float_ops: set[int] = set()  # indices of the ops lowered to float32 kernels
         self._float_rules: dict[str, Callable[[Operator], Step]] = {
             "CONV_2D": self._conv2d_f32,
             "DEPTHWISE_CONV_2D": self._depthwise_conv2d_f32,
@@ -59,6 +60,7 @@ class Float32Lowerer(FloatTensorOps, Lowerer):
     def _rule_for(self, op: Operator) -> Callable[[Operator], Step] | None:
         if op.inputs and op.inputs[0] >= 0 and op.opcode in self._float_rules \
                 and self._tensor(op.inputs[0]).dtype == FLOAT32:
+            self.float_ops.add(op.index)
             return self._float_rules[op.opcode]
         return super()._rule_for(op)
 
@@ -208,15 +210,15 @@ def _empty_window(size: int, kernel: int, stride: int, pad: int, out_size: int) 
                for o in range(out_size))
 
 
-def numeric_path(steps: list[Step]) -> str:
-    """"float32" when every kernel computes in float32, "int8" when every one is an int8
-    kernel (QUANTIZE/DEQUANTIZE at the edges included), "mixed" otherwise."""
-    kernels = [step.kernel for step in steps if step.kernel]
-    if kernels and all(k.endswith("_f32") and "_s8" not in k for k in kernels):
+def numeric_path(steps: list[Step], float_ops: set[int]) -> str:
+    """"float32" when every kernel call is a float32 one (``float_ops``: the ops
+    Float32Lowerer lowered to them), "int8" when none is (QUANTIZE/DEQUANTIZE at the edges
+    included), "mixed" otherwise. Aliases (reshapes) compute nothing and do not count."""
+    computing = [step.op.index for step in steps if step.kernel]
+    on_float = sum(index in float_ops for index in computing)
+    if computing and on_float == len(computing):
         return "float32"
-    if all("_s8" in k for k in kernels):
-        return "int8"
-    return "mixed"
+    return "int8" if on_float == 0 else "mixed"
 
 
 __all__ = ["Float32Lowerer", "float_literal", "numeric_path"]
