@@ -65,8 +65,9 @@ def explain(graph: Graph, stages: list[str] | None = None,
             else:
                 lines.append(f"{name} is up to date")
     finally:
-        if dependency is not None:
-            dependency.close()
+        # Read only: nothing is committed (doit's close() would write back what get_status
+        # changed, e.g. a task's state dropped when the file checker changed).
+        del dependency
     return lines
 
 

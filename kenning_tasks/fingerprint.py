@@ -32,12 +32,28 @@ _PARSED: dict[tuple[str, tuple[int, ...]], list[Any]] = {}
 
 
 def module_file(module: str) -> Path | None:
-    """The source file of a project module (None when there is no such module)."""
+    """The source file of a project module (None when there is no such module).
+
+    A module outside the project is found only when named as an entry (a user's own block
+    class, given by dotted path): its file counts, its imports are not followed.
+    """
     relative = RESOURCES_DIR.joinpath(*module.split("."))
     for candidate in (relative.with_suffix(".py"), relative / "__init__.py"):
         if candidate.is_file():
             return candidate
     return None
+
+
+def _outside_file(module: str) -> Path | None:
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+        return None
+    return Path(spec.origin)
 
 
 def _parents(module: str) -> list[str]:
@@ -135,6 +151,8 @@ class ImportGraph:
         if module in self._resolved:
             return self._resolved[module]
         path = module_file(module)
+        if path is None and module.split(".")[0] != PROJECT:
+            path = _outside_file(module)
         if path is None:
             self._resolved[module] = None  # type: ignore[assignment]
             return None

@@ -64,7 +64,9 @@ def _watched(graph: Any, where: Layout) -> list[str]:
     for path in graph.scenario_files:
         paths.update((str(path), str(path.parent)))
     build = str(where.build)
-    for _, task in graph.plans.values():
+    for plan, task in graph.plans.values():
+        # Code outside the package (a user's block module) is labelled by its absolute path.
+        paths.update(label for label in plan.signature["code"] if os.path.isabs(label))
         for dep in task["file_dep"]:
             if not dep.startswith(build):  # an external input: a new file beside it counts
                 paths.add(os.path.dirname(dep))

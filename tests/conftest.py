@@ -38,14 +38,21 @@ class DoitRun:
 
 @dataclass
 class Project:
-    """A private copy of the repository's sources, with its own build/ and run cache."""
+    """A private copy of the repository's sources, with its own build/ and run cache.
+
+    ``cache_root`` points the run cache elsewhere, e.g. at the cache of a module fixture that
+    already built the upstream stages: they are then restored instead of recomputed (no
+    TensorFlow import, no training). Only for tests that assert nothing about those stages.
+    """
 
     root: Path
+    cache_root: Path | None = None
 
     def doit(self, *args: str, cache: bool = True, timeout: float = 600) -> DoitRun:
         env = dict(os.environ)
         env["PYTHONPATH"] = str(self.root)
-        env["KENNING_TASKS_CACHE"] = str(self.root / "cache") if cache else "off"
+        env["KENNING_TASKS_CACHE"] = str(self.cache_root or self.root / "cache") if cache \
+            else "off"
         env["KENNING_TASKS_RESOURCES"] = str(self.root / "resources")
         completed = subprocess.run(
             [PYTHON, "-m", "doit", "-f", str(self.root / "dodo.py"), *args],
@@ -65,7 +72,7 @@ class Project:
         path.write_text(text.replace(old, new, 1))
 
 
-def copy_project(destination: Path) -> Project:
+def copy_project(destination: Path, cache_root: Path | None = None) -> Project:
     destination.mkdir(parents=True, exist_ok=True)
     for name in COPIED:
         source = REPO / name
@@ -74,7 +81,7 @@ def copy_project(destination: Path) -> Project:
                             ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         elif source.exists():
             shutil.copy2(source, destination / name)
-    return Project(destination)
+    return Project(destination, cache_root)
 
 
 @pytest.fixture

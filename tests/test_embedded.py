@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import Project
+from tests.conftest import Project, copy_project
 
 SCENARIO = "digits-int8-qemu-m4"
 pytestmark = pytest.mark.slow
@@ -110,7 +110,11 @@ def test_changed_model_rebuilds_firmware(embedded: Project) -> None:
     assert measurements(embedded)["on_target"]["agreement_with_host"] == 1.0
 
 
-def test_model_over_the_board_limits_fails_in_firmware_stage(project: Project) -> None:
+def test_model_over_the_board_limits_fails_in_firmware_stage(embedded: Project,
+                                                             tmp_path: Path) -> None:
+    # A fresh checkout sharing the module's run cache: the stages before firmware are
+    # restored, the firmware stage runs for real against the edited board.
+    project = copy_project(tmp_path / "project", cache_root=embedded.root / "cache")
     platforms = project.root / "platforms.yml"
     text = platforms.read_text()
     start = text.index("mps2-an386:")

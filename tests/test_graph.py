@@ -234,3 +234,45 @@ def test_the_cached_graph_is_the_built_one_until_an_input_changes(tmp_path: Path
     assert graph_cache.load("another-spec", where) is None  # another command line
     scenario.write_text(scenario.read_text().replace("epochs: 15", "epochs: 14"))
     assert graph_cache.load(str(scenario), where) is None  # the scenario changed
+
+
+def _record_success(graph: Graph, state: Path) -> None:
+    """Write every task's outputs and save its success as doit's runner does."""
+    from doit.dependency import Dependency, MD5Checker, SqliteDB
+    from doit.task import dict_to_task
+
+    from kenning_tasks.signature import record_outputs
+
+    dependency = Dependency(SqliteDB, str(state), checker_cls=MD5Checker)
+    for name, (plan, task_dict) in graph.plans.items():
+        for target in task_dict["targets"]:
+            Path(target).parent.mkdir(parents=True, exist_ok=True)
+            Path(target).write_text(f"{name} {Path(target).name}")
+        task = dict_to_task({**task_dict, "name": name})
+        task.values = {"signature": dict(plan.signature),
+                       "outputs": record_outputs([Path(t) for t in task_dict["targets"]])}
+        dependency.save_success(task)
+    dependency.close()
+
+
+def test_why_says_a_stage_runs_after_the_upstream_stage_that_reruns(tmp_path: Path,
+                                                                     where: Layout) -> None:
+    from kenning_tasks.explain import explain
+
+    scenario = tmp_path / "host.yml"
+    text = (REPO / "scenarios/digits-tflite-int8.yml").read_text()
+    scenario.write_text(text)
+    state = where.build / "state.sqlite3"
+    _record_success(Graph(str(scenario), where), state)
+    assert all(line.endswith("is up to date")
+               for line in explain(Graph(str(scenario), where), state_file=state))
+    scenario.write_text(text.replace("dataset_percentage: 0.25", "dataset_percentage: 0.5"))
+    lines = explain(Graph(str(scenario), where), state_file=state)
+    assert "dataset:host is up to date" in lines and "train:host is up to date" in lines
+    quantize = lines.index("quantize:host will run:")
+    assert "parameter steps[0].parameters.dataset_percentage changed: 0.25 → 0.5" \
+        in lines[quantize + 1]
+    assert "compile:host will run after quantize: its input model.tflite will be rebuilt" \
+        in lines
+    assert "report:host will run after evaluate: its input measurements.json will be " \
+        "rebuilt" in lines

@@ -155,7 +155,7 @@ class TargetLink:
         try:
             self.port.write(data)
             self.port.flush()
-        except (OSError, _serial_error()) as exc:
+        except _port_errors() as exc:
             raise self._port_failed(exc) from None
         self.bytes_sent += len(data)
 
@@ -163,7 +163,7 @@ class TargetLink:
         try:
             self.port.timeout = max(0.0, min(timeout_s, 0.05))
             return self.port.read(max(1, self.port.in_waiting))
-        except (OSError, _serial_error()) as exc:
+        except _port_errors() as exc:
             raise self._port_failed(exc) from None
 
     def _ingest(self, data: bytes) -> None:
@@ -176,7 +176,7 @@ class TargetLink:
         while True:
             try:
                 waiting = self.port.in_waiting
-            except (OSError, _serial_error()) as exc:
+            except _port_errors() as exc:
                 raise self._port_failed(exc) from None
             if not waiting:
                 break
@@ -338,12 +338,16 @@ def describe_frame(frame: Frame) -> str:
     return frame.kind
 
 
-def _serial_error() -> type[Exception]:
+def _port_errors() -> tuple[type[Exception], ...]:
+    """What a port raises when its line goes away. termios.error is not an OSError: pyserial's
+    flush() (tcdrain) raises it when the other end of a pty has closed."""
+    import termios
+
     try:
         from serial import SerialException
     except ImportError:  # pragma: no cover - pyserial is a requirement of every target block
-        return OSError
-    return SerialException
+        return (OSError, termios.error)
+    return (OSError, SerialException, termios.error)
 
 
 class _Session:
