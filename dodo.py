@@ -7,17 +7,22 @@ framework is imported here.
 """
 
 import sys
+from pathlib import Path
 
 from doit import get_var
 
+from kenning_tasks import doit_state, expected_failures
 from kenning_tasks.doit_config import DOIT_CONFIG
 from kenning_tasks.doit_vars import check_variables
 from kenning_tasks.errors import KenningTasksError, format_error
 from kenning_tasks.graph_cache import load_graph
 
+expected_failures.install()  # Ctrl-C: one line, not a traceback
 try:
     check_variables()
     GRAPH = load_graph(get_var("scenario"))
+    doit_state.prepare(Path(DOIT_CONFIG["dep_file"]))  # damaged: set aside; locked: wait
+    doit_state.guard_writes()  # a full disk or a lock at the end of a run: one line
 except KenningTasksError as error:
     sys.exit(format_error(error))
 

@@ -1,18 +1,23 @@
-"""Per-board figures of the default model on target, printed as JSON.
+"""Per-board figures of the default model, or of MLPerf-Tiny-shaped models, on target (JSON).
 
 Builds the default scenario (or ``--scenario``) up to its compiled model (in a temporary copy
-of the project, or reuses ``--model``), then for each QEMU board generates C, builds the
-firmware, runs ``--samples`` test inputs under ``-icount shift=0`` and reports the numeric
-path (int8 or float32 kernels), instructions per inference, MACs, instructions per MAC, flash
-and RAM bytes, and how the outputs compare with TFLite Micro's host interpreter (bit-exact
-samples, largest absolute difference).
-Usage: ``.venv/bin/python benchmarks/target.py [--model compile/model.tflite] [--samples 20]``;
+of the project, or reuses ``--model``), then for each QEMU board generates C (weight layout
+chosen for the board's flash), builds the firmware, runs ``--samples`` test inputs under
+``-icount`` and reports the numeric path (int8 or float32 kernels), instructions per
+inference, MACs, instructions per MAC, flash and RAM bytes, and how the outputs compare with
+TFLite Micro's host interpreter (share of bit-exact samples, largest absolute difference).
+With ``--mlperf``, the models are the four MLPerf Tiny reference networks' shapes (FC
+autoencoder, ResNet-8, DS-CNN, MobileNetV1-0.25 at 96x96x3), built with Keras at run time with
+seeded random weights and random int8 inputs, each output checked against TFLite Micro.
+Usage: ``.venv/bin/python benchmarks/target.py [--model compile/model.tflite] [--samples 20]``
+or ``.venv/bin/python benchmarks/target.py --mlperf [--boards mps2-an385 mps2-an386]``;
 float32: ``--scenario digits-float-qemu-m4 --boards mps2-an385 mps2-an386 mps2-an505``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -22,9 +27,10 @@ import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 BOARDS = ("mps2-an385", "mps2-an386", "mps2-an500")
+MLPERF_BOARDS = ("mps2-an385", "mps2-an386")  # Cortex-M3, Cortex-M4F
 
 
 def build_default_model(root: Path, scenario: str | None = None) -> tuple[Path, Path]:
@@ -46,26 +52,25 @@ def build_default_model(root: Path, scenario: str | None = None) -> tuple[Path, 
 
 
 def measure_board(board_name: str, model: Path, inputs: list[bytes], work: Path,
-                  reference: list) -> dict:
+                  reference: object | None = None) -> dict:
     import numpy as np
 
     from kenning_tasks.codegen import generate_c_model
+    from kenning_tasks.codegen.weight_layout import cpu_has_dsp
     from kenning_tasks.float_agreement import max_abs_error
     from kenning_tasks.mcu import build_firmware, get_board, run_on_qemu
     from kenning_tasks.mcu.float_abi import float_arithmetic
 
     board = get_board(board_name)
-    generated = generate_c_model(model, work / board_name / "model")
-    image = build_firmware(board, work / board_name / "model", work / board_name)
-    run = run_on_qemu(image.elf, board, inputs, timeout_s=300)
+    out = work / board_name / model.stem
+    generated = generate_c_model(model, out / "model", flash_limit_bytes=board.flash_limit_bytes,
+                                 dsp=cpu_has_dsp(board.compilation_flags))
+    image = build_firmware(board, out / "model", out)
+    run = run_on_qemu(image.elf, board, inputs, timeout_s=600, process_s=600)
     instructions = np.asarray(run.instructions, dtype=np.float64)
-    want = np.stack(reference)
-    got = np.stack([np.frombuffer(o, dtype=want.dtype) for o in run.outputs])
-    return {
+    result = {
         "board": board_name, "numeric_path": generated.numeric_path,
         "float_arithmetic": float_arithmetic(board.compilation_flags),
-        "bit_exact_samples": int(np.sum(np.all(got == want, axis=1))),
-        "max_abs_error_vs_tflm": max_abs_error(got, want),
         "instructions_per_inference": {"mean": float(instructions.mean()),
                                        "min": int(instructions.min()),
                                        "max": int(instructions.max())},
@@ -73,7 +78,35 @@ def measure_board(board_name: str, model: Path, inputs: list[bytes], work: Path,
         "instructions_per_mac": float(instructions.mean()) / generated.macs,
         "flash_bytes": image.flash_bytes, "ram_bytes": image.ram_bytes,
         "arena_bytes": generated.arena_bytes, "samples": len(inputs),
+        "weight_layout": generated.weight_layout.layout,
     }
+    if reference is not None:
+        want = np.stack([np.asarray(reference(x)).reshape(-1) for x in inputs])
+        got = np.stack([np.frombuffer(bytes(o), dtype=want.dtype) for o in run.outputs])
+        # Share of bit-exact samples (1.0 expected on the int8 path), and the largest
+        # difference (the float32 path's measure: float_agreement).
+        result["agreement_with_tflm"] = float(np.mean(np.all(got == want, axis=1)))
+        result["max_abs_error_vs_tflm"] = max_abs_error(got, want)
+    return result
+
+
+def measure_mlperf(boards: list[str], samples: int, work: Path) -> list[dict]:
+    import numpy as np
+    from codegen_support.models import MLPERF_TINY, build_mlperf_tiny
+
+    from kenning_tasks.codegen.reference import TflmReference
+
+    results = []
+    for name in MLPERF_TINY:
+        with contextlib.redirect_stdout(sys.stderr):  # Keras prints its export to stdout
+            model = build_mlperf_tiny(name, work)
+        reference = TflmReference(model)
+        rng = np.random.default_rng(0)
+        size = int(np.prod(reference.input_shape))
+        inputs = [rng.integers(-128, 128, size, dtype=np.int8).tobytes() for _ in range(samples)]
+        results.append({"model": name, "boards": [
+            measure_board(b, model, inputs, work, reference) for b in boards]})
+    return results
 
 
 def main() -> None:
@@ -83,13 +116,22 @@ def main() -> None:
                                            "default scenario)")
     parser.add_argument("--splits", type=Path, help="splits.npz for the inputs")
     parser.add_argument("--samples", type=int, default=20)
-    parser.add_argument("--boards", nargs="*", default=list(BOARDS))
+    parser.add_argument("--boards", nargs="*", default=None)
+    parser.add_argument("--mlperf", action="store_true",
+                        help="the MLPerf-Tiny-shaped models instead of the default model")
     options = parser.parse_args()
+    if options.mlperf:
+        boards = options.boards or list(MLPERF_BOARDS)
+        with tempfile.TemporaryDirectory(prefix="kt-target-") as tmp:
+            results = measure_mlperf(boards, min(options.samples, 2), Path(tmp))
+        print(json.dumps({"models": results}, indent=2))
+        return
+    options.boards = options.boards or list(BOARDS)
 
     import numpy as np
 
     from kenning_tasks import iospec, metrics
-    from kenning_tasks.codegen.reference import tflm_outputs
+    from kenning_tasks.codegen.reference import TflmReference
     from kenning_tasks.datasets.base import load_splits
 
     with tempfile.TemporaryDirectory(prefix="kt-target-") as tmp:
@@ -101,7 +143,7 @@ def main() -> None:
         spec = iospec.read_spec(model)["input"][0]
         x_test = load_splits(splits)["x_test"][: options.samples]
         inputs = [metrics.quantize(s[np.newaxis], spec).tobytes() for s in x_test]
-        reference = tflm_outputs(model, inputs)
+        reference = TflmReference(model)
         results = [measure_board(b, model, inputs, work, reference) for b in options.boards]
     print(json.dumps({"model": str(options.model or options.scenario or "default scenario"),
                       "boards": results}, indent=2))

@@ -1,4 +1,6 @@
-"""Command line: ``python -m kenning_tasks {list,info,why,validate,cache,synthetic-data,debug}``.
+"""Command line: ``python -m kenning_tasks COMMAND``.
+
+Commands: list, info, why, validate, verify, cache, synthetic-data, debug.
 
 Listing and describing blocks reads their declarations only; no framework is imported.
 """
@@ -76,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     why.add_argument("args", nargs="*", help="[scenario=NAME] [stage ...]")
     validate = commands.add_parser("validate", help="validate scenarios without running")
     validate.add_argument("args", nargs="*", help="[scenario=NAME|a,b|all]")
+    from kenning_tasks import verify_cli
     from kenning_tasks.cache import cli as cache_cli
     from kenning_tasks.datasets.synthetic import cli as synthetic_cli
     from kenning_tasks.mcu import debug as debug_cli
@@ -83,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     cache_cli.configure(commands.add_parser("cache", help="status, push, pull, gc, clear"))
     synthetic_cli.add_parser(commands)
     debug_cli.add_parser(commands)
+    verify_cli.add_parser(commands)
     options = parser.parse_args(argv)
     try:
         if options.command == "cache":
@@ -91,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
             return synthetic_cli.run(options)
         if options.command == "debug":
             return debug_cli.run(options)
+        if options.command == "verify":
+            return verify_cli.run(options)
         if options.command == "list":
             return cmd_list(options.group)
         if options.command == "info":
@@ -114,6 +120,11 @@ def main(argv: list[str] | None = None) -> int:
     except KenningTasksError as error:
         print(format_error(error), file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        from kenning_tasks.expected_failures import INTERRUPTED
+
+        print(f"error: {INTERRUPTED}", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -52,7 +52,7 @@ def run_task(plan: TaskPlan, targets: list[str], dependencies: list[str]
     """
     from doit.exceptions import TaskFailed
 
-    from kenning_tasks import artifacts, run_cache
+    from kenning_tasks import artifacts, expected_failures, run_cache
     from kenning_tasks.progress import StageLogger
     from kenning_tasks.signature import record_outputs
     from kenning_tasks.stages.catalog import get_stage
@@ -86,6 +86,10 @@ def run_task(plan: TaskPlan, targets: list[str], dependencies: list[str]
         # A problem the user can act on: one line, no traceback, said once (doit prints
         # a TaskFailed's message; the reporter shows nothing else for it).
         return TaskFailed(str(error))
+    except OSError as error:  # a full disk, a quota: one line too (expected_failures)
+        if (line := expected_failures.stage_failure(error, ctx.out_dir)) is None:
+            raise
+        return TaskFailed(line)
     _check_outputs(outputs, plan.task)  # the reporter says "done in" (once per stage)
     return {"outputs": record_outputs(list(outputs.values()))}
 

@@ -23,9 +23,10 @@ from pathlib import Path
 from typing import Any
 
 # ".<target name>.<writer PID>.<mkstemp's 8 characters><suffix>"
-_TEMPORARY = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[a-z0-9_]{8}(?P<suffix>.*)$")
-# The same without a PID, as written before the PID was part of the name.
-_OLD_TEMPORARY = re.compile(r"^\.(?P<name>.+)\.[a-z0-9_]{8}(?P<suffix>.*)$")
+_TEMPORARY = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[a-z0-9_]{8}(?P<suffix>(?:\.[^.]*)?)$")
+# The same without a PID, as written before the PID was part of the name. The suffix is
+# empty or one extension (mkstemp's), so names like `.graph-cache.distributions.json` never match.
+_OLD_TEMPORARY = re.compile(r"^\.(?P<name>.+)\.[a-z0-9_]{8}(?P<suffix>(?:\.[^.]*)?)$")
 
 
 def umask() -> int:

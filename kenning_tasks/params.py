@@ -14,6 +14,10 @@ from kenning_tasks.errors import ScenarioError
 from kenning_tasks.problems import Problems, did_you_mean
 
 REQUIRED: Any = object()  # sentinel: the parameter has no default and must be given
+# Seeds go to numpy's legacy seeding, which takes [0, 2**32 - 1]; TF and PyTorch take more.
+SEED_MAX = 2**32 - 1
+# Any other integer must fit the frameworks' int64 (a bigger one overflows in numpy/TF/C).
+INT_LIMIT = 2**63 - 1
 
 _TYPE_NAMES = {bool: "bool", int: "int", float: "float", str: "str", list: "list", dict: "dict"}
 
@@ -38,6 +42,8 @@ class Param:
     # any other value is refused with ``only_reason``, which names the nearest alternative.
     only: tuple[Any, ...] | None = None
     only_reason: str = ""
+    # NaN and ±inf are refused anywhere in the value (lists, mappings) unless this is False.
+    finite: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -90,6 +96,19 @@ def _check_type(value: Any, expected: type | tuple[type, ...]) -> bool:
     return isinstance(value, expected)
 
 
+def _non_finite(value: Any, where: str = "") -> tuple[str, float] | None:
+    """(key suffix, value) of the first NaN/±inf in ``value`` (nested lists and mappings)."""
+    if isinstance(value, float):
+        return None if math.isfinite(value) else (where, value)
+    items = (value.items() if isinstance(value, dict)
+             else enumerate(value) if isinstance(value, (list, tuple)) else ())
+    for key, item in items:
+        found = _non_finite(item, f"{where}[{key}]" if isinstance(key, int) else f"{where}.{key}")
+        if found is not None:
+            return found
+    return None
+
+
 def resolve_parameters(params: tuple[Param, ...], given: Any, where: str,
                        renamed: dict[str, str] | None = None) -> dict[str, Any]:
     """Check ``given`` against ``params`` and return it with defaults filled in.
@@ -137,8 +156,13 @@ def check_value(param: Param, value: Any, key_path: str) -> Any:
     if not _check_type(value, param.type):
         raise ScenarioError(
             f"{key_path}: expected {param.type_name()}, got {type(value).__name__} {value!r}")
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ScenarioError(f"{key_path}: {value!r} is not a finite number")
+    if param.finite and (where := _non_finite(value)) is not None:
+        raise ScenarioError(f"{key_path}{where[0]}: {where[1]!r} is not a finite number; "
+                            "NaN and infinity are not allowed here")
+    if isinstance(value, int) and not isinstance(value, bool) and param.maximum is None \
+            and abs(value) > INT_LIMIT:
+        raise ScenarioError(f"{key_path}: {value!r} is out of range; integers must be within "
+                            f"±{INT_LIMIT} (int64)")
     if param.enum is not None and value not in param.enum:
         raise ScenarioError(f"{key_path}: {value!r} is not allowed; allowed: "
                             + ", ".join(repr(v) for v in param.enum)

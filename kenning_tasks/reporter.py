@@ -7,6 +7,8 @@ from typing import Any
 
 from doit.reporter import ConsoleReporter
 
+from kenning_tasks.expected_failures import interrupted
+
 
 class StageReporter(ConsoleReporter):
     """``.  stage:scenario`` when a stage starts, ``-- stage:scenario`` when it is reused,
@@ -41,5 +43,5 @@ class StageReporter(ConsoleReporter):
 
         timeline.write_after_run(layout().build, self._run_started_at)  # run-summary.html
         super().complete_run()
-        if not self.failures and not self.runtime_errors:
+        if not self.failures and not self.runtime_errors and not interrupted():
             self.write(f"   finished in {time.monotonic() - self._run_started:.2f} s\n")

@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,10 +123,19 @@ def store(root: Path, stage: str, key: str, outputs: dict[str, Path],
     log = log or _log
     local = LocalCache(root)
     settings = cache_settings()
-    with local.using():
-        manifest = Manifest(stage, key, {name: local.add_object(Path(path))
-                                         for name, path in sorted(outputs.items())})
-        local.write_entry(manifest)
+    try:
+        with local.using():
+            manifest = Manifest(stage, key, {name: local.add_object(Path(path))
+                                             for name, path in sorted(outputs.items())})
+            local.write_entry(manifest)
+    except OSError as error:  # a full cache disk: the stage's result stands, uncached
+        from kenning_tasks.expected_failures import is_os_limit
+
+        if not is_os_limit(error):
+            raise
+        log(f"warning: run cache: result not stored in {layout().relative(root)} "
+            f"({os.strerror(error.errno).lower()})")
+        return
     gc.enforce_limit(local, settings.max_size, frozenset({(stage, key)}))
     remote = remote_cache(settings, root)
     if remote is not None:

@@ -6,7 +6,6 @@ grid-search variant (``grid.expand``).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,9 @@ from kenning_tasks.errors import ScenarioError
 from kenning_tasks.grid import expand
 from kenning_tasks.layout import layout
 from kenning_tasks.problems import did_you_mean
+from kenning_tasks.safe_names import check_name, check_scenario_file
 from kenning_tasks.scenario import Scenario, validate
+from kenning_tasks.scenario_parsing import load_json, load_yaml, read_text
 
 SCENARIO_SUFFIXES = (".yml", ".yaml", ".json")
 DEFAULT_SCENARIO = "digits-int8-qemu-m4"
@@ -56,17 +57,16 @@ def select_scenarios(spec: str | None) -> list[Path]:
 
 
 def read_file(path: Path) -> dict[str, Any]:
-    text = path.read_text(encoding="utf-8")
+    text = read_text(path)
     try:
-        if path.suffix == ".json":
-            data = json.loads(text)
-        else:
-            import yaml
-
-            data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        data = load_json(path, text) if path.suffix == ".json" else load_yaml(path, text)
+    except ScenarioError:
+        raise
     except (ValueError, ImportError) as error:
         first = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise ScenarioError(f"{path}: not valid {path.suffix[1:].upper()}: {first}") from error
+    except RecursionError:
+        raise ScenarioError(f"{path}: nested too deeply to be a scenario") from None
     except Exception as error:  # yaml.YAMLError without importing yaml at module level
         first = " ".join(str(error).split())
         raise ScenarioError(f"{path}: not valid YAML: {first}") from error
@@ -86,10 +86,14 @@ def load_pipelines(path: Path | str) -> tuple[list[Scenario], list[str]]:
     Returns the valid pipelines and one line per skipped (incompatible) grid combination.
     """
     path = Path(path)
+    name = check_scenario_file(path)  # it names the build folder: before anything else
     data = read_file(path)
     if "optimization_parameters" not in data:
-        return [validate(path, path.stem, data)], []
-    return expand(path, data)
+        return [validate(path, name, data)], []
+    variants, skipped = expand(path, data)
+    for variant in variants:
+        check_name(str(variant.variant), "grid variant id", str(path))
+    return variants, skipped
 
 
 def load_scenario(path: Path | str, variant: str | None = None) -> Scenario:

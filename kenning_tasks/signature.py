@@ -2,19 +2,17 @@
 
 A stage's signature is its resolved parameters, a fingerprint of the source files it can
 reach (``fingerprint.py``) and the versions of the tools it uses (``tool_versions.py``).
-Input files are tracked by doit's MD5 file_dep checker (which gives early cutoff); outputs
-are checked against the hashes the stage recorded when it wrote them, because doit itself
-only checks that targets exist.
+Input files are tracked by the file_dep checker of ``change_detection`` (content hashes, so
+early cutoff); outputs are checked against the hashes the stage recorded when it wrote them,
+because doit itself only checks that targets exist.
 """
 
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 from typing import Any
 
-from kenning_tasks.artifacts import sha256_file
+from kenning_tasks import change_detection
 
 
 def normalise(signature: dict[str, Any]) -> dict[str, Any]:
@@ -36,8 +34,8 @@ class SignatureCheck:
 class OutputsIntact:
     """doit ``uptodate`` entry: every output still has the bytes the stage wrote.
 
-    Size and mtime are compared first; a file is hashed only when they differ, so a no-op
-    rerun costs a ``stat`` per output.
+    The (size, mtime_ns, ctime_ns, inode) stamp is compared first; a file is hashed only when
+    it differs, so a no-op rerun costs a ``stat`` per output (``change_detection``).
     """
 
     def __call__(self, task: Any, values: dict[str, Any]) -> bool:
@@ -47,25 +45,6 @@ class OutputsIntact:
         return not changed_outputs(recorded)
 
 
-def record_outputs(paths: list[Path]) -> dict[str, list[Any]]:
-    """``{path: [size, mtime_ns, sha256]}`` for the files a stage wrote."""
-    result = {}
-    for path in paths:
-        stat = os.stat(path)
-        result[str(path)] = [stat.st_size, stat.st_mtime_ns, sha256_file(path)]
-    return result
-
-
-def changed_outputs(recorded: dict[str, list[Any]]) -> list[str]:
-    """Outputs that are missing or whose bytes differ from ``recorded``."""
-    changed = []
-    for name, (size, mtime_ns, digest) in recorded.items():
-        try:
-            stat = os.stat(name)
-        except FileNotFoundError:
-            changed.append(name)
-            continue
-        if stat.st_size != size or (
-                stat.st_mtime_ns != mtime_ns and sha256_file(name) != digest):
-            changed.append(name)
-    return changed
+# Kept here for callers; the stamp logic lives in change_detection (one source of truth).
+record_outputs = change_detection.record_outputs
+changed_outputs = change_detection.changed_outputs

@@ -240,3 +240,60 @@ class StallingProxy:
                         self._closing.wait()  # hold the rest: the link is stuck
                         return
                 sink.sendall(data)
+
+
+class CuttingHTTPServer:
+    """An HTTP server on 127.0.0.1 that closes the connection part-way through its reply.
+
+    ``GET /<name>`` answers ``size`` bytes of a fixed pattern but hangs up after ``cut``:
+    with ``chunked`` false it announces ``Content-Length: size`` (a download cut short), with
+    it true it sends a chunked reply that never gets its last chunk. ``url(name)`` is the
+    address; ``body`` is what a complete reply would have held.
+    """
+
+    def __init__(self, size: int, cut: int, chunked: bool = False) -> None:
+        import http.server
+        import threading
+
+        self.body = bytes(i * 7 % 251 for i in range(size))
+        self.cut = cut
+        owner = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                self.send_response(200)
+                if chunked:
+                    self.send_header("Transfer-Encoding", "chunked")
+                else:
+                    self.send_header("Content-Length", str(len(owner.body)))
+                self.end_headers()
+                sent = owner.body[: owner.cut]
+                if chunked:
+                    for start in range(0, len(sent), 4096):
+                        piece = sent[start:start + 4096]
+                        self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+                else:
+                    self.wfile.write(sent)
+                self.wfile.flush()
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/{name}"
+
+    def __enter__(self) -> CuttingHTTPServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(5)

@@ -68,6 +68,7 @@ def test_fallback_paths_match_tflm(examples: dict, tmp_path: Path, runtime_work:
 
     default = examples["digits"][1].sources[0].read_text()  # the fast branches are the default
     assert ".rq_fast = kt_op" in default and ".padded_copy = 1," in default
+    assert ".out_rq = kt_op" in examples["mixed"][1].sources[0].read_text()  # ADD tables
     monkeypatch.setattr(quant, "fast_requant_rows", lambda *args: None)
     monkeypatch.setattr(lowering, "MAX_PADDED_COPY_BYTES", 0)
     rng = np.random.default_rng(8)
@@ -154,23 +155,25 @@ def _assert_no_live_overlap(buffers: list[Buffer], offsets: dict[str, int]) -> N
 
 
 @pytest.mark.slow  # trains or converts a model
-def test_unsupported_op_names_op_tensor_and_file(tmp_path: Path) -> None:
+def test_unsupported_ops_are_all_named_in_one_line(tmp_path: Path) -> None:
     import keras
     from codegen_support.models import convert_int8
 
     inp = keras.Input((6,), batch_size=1)
     a = keras.layers.Dense(4)(inp)
     b = keras.layers.Dense(4)(inp)
-    out = keras.layers.Multiply(name="gate")([a, b])
+    high = keras.layers.Maximum(name="high")([a, b])
+    out = keras.layers.Minimum(name="low")([high, b])
     path = convert_int8(keras.Model(inp, out), (6,), tmp_path / "gated.tflite")
     with pytest.raises(UnsupportedModelError) as info:
         generate_c_model(path, tmp_path / "gen")
     message = str(info.value)
-    assert "\n" not in message
-    assert "MUL" in message and str(path) in message
+    assert "\n" not in message and str(path) in message
     graph = read_tflite(path)
-    mul = next(op for op in graph.operators if op.opcode == "MUL")
-    assert f"'{graph.tensors[mul.outputs[0]].name}'" in message
+    for opcode in ("MAXIMUM", "MINIMUM"):  # every unsupported op, with its index and output
+        op = next(op for op in graph.operators if op.opcode == opcode)
+        assert f"{opcode} (#{op.index}, output '{graph.tensors[op.outputs[0]].name}')" in message
+    assert "2 operator(s)" in message and "supported: ADD" in message
     assert not (tmp_path / "gen" / "model.c").exists()
 
 
@@ -228,3 +231,78 @@ def test_tflm_outputs_accepts_raw_bytes(examples: dict) -> None:
     x = np.arange(gen.input_bytes, dtype=np.int8)
     from_bytes, from_array = tflm_outputs(path, [x.tobytes(), x])
     assert from_bytes.dtype == np.int8 and from_bytes.tolist() == from_array.tolist()
+
+
+@pytest.mark.slow  # trains or converts a model
+def test_int8_weight_layout_matches_tflm(examples: dict, tmp_path: Path,
+                                         runtime_work: Path) -> None:
+    """weight_layout int8: the DSP kernels widen int8 pack4 weights on the fly, bit-exact."""
+    path, _ = examples["digits"]
+    gen = generate_c_model(path, tmp_path / "gen", weight_layout_request="int8")
+    source = gen.sources[0].read_text()
+    assert ".weights_s16 = 0," in source and "static const int16_t" not in source
+    assert gen.weight_layout.layout == "int8" and len(gen.weight_layout.int8_ops) == 4
+    reference = TflmModel(path)
+    rng = np.random.default_rng(9)
+    inputs = [rng.integers(-128, 128, gen.input_bytes, dtype=np.int8) for _ in range(10)]
+    for variant in HOST_VARIANTS:
+        model = HostModel(gen, runtime_work, variant)
+        for x in inputs:
+            assert model(x).tolist() == reference(x).astype(np.int8).tolist(), variant
+
+
+@pytest.mark.slow  # trains or converts a model
+def test_weight_layout_keeps_largest_layers_int8_to_fit(examples: dict, tmp_path: Path) -> None:
+    path, _ = examples["digits"]
+    unlimited = generate_c_model(path, tmp_path / "a").weight_layout
+    assert unlimited.layout == "int16" and not unlimited.int8_ops and not unlimited.message()
+    # One byte short: only the layer with the most weights (dense 64->32, op #5) goes int8.
+    limit = unlimited.int16_flash_bytes - 1
+    choice = generate_c_model(path, tmp_path / "b", flash_limit_bytes=limit).weight_layout
+    assert choice.int8_ops == (5,) and choice.layout == "mixed"
+    assert choice.estimated_flash_bytes <= limit < choice.int16_flash_bytes
+    message = choice.message()
+    assert "\n" not in message and "#5" in message and str(limit) in message
+    assert choice.record()["int8_ops"] == [5]
+    forced = generate_c_model(path, tmp_path / "c", flash_limit_bytes=limit,
+                              weight_layout_request="int16").weight_layout
+    assert forced.layout == "int16" and not forced.int8_ops
+    # Without DSP (Cortex-M0/M3) the int16 layout is never compiled: nothing to choose.
+    m3 = generate_c_model(path, tmp_path / "d", flash_limit_bytes=1, dsp=False).weight_layout
+    assert m3.layout == "int8" and not m3.int8_ops and not m3.message()
+
+
+@pytest.mark.slow
+def test_a_model_too_big_for_int16_weights_fits_the_1mib_board_with_int8(tmp_path: Path) -> None:
+    """A dense model whose int16 weights (1.5 MB) exceed the STM32F405's 1 MiB flash: the
+    largest layer keeps int8 weights, the firmware links within the limit and its outputs on
+    the QEMU board equal TFLite Micro's."""
+    import keras
+    from codegen_support.models import convert_int8
+
+    from kenning_tasks.codegen.weight_layout import cpu_has_dsp
+    from kenning_tasks.mcu.boards import get_board
+    from kenning_tasks.mcu.build import build_firmware
+    from kenning_tasks.mcu.qemu import run_on_qemu
+
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((640,), batch_size=1)
+    x = keras.layers.Dense(1024, activation="relu")(inp)  # 655k weights: the largest
+    x = keras.layers.Dense(64, activation="relu")(x)
+    model = keras.Model(inp, keras.layers.Dense(640)(x))
+    path = convert_int8(model, (640,), tmp_path / "big_fc.tflite")
+    board = get_board("netduinoplus2")
+    assert cpu_has_dsp(board.compilation_flags)
+    gen = generate_c_model(path, tmp_path / "model", flash_limit_bytes=board.flash_limit_bytes,
+                           dsp=True)
+    choice = gen.weight_layout
+    assert choice.int16_flash_bytes > board.flash_limit_bytes and choice.layout == "mixed"
+    assert choice.int8_ops == (0,) and len(choice.int16_ops) == 2
+    image = build_firmware(board, tmp_path / "model", tmp_path / "fw")
+    assert image.flash_bytes <= board.flash_limit_bytes
+    rng = np.random.default_rng(1)
+    inputs = [rng.integers(-128, 128, 640, dtype=np.int8).tobytes() for _ in range(2)]
+    run = run_on_qemu(image.elf, board, inputs, timeout_s=300, process_s=300)
+    reference = TflmModel(path)
+    for x_bytes, out in zip(inputs, run.outputs, strict=True):
+        assert np.frombuffer(out, np.int8).tolist() == reference(x_bytes).astype(np.int8).tolist()

@@ -75,6 +75,7 @@ def write_big_model(model_dir: Path, weight_bytes: int) -> Path:
     ("{board: mps2-an385, cflags: [O3]}", r"cflags\[0\]: 'O3' is not one compiler flag"),
     ("{board: mps2-an385, cflags: [-o, x.elf]}", r"cflags\[0\]: '-o' changes what the build"),
     ("{board: mps2-an385, werror: yes please}", r"werror: expected bool, got str"),
+    ("{board: mps2-an385, weight_layout: int4}", r"weight_layout: .*int4.*auto"),
 ])
 def test_bad_build_options_are_one_line(tmp_path, parameters, message):
     path = scenario_file(tmp_path, "QEMUPlatform", parameters)
@@ -86,13 +87,14 @@ def test_bad_build_options_are_one_line(tmp_path, parameters, message):
 @pytest.mark.parametrize("platform, parameters", [
     ("QEMUPlatform", "{board: microbit, defines: {KT_MAX_PAYLOAD: 256}, werror: true}"),
     ("BareMetalPlatform", "{name: stm32vldiscovery, cflags: [-O3]}"),
+    ("QEMUPlatform", "{board: netduinoplus2, weight_layout: int8}"),
     ("ZephyrPlatform", "{name: stm32f746g_disco, simulated: false, defines: {X: null}}"),
 ])
 def test_build_options_are_parameters_of_the_firmware_stage(tmp_path, platform, parameters):
     scenario = load_scenario(scenario_file(tmp_path, platform, parameters))
     signature = firmware_stage.parameters(scenario)
     plain = load_scenario(scenario_file(tmp_path, platform,
-                                        re.sub(r", (defines|cflags|werror).*}$", "}",
+                                        re.sub(r", (defines|cflags|werror|weight_layout).*}$", "}",
                                                parameters), "plain"))
     assert signature["build"] != firmware_stage.parameters(plain)["build"]
     assert signature["board"] == firmware_stage.parameters(plain)["board"]
@@ -130,10 +132,12 @@ def test_a_failed_firmware_stage_leaves_nothing_behind(tmp_path, monkeypatch):
     (out / "firmware.elf").write_bytes(b"an older build")
     (out / "compile_commands.json").write_text("[]")
 
-    def fake_generate(tflite, model_dir):
+    def fake_generate(tflite, model_dir, **layout_options):
+        from kenning_tasks.codegen.weight_layout import LayoutChoice
+
         write_big_model(Path(model_dir), 200 * 1024)  # 200 KiB of weights for 128 KiB flash
         return type("Generated", (), {"ops": ["FULLY_CONNECTED"], "arena_bytes": 0,
-                                      "macs": 4})()
+                                      "macs": 4, "weight_layout": LayoutChoice("auto", False)})()
 
     monkeypatch.setattr(codegen, "generate_c_model", fake_generate)
     with pytest.raises(StageError, match=r"stm32vldiscovery does not fit: flash 2\d{5} B of "

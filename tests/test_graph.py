@@ -238,12 +238,15 @@ def test_the_cached_graph_is_the_built_one_until_an_input_changes(tmp_path: Path
 
 def _record_success(graph: Graph, state: Path) -> None:
     """Write every task's outputs and save its success as doit's runner does."""
-    from doit.dependency import Dependency, MD5Checker, SqliteDB
+    from doit.dependency import Dependency, SqliteDB
     from doit.task import dict_to_task
 
+    from kenning_tasks.doit_config import DOIT_CONFIG
     from kenning_tasks.signature import record_outputs
 
-    dependency = Dependency(SqliteDB, str(state), checker_cls=MD5Checker)
+    # The file checker doit runs with, as doit's runner would use it.
+    dependency = Dependency(SqliteDB, str(state),
+                            checker_cls=DOIT_CONFIG["check_file_uptodate"])
     for name, (plan, task_dict) in graph.plans.items():
         for target in task_dict["targets"]:
             Path(target).parent.mkdir(parents=True, exist_ok=True)

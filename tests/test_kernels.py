@@ -17,7 +17,7 @@ import pytest
 from codegen_support import qemu, single_ops
 from codegen_support.build import HOST_VARIANTS, HostModel, TflmModel
 from codegen_support.models import build_example, conv_layer, convert_int8, dense_layer
-from codegen_support.single_ops import BUILDERS, convert
+from codegen_support.single_ops import BUILDERS, MORE_BUILDERS, convert
 
 from kenning_tasks.codegen import generate_c_model, quant, runtime_dir
 from kenning_tasks.codegen.reader import read_tflite
@@ -27,7 +27,10 @@ EXPECTED_OP = {
     "conv2d": "CONV_2D", "depthwise_conv2d": "DEPTHWISE_CONV_2D",
     "fully_connected": "FULLY_CONNECTED", "max_pool2d": "MAX_POOL_2D",
     "average_pool2d": "AVERAGE_POOL_2D", "add": "ADD", "softmax": "SOFTMAX",
-    "quantize_dequantize": "DEQUANTIZE",
+    "quantize_dequantize": "DEQUANTIZE", "tanh": "TANH", "logistic": "LOGISTIC", "relu": "RELU",
+    "relu6": "RELU6", "leaky_relu": "LEAKY_RELU", "hard_swish": "HARD_SWISH", "mul": "MUL",
+    "sub": "SUB", "concatenation": "CONCATENATION", "mean": "MEAN", "pad": "PAD",
+    "transpose": "TRANSPOSE",
 }
 
 
@@ -84,6 +87,63 @@ def test_kernel_matches_tflm(builder, seed: int, tmp_path: Path, runtime_work: P
             # Compare bytes: exact, and float outputs must match bit for bit too.
             assert got.tobytes() == want.tobytes(), (
                 f"{variant} differs from TFLM for {gen.ops}: {got} vs {want}")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("builder", MORE_BUILDERS, ids=lambda b: b.__name__)
+def test_more_ops_match_tflm(builder, tmp_path: Path, runtime_work: Path) -> None:
+    """TANH, LOGISTIC, RELU(6), LEAKY_RELU, HARD_SWISH (tables: every int8 input value fed),
+    MUL, SUB, CONCATENATION, MEAN, PAD, TRANSPOSE: bit-exact with TFLite Micro."""
+    import keras
+
+    index = MORE_BUILDERS.index(builder)
+    keras.utils.set_random_seed(index)
+    rng = np.random.default_rng([7, index])
+    case = builder(rng)
+    path = convert(case, tmp_path / f"{case.name}.tflite", rng)
+    gen = generate_c_model(path, tmp_path / "gen")
+    assert EXPECTED_OP[case.name] in gen.ops, gen.ops
+    reference = TflmModel(path)
+    inputs = _inputs(case, gen, path, rng, count=6)
+    if gen.input_bytes == 256:  # every int8 value once, in a shuffled order
+        inputs.append(rng.permutation(np.arange(-128, 128)).astype(np.int8))
+    for variant in HOST_VARIANTS:
+        model = HostModel(gen, runtime_work, variant)
+        for x in inputs:
+            want = np.asarray(reference(x)).astype(np.int8)
+            assert model(x).tobytes() == want.tobytes(), (variant, gen.ops)
+
+
+# Depthwise shapes for the fast path (depth multiplier 1): channel counts that are and are not
+# multiples of 4, strides 1 and 2, dilation, SAME/VALID, a non-square kernel.
+DEPTHWISE_FAST_CASES = [
+    ((7, 9, 5), (3, 3), 1, 1, "same"), ((8, 8, 8), (3, 3), 2, 1, "same"),
+    ((7, 8, 3), (3, 3), 1, 2, "same"), ((9, 6, 4), (5, 3), 1, 1, "valid"),
+    ((5, 6, 1), (2, 2), 2, 1, "valid"), ((6, 6, 12), (3, 3), 2, 1, "valid"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", DEPTHWISE_FAST_CASES, ids=lambda c: "x".join(map(str, c[0])))
+def test_depthwise_fast_path_matches_tflm(case, tmp_path: Path, runtime_work: Path) -> None:
+    import keras
+
+    shape, kernel, stride, dilation, padding = case
+    keras.utils.set_random_seed(3)
+    rng = np.random.default_rng(list(shape))
+    inp = keras.Input(shape, batch_size=1)
+    out = keras.layers.DepthwiseConv2D(kernel, strides=stride, dilation_rate=dilation,
+                                       padding=padding, activation="relu6")(inp)
+    op_case = single_ops.OpCase("depthwise_conv2d", keras.Model(inp, out), shape, (-1.5, 2.0))
+    path = convert(op_case, tmp_path / "dw.tflite", rng)
+    gen = generate_c_model(path, tmp_path / "gen")
+    assert "_dw_weights" in gen.sources[0].read_text()  # the fast path is generated
+    reference = TflmModel(path)
+    inputs = _inputs(op_case, gen, path, rng, count=8)
+    for variant in HOST_VARIANTS:
+        model = HostModel(gen, runtime_work, variant)
+        for x in inputs:
+            assert model(x).tobytes() == reference(x).astype(np.int8).tobytes(), variant
 
 
 _MBQM_CHECK_C = r"""
@@ -156,8 +216,13 @@ def qemu_models(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
     root = tmp_path_factory.mktemp("qemu_models")
     models = {}
-    for seed, builder in enumerate([single_ops.conv2d, single_ops.conv2d,
-                                    single_ops.fully_connected, single_ops.add]):
+    # The fast paths and the newer ops on the real instruction sets (the host runs C models
+    # of the DSP instructions): depthwise (multiplier 1), SUB/MUL, tables, MEAN, PAD, ...
+    builders = [single_ops.conv2d, single_ops.conv2d, single_ops.fully_connected,
+                single_ops.add, single_ops.sub, single_ops.mul, single_ops.tanh,
+                single_ops.logistic, single_ops.hard_swish, single_ops.mean, single_ops.pad,
+                single_ops.concatenation, single_ops.transpose]
+    for seed, builder in enumerate(builders):
         keras.utils.set_random_seed(100 + seed)
         rng = np.random.default_rng(100 + seed)
         case = builder(rng)
@@ -168,6 +233,11 @@ def qemu_models(tmp_path_factory: pytest.TempPathFactory) -> dict:
         model, input_shape = build(*shape)
         models[name] = convert_int8(model, input_shape, root / f"perf{i}.tflite", seed=i)
     models["digits"] = build_example("digits", root)
+    models["mixed"] = build_example("mixed", root)  # depthwise fast path, ADD, average pool
+    keras.utils.set_random_seed(7)
+    inp = keras.Input((9, 7, 6), batch_size=1)
+    dw = keras.layers.DepthwiseConv2D(3, strides=2, padding="same", activation="relu6")(inp)
+    models["depthwise"] = convert_int8(keras.Model(inp, dw), (9, 7, 6), root / "dw.tflite")
     return models
 
 
@@ -188,3 +258,37 @@ def test_fast_kernels_on_cortex_m_match_tflm(cpu: str, qemu_models: dict, tmp_pa
         if name in PERF_CASES or name == "digits":
             per_mac = run.instructions[0] / gen.macs
             assert per_mac <= bound[cpu], f"{cpu} {name}: {per_mac:.2f} insns/MAC"
+
+
+_RECIP_CHECK_C = r"""
+#include <stdint.h>
+/* Window sums where the reciprocal division of average_pool2d.c differs from TFLite's
+ * rounded division, over every count 1..256 and every sum an int8 window can have. */
+int32_t mismatches(void)
+{
+    int32_t bad = 0;
+    for (int32_t count = 1; count <= 256; ++count) {
+        const uint32_t recip = (uint32_t)((((uint64_t)1 << 24) + count - 1) / count);
+        for (int32_t acc = -128 * count; acc <= 127 * count; ++acc) {
+            const int32_t want = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
+            const uint32_t n = (uint32_t)(acc < 0 ? -acc : acc) + (uint32_t)(count / 2);
+            const int32_t q = (int32_t)((n * recip) >> 24);
+            bad += (acc < 0 ? -q : q) != want;
+        }
+    }
+    return bad;
+}
+"""
+
+
+def test_average_pool_reciprocal_division_is_exact(tmp_path: Path) -> None:
+    """The multiply-by-reciprocal division (no __aeabi_idiv on Cortex-M0) against TFLite's
+    rounded integer division on every window count up to 256 taps and every possible sum."""
+    src = tmp_path / "recip.c"
+    src.write_text(_RECIP_CHECK_C)
+    lib_path = tmp_path / "recip.so"
+    subprocess.run(["gcc", "-O2", "-fPIC", "-shared", "-std=c99", "-Wall", "-Wextra", "-Werror",
+                    str(src), "-o", str(lib_path)], check=True)
+    lib = ctypes.CDLL(str(lib_path))
+    lib.mismatches.restype = ctypes.c_int32
+    assert lib.mismatches() == 0

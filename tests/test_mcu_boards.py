@@ -101,6 +101,9 @@ def test_default_model_on_the_small_boards_through_the_pipeline(project):
         info = json.loads((folder / "firmware/firmware.json").read_text())
         assert info["memory"]["symbols"][0]["bytes"] >= info["memory"]["symbols"][-1]["bytes"]
         assert info["build"]["sources"][0] == "model/model.c"
+        # No DSP on the M0/M3: int8 weights, nothing to choose; the choice reaches measurements.
+        assert info["weight_layout"]["layout"] == "int8" and not info["weight_layout"]["dsp"]
+        assert on_target["weight_layout"] == "int8"
         assert (folder / "firmware/firmware.map").is_file()
         commands = json.loads((folder / "firmware/compile_commands.json").read_text())
         assert all(Path(c["file"]).is_absolute() for c in commands)

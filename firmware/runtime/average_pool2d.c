@@ -23,7 +23,15 @@ void kt_average_pool2d_s8(const kt_pool2d_params *p, const int8_t *input, int8_t
                                          * p->channels + c];
                         }
                     }
-                    if (count > 0) {
+                    if (count > 0 && p->recip) {
+                        /* floor(n / count) = (n * ceil(2^24 / count)) >> 24 exactly for
+                         * n <= 128.5 * count and count <= 256 (the error n * r / 2^24 with
+                         * r < count stays below 1 / count), and n * recip < 2^31. */
+                        const uint32_t n = (uint32_t)(acc < 0 ? -acc : acc) +
+                                           (uint32_t)(count / 2);
+                        const int32_t q = (int32_t)((n * p->recip[count]) >> 24);
+                        acc = acc < 0 ? -q : q;
+                    } else if (count > 0) {
                         acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
                     }
                     output[((b * p->out_h + oy) * p->out_w + ox) * p->channels + c] =

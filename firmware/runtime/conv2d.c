@@ -150,10 +150,10 @@ void kt_conv2d_s8(const kt_conv2d_params *p, const int8_t *input, int8_t *output
     int8_t *padded = (int8_t *)scratch + KT_CONV_PADDED_OFFSET(len);
     /* With int16 weights the rows are zero-padded to whole words (no tail in the dot product);
      * the padding taps of the column are zeroed once, im2col never writes them. */
-    const int32_t dot_len = KT_DSP_WEIGHTS ? KT_ROUND4(len) : len;
-    fill_s8(col + len, 0, dot_len - len);
+    const int32_t dot_len = p->weights_s16 ? KT_ROUND4(len) : len;
+    fill_s8(col + len, 0, KT_ROUND4(len) - len);
     const kt_dot_job job = {p->weights, p->folded_bias, p->rq_fast, p->out_c, dot_len,
-                            p->act_min, p->act_max};
+                            p->act_min, p->act_max, p->weights_s16};
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *image = input + b * p->in_h * p->in_w * p->in_c;
         /* Without bounds checks, pixel (oy, ox) reads rows oy * stride_h + ... of `src`. */
@@ -182,8 +182,9 @@ void kt_conv2d_s8(const kt_conv2d_params *p, const int8_t *input, int8_t *output
                 for (int32_t oc0 = 0; oc0 < p->out_c; oc0 += KT_CONV_BLOCK) {
                     const int32_t n = kt_min_i32(KT_CONV_BLOCK, p->out_c - oc0);
                     kt_dot_rows_s8(col, col16,
-                                   p->weights + oc0 * dot_len * KT_PACKED_WEIGHT_BYTES, n,
-                                   dot_len, p->folded_bias + oc0, acc);
+                                   p->weights + oc0 * dot_len *
+                                                    KT_PACKED_WEIGHT_BYTES(p->weights_s16),
+                                   n, dot_len, p->weights_s16, p->folded_bias + oc0, acc);
                     kt_requant_block_s8(acc, n, p->rq.multiplier + oc0, p->rq.shift + oc0,
                                         p->output_offset, p->act_min, p->act_max, output);
                     output += n;

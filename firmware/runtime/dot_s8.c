@@ -10,8 +10,10 @@
  *    5 LDRD + 8 SMLAD, written as inline assembly because GCC runs short of registers.
  *  - host with -DKT_EMULATE_DSP: the same code in C with models of SXTB16/SMLAD, so the lane
  *    bookkeeping is tested on the host against the reference loops.
- *  - otherwise (Cortex-M3, host): plain C on int8 weights, four rows at a time so each column
- *    byte is loaded once per four MLAs.
+ *  - Armv7E-M with int8 weights (a layer the generator keeps at int8 so the model fits the
+ *    board's flash: weights_s16 = 0): SXTB16 widens each weight word on the fly.
+ *  - otherwise (Cortex-M0/M3, host): plain C on int8 weights, four rows at a time so each
+ *    column byte is loaded once per four MLAs.
  * Weight rows come in the generator's "pack4" layout (kenning_tasks.codegen.lowering.pack4_rows):
  * each group of 4 rows is interleaved per 4-byte chunk, so a single pointer walks the weights
  * that meet one column word; a group's len % 4 tail weights follow it row by row; a last group
@@ -19,6 +21,7 @@
  */
 #include <string.h>
 
+#include "kt_dsp.h"
 #include "kt_fixedpoint.h"
 #include "kt_kernels.h"
 
@@ -54,73 +57,18 @@ typedef struct {
     int32_t act_min, act_max;
 } kt_sink;
 
-#if defined(__GNUC__)
-#define KT_ALWAYS_INLINE inline __attribute__((always_inline))
-#else
-#define KT_ALWAYS_INLINE inline
-#endif
-
 static KT_ALWAYS_INLINE void sink(const kt_sink *s, int32_t r, int32_t sum)
 {
     if (s->acc) {
         s->acc[r] = sum;
     } else {
         const kt_rq_channel *c = s->rq + r;
-        const int32_t z = kt_mbqm_fast(sum, c->round_lo, c->round_hi, c->multiplier, c->shift);
+        const int32_t z = kt_mbqm_channel(sum, c);
         s->out[r] = (int8_t)kt_clamp_i32(z, s->act_min, s->act_max);
     }
 }
 
-#if defined(__ARM_FEATURE_DSP) || defined(KT_EMULATE_DSP)
-
-static inline uint32_t load_u32(const int8_t *p)
-{
-    uint32_t v;
-    KT_MEMCPY(&v, p, sizeof v); /* single (unaligned-capable) LDR on Cortex-M3+ */
-    return v;
-}
-
-#if defined(__ARM_FEATURE_DSP)
-/* Even bytes (0, 2) sign-extended into the two halfwords. */
-static inline uint32_t sxtb16(uint32_t x)
-{
-    uint32_t r;
-    __asm__("sxtb16 %0, %1" : "=r"(r) : "r"(x));
-    return r;
-}
-/* Odd bytes (1, 3) sign-extended into the two halfwords. */
-static inline uint32_t sxtb16_ror8(uint32_t x)
-{
-    uint32_t r;
-    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
-    return r;
-}
-static inline int32_t smlad(uint32_t a, uint32_t b, int32_t acc)
-{
-    int32_t r;
-    __asm__("smlad %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
-    return r;
-}
-#else
-static inline uint32_t pack16(int32_t lo, int32_t hi)
-{
-    return ((uint32_t)lo & 0xffffu) | ((uint32_t)hi << 16);
-}
-static inline uint32_t sxtb16(uint32_t x)
-{
-    return pack16((int8_t)(x & 0xff), (int8_t)((x >> 16) & 0xff));
-}
-static inline uint32_t sxtb16_ror8(uint32_t x)
-{
-    return sxtb16((x >> 8) | (x << 24));
-}
-static inline int32_t smlad(uint32_t a, uint32_t b, int32_t acc)
-{
-    int32_t lo = (int32_t)(int16_t)(a & 0xffff) * (int32_t)(int16_t)(b & 0xffff);
-    int32_t hi = (int32_t)(int16_t)(a >> 16) * (int32_t)(int16_t)(b >> 16);
-    return (int32_t)((uint32_t)acc + (uint32_t)lo + (uint32_t)hi);
-}
-#endif
+#if KT_HAVE_DSP
 
 #if defined(__ARM_FEATURE_DSP)
 /* One chunk: column pair and 4 rows' weight pairs by post-incremented LDRD, 8 SMLAD. */
@@ -151,9 +99,9 @@ static inline int32_t smlad(uint32_t a, uint32_t b, int32_t acc)
 void kt_widen_col_s8(const int8_t *col, int32_t len, uint32_t *col16)
 {
     for (int32_t k = 0; k + 4 <= len; k += 4) {
-        const uint32_t x = load_u32(col + k);
-        *col16++ = sxtb16(x);      /* (x0, x2) */
-        *col16++ = sxtb16_ror8(x); /* (x1, x3) */
+        const uint32_t x = kt_load_u32(col + k);
+        *col16++ = kt_sxtb16(x);      /* (x0, x2) */
+        *col16++ = kt_sxtb16_ror8(x); /* (x1, x3) */
     }
 }
 
@@ -179,9 +127,9 @@ static inline uint32_t load_w16x2(const int16_t *p)
     return v;
 }
 
-static KT_ALWAYS_INLINE void dot_rows(const int8_t *col, const uint32_t *col16,
-                                     const int8_t *rows, int32_t n_rows, int32_t len,
-                                     const int32_t *acc_init, const kt_sink *out)
+static KT_ALWAYS_INLINE void dot_rows_s16(const int8_t *col, const uint32_t *col16,
+                                         const int8_t *rows, int32_t n_rows, int32_t len,
+                                         const int32_t *acc_init, const kt_sink *out)
 {
     /* rows holds int16 weights (KT_DSP_WEIGHTS layout, pack4_rows_s16): each chunk of 4 is
      * (w0, w2), (w1, w3), the lane order of col16, so a weight word feeds SMLAD directly. */
@@ -210,17 +158,17 @@ static KT_ALWAYS_INLINE void dot_rows(const int8_t *col, const uint32_t *col16,
             const uint32_t co = c[1];
             c += 2;
             KT_W2(w, 0, w0e, w0o);
-            a0 = smlad(w0e, ce, a0);
-            a0 = smlad(w0o, co, a0);
+            a0 = kt_smlad(w0e, ce, a0);
+            a0 = kt_smlad(w0o, co, a0);
             KT_W2(w, 1, w1e, w1o);
-            a1 = smlad(w1e, ce, a1);
-            a1 = smlad(w1o, co, a1);
+            a1 = kt_smlad(w1e, ce, a1);
+            a1 = kt_smlad(w1o, co, a1);
             KT_W2(w, 2, w2e, w2o);
-            a2 = smlad(w2e, ce, a2);
-            a2 = smlad(w2o, co, a2);
+            a2 = kt_smlad(w2e, ce, a2);
+            a2 = kt_smlad(w2o, co, a2);
             KT_W2(w, 3, w3e, w3o);
-            a3 = smlad(w3e, ce, a3);
-            a3 = smlad(w3o, co, a3);
+            a3 = kt_smlad(w3e, ce, a3);
+            a3 = kt_smlad(w3o, co, a3);
             w += 4;
         }
 #endif
@@ -242,8 +190,70 @@ static KT_ALWAYS_INLINE void dot_rows(const int8_t *col, const uint32_t *col16,
         int32_t a0 = acc_init[r];
         const uint32_t *c = col16;
         for (int32_t k = 0; k < len4; k += 4) {
-            a0 = smlad(load_w16x2(w0 + k), c[0], a0);
-            a0 = smlad(load_w16x2(w0 + k + 2), c[1], a0);
+            a0 = kt_smlad(load_w16x2(w0 + k), c[0], a0);
+            a0 = kt_smlad(load_w16x2(w0 + k + 2), c[1], a0);
+            c += 2;
+        }
+        for (int32_t k = len4; k < len; ++k) {
+            a0 += w0[k] * col[k];
+        }
+        sink(out, r, a0);
+    }
+}
+
+/* int8 pack4 weights on Armv7E-M (a layer kept at int8 so the model fits the flash, see
+ * kenning_tasks.codegen.layout): each weight word is widened on the fly into the column's lane
+ * order, (w0, w2) by SXTB16 and (w1, w3) by SXTB16 ROR 8, so per 4 MACs of a row: LDR,
+ * 2 SXTB16, 2 SMLAD (CMSIS-NN's read-and-pad). */
+static KT_ALWAYS_INLINE void dot_rows_s8_dsp(const int8_t *col, const uint32_t *col16,
+                                            const int8_t *rows, int32_t n_rows, int32_t len,
+                                            const int32_t *acc_init, const kt_sink *out)
+{
+    const int32_t len4 = len & ~3;
+    const int32_t tail = len - len4;
+    int32_t r = 0;
+    for (; r + 4 <= n_rows; r += 4) {
+        const int8_t *w = rows + r * len;
+        int32_t a0 = acc_init[r], a1 = acc_init[r + 1], a2 = acc_init[r + 2], a3 = acc_init[r + 3];
+        const uint32_t *c = col16;
+        const uint32_t *c_end = col16 + len4 / 2;
+        while (c != c_end) {
+            const uint32_t ce = c[0], co = c[1];
+            c += 2;
+            uint32_t x = kt_load_u32(w);
+            a0 = kt_smlad(kt_sxtb16(x), ce, a0);
+            a0 = kt_smlad(kt_sxtb16_ror8(x), co, a0);
+            x = kt_load_u32(w + 4);
+            a1 = kt_smlad(kt_sxtb16(x), ce, a1);
+            a1 = kt_smlad(kt_sxtb16_ror8(x), co, a1);
+            x = kt_load_u32(w + 8);
+            a2 = kt_smlad(kt_sxtb16(x), ce, a2);
+            a2 = kt_smlad(kt_sxtb16_ror8(x), co, a2);
+            x = kt_load_u32(w + 12);
+            a3 = kt_smlad(kt_sxtb16(x), ce, a3);
+            a3 = kt_smlad(kt_sxtb16_ror8(x), co, a3);
+            w += 16;
+        }
+        for (int32_t t = 0; t < tail; ++t) {
+            const int32_t x = col[len4 + t];
+            a0 += w[t] * x;
+            a1 += w[tail + t] * x;
+            a2 += w[2 * tail + t] * x;
+            a3 += w[3 * tail + t] * x;
+        }
+        sink(out, r, a0);
+        sink(out, r + 1, a1);
+        sink(out, r + 2, a2);
+        sink(out, r + 3, a3);
+    }
+    for (; r < n_rows; ++r) { /* leftover rows are stored row-major */
+        const int8_t *w0 = rows + r * len;
+        int32_t a0 = acc_init[r];
+        const uint32_t *c = col16;
+        for (int32_t k = 0; k < len4; k += 4) {
+            const uint32_t x = kt_load_u32(w0 + k);
+            a0 = kt_smlad(kt_sxtb16(x), c[0], a0);
+            a0 = kt_smlad(kt_sxtb16_ror8(x), c[1], a0);
             c += 2;
         }
         for (int32_t k = len4; k < len; ++k) {
@@ -262,11 +272,15 @@ void kt_widen_col_s8(const int8_t *col, int32_t len, uint32_t *col16)
     (void)col16;
 }
 
-static KT_ALWAYS_INLINE void dot_rows(const int8_t *col, const uint32_t *col16,
-                                     const int8_t *rows, int32_t n_rows, int32_t len,
-                                     const int32_t *acc_init, const kt_sink *out)
+#endif
+
+#if !KT_HAVE_DSP
+/* int8 pack4 weights, plain C: four rows at a time so each column byte is loaded once per four
+ * MLAs (Cortex-M0/M3, host). */
+static KT_ALWAYS_INLINE void dot_rows_c(const int8_t *col, const int8_t *rows, int32_t n_rows,
+                                       int32_t len, const int32_t *acc_init,
+                                       const kt_sink *out)
 {
-    (void)col16;
     const int32_t len4 = len & ~3;
     const int32_t tail = len - len4;
     int32_t r = 0;
@@ -305,16 +319,38 @@ static KT_ALWAYS_INLINE void dot_rows(const int8_t *col, const uint32_t *col16,
 
 #endif
 
+/* The layer's weight layout picks the loop: int16 (KT_DSP_WEIGHTS builds, weights_s16 = 1) or
+ * int8 pack4 (weights_s16 = 0: every build without DSP, and layers kept at int8 to fit). */
+static KT_ALWAYS_INLINE void dot_rows(const int8_t *col, const uint32_t *col16,
+                                     const int8_t *rows, int32_t n_rows, int32_t len,
+                                     int32_t weights_s16, const int32_t *acc_init,
+                                     const kt_sink *out)
+{
+#if KT_HAVE_DSP
+    if (weights_s16) {
+        dot_rows_s16(col, col16, rows, n_rows, len, acc_init, out);
+    } else {
+        dot_rows_s8_dsp(col, col16, rows, n_rows, len, acc_init, out);
+    }
+#else
+    (void)col16;
+    (void)weights_s16;
+    dot_rows_c(col, rows, n_rows, len, acc_init, out);
+#endif
+}
+
 void kt_dot_rows_s8(const int8_t *col, const uint32_t *col16, const int8_t *rows,
-                    int32_t n_rows, int32_t len, const int32_t *acc_init, int32_t *out)
+                    int32_t n_rows, int32_t len, int32_t weights_s16, const int32_t *acc_init,
+                    int32_t *out)
 {
     const kt_sink to_acc = {out, 0, 0, 0, 0};
-    dot_rows(col, col16, rows, n_rows, len, acc_init, &to_acc);
+    dot_rows(col, col16, rows, n_rows, len, weights_s16, acc_init, &to_acc);
 }
 
 void kt_dot_requant_s8(const kt_dot_job *job, const int8_t *col, const uint32_t *col16,
                        int8_t *out)
 {
     const kt_sink to_s8 = {0, job->rq, out, job->act_min, job->act_max};
-    dot_rows(col, col16, job->rows, job->n_rows, job->len, job->bias, &to_s8);
+    dot_rows(col, col16, job->rows, job->n_rows, job->len, job->weights_s16, job->bias,
+             &to_s8);
 }

@@ -41,15 +41,16 @@ void kt_fully_connected_s8(const kt_fully_connected_params *p, const int8_t *inp
         kt_widen_col_s8(x, p->in_depth, col16);
         if (p->rq_fast) {
             const kt_dot_job job = {p->weights, p->folded_bias, p->rq_fast, p->out_depth,
-                                    p->in_depth, p->act_min, p->act_max};
+                                    p->in_depth, p->act_min, p->act_max, p->weights_s16};
             kt_dot_requant_s8(&job, x, col16, output);
             output += p->out_depth;
             continue;
         }
         for (int32_t o0 = 0; o0 < p->out_depth; o0 += KT_FC_BLOCK) {
             const int32_t n = kt_min_i32(KT_FC_BLOCK, p->out_depth - o0);
-            kt_dot_rows_s8(x, col16, p->weights + o0 * p->in_depth * KT_PACKED_WEIGHT_BYTES,
-                           n, p->in_depth, p->folded_bias + o0, acc);
+            kt_dot_rows_s8(x, col16,
+                           p->weights + o0 * p->in_depth * KT_PACKED_WEIGHT_BYTES(p->weights_s16),
+                           n, p->in_depth, p->weights_s16, p->folded_bias + o0, acc);
             kt_requant_block_s8(acc, n, p->rq.multiplier + o0, p->rq.shift + o0,
                                 p->output_offset, p->act_min, p->act_max, output);
             output += n;

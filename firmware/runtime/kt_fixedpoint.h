@@ -9,6 +9,9 @@
 #define KT_FIXEDPOINT_H
 
 #include <stdint.h>
+#include <string.h>
+
+#include "kt_kernels.h"
 
 static inline int32_t kt_min_i32(int32_t a, int32_t b) { return a < b ? a : b; }
 static inline int32_t kt_max_i32(int32_t a, int32_t b) { return a > b ? a : b; }
@@ -80,6 +83,17 @@ static inline int32_t kt_mbqm_fast(int32_t x, int32_t round_lo, int32_t round_hi
     int64_t q = (int64_t)x * multiplier + round;
     q -= (int64_t)((uint32_t)x >> 31) << 31;
     return (int32_t)(q >> 32) >> shift_minus_1;
+}
+
+/* kt_mbqm_fast with a layer's per-channel constants; the 64-bit rounding constant is read in
+ * one 8-byte load (LDRD) instead of being assembled from two words. */
+static inline int32_t kt_mbqm_channel(int32_t x, const kt_rq_channel *c)
+{
+    int64_t round;
+    KT_MEMCPY(&round, &c->round_lo, sizeof round); /* low word first (little-endian) */
+    int64_t q = (int64_t)x * c->multiplier + round;
+    q -= (int64_t)((uint32_t)x >> 31) << 31;
+    return (int32_t)(q >> 32) >> c->shift;
 }
 
 /* gemmlowp SaturatingRoundingMultiplyByPOT for a positive exponent (left shift). */

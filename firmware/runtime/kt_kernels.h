@@ -39,8 +39,10 @@
 #else
 #define KT_DSP_WEIGHTS 0
 #endif
-/* Bytes per packed weight: a block of rows starting at row r0 is at weights + r0 * len * this. */
-#define KT_PACKED_WEIGHT_BYTES (KT_DSP_WEIGHTS ? 2 : 1)
+/* Bytes per packed weight of a layer: a block of rows starting at row r0 is at
+ * weights + r0 * len * this. weights_s16 is the layer's layout flag (KT_DSP_WEIGHTS, or 0 for a
+ * layer the generator kept at int8 so that the model fits the board's flash). */
+#define KT_PACKED_WEIGHT_BYTES(weights_s16) ((weights_s16) ? 2 : 1)
 
 /* The generated model.c stores CONV_2D / FULLY_CONNECTED weights in the layout of the
  * KT_FAST_KERNELS / KT_DSP_WEIGHTS setting it is compiled with; it references this symbol so
@@ -87,6 +89,8 @@ typedef struct {
     /* Fast build: 1 = first copy the input into a zero-point-padded image in the scratch
      * (KT_CONV_PADDED_BYTES), so im2col needs no per-tap bounds checks. */
     int32_t padded_copy;
+    /* Fast build: 1 = weights widened to int16 (only with KT_DSP_WEIGHTS), 0 = int8 pack4. */
+    int32_t weights_s16;
 } kt_conv2d_params;
 
 /* scratch: KT_CONV_SCRATCH_BYTES(k_h * k_w * in_c) bytes, word aligned (fast path only). */
@@ -99,13 +103,26 @@ typedef struct {
     int32_t out_h, out_w, out_c, depth_multiplier;
     int32_t k_h, k_w, stride_h, stride_w, dil_h, dil_w, pad_h, pad_w;
     int32_t input_offset, output_offset, act_min, act_max;
-    const int8_t *weights; /* [1][k_h][k_w][out_c] */
+    /* Reference: [1][k_h][k_w][out_c]. Fast path (rq_fast set): [ceil(c/4)][k_h * k_w][4],
+     * int16 in SXTB16 lane order with KT_DSP_WEIGHTS, int8 otherwise (depthwise_conv2d.c). */
+    const int8_t *weights;
     const int32_t *bias;   /* [out_c], may be NULL */
     kt_requant rq;
+    /* Fast path only (depth multiplier 1), both padded to a multiple of 4 channels:
+     * bias + input_offset * sum of the channel's taps, and the kt_mbqm_fast constants.
+     * rq_fast NULL: the reference loop runs. */
+    const int32_t *folded_bias;
+    const kt_rq_channel *rq_fast;
 } kt_depthwise_conv2d_params;
 
+/* scratch: KT_DW_SCRATCH_BYTES bytes (fast path): the zero-point-padded band of k_h rows. */
 void kt_depthwise_conv2d_s8(const kt_depthwise_conv2d_params *p, const int8_t *input,
-                            int8_t *output);
+                            int8_t *output, void *scratch);
+void kt_depthwise_conv2d_s8_ref(const kt_depthwise_conv2d_params *p, const int8_t *input,
+                                int8_t *output);
+/* k_h rows of pw = (out_w - 1) * stride_w + (k_w - 1) * dil_w + 1 pixels, plus one word for
+ * the last group's 4-byte loads. */
+#define KT_DW_SCRATCH_BYTES(k_h, pw, c) ((k_h) * (pw) * (c) + 4)
 
 typedef struct {
     int32_t batches, in_depth, out_depth;
@@ -115,6 +132,7 @@ typedef struct {
     const int32_t *folded_bias; /* bias + input_offset * sum(weights[o]); fast build only */
     kt_requant rq;
     const kt_rq_channel *rq_fast; /* fast build only; NULL: requantize with rq */
+    int32_t weights_s16;          /* fast build: as in kt_conv2d_params */
 } kt_fully_connected_params;
 
 /* scratch: KT_FC_SCRATCH_BYTES(in_depth) bytes, word aligned (fast path only). */
@@ -129,7 +147,8 @@ void kt_fully_connected_s8_ref(const kt_fully_connected_params *p, const int8_t 
  * int16 pairs; elsewhere it is unused). */
 void kt_widen_col_s8(const int8_t *col, int32_t len, uint32_t *col16);
 void kt_dot_rows_s8(const int8_t *col, const uint32_t *col16, const int8_t *rows,
-                    int32_t n_rows, int32_t len, const int32_t *acc_init, int32_t *out);
+                    int32_t n_rows, int32_t len, int32_t weights_s16, const int32_t *acc_init,
+                    int32_t *out);
 
 /* out[i] = clamp(MBQM(acc[i], multiplier[i], shift[i]) + output_offset, act_min, act_max) for a
  * block of output channels (the fast paths' requantization, parameters held in registers). */
@@ -146,6 +165,7 @@ typedef struct {
     const kt_rq_channel *rq;
     int32_t n_rows, len;
     int32_t act_min, act_max;
+    int32_t weights_s16;      /* 1: rows are int16 (KT_DSP_WEIGHTS layout), 0: int8 pack4 */
 } kt_dot_job;
 
 void kt_dot_requant_s8(const kt_dot_job *job, const int8_t *col, const uint32_t *col16,
@@ -167,6 +187,10 @@ typedef struct {
     int32_t batches, in_h, in_w, channels, out_h, out_w;
     int32_t k_h, k_w, stride_h, stride_w, pad_h, pad_w;
     int32_t act_min, act_max;
+    /* AVERAGE_POOL_2D: recip[n] = ceil(2^24 / n) for window counts n = 1 .. k_h * k_w (emitted
+     * when k_h * k_w <= 256), so the rounded division is a multiply (no __aeabi_idiv on
+     * Armv6-M); NULL: divide. */
+    const uint32_t *recip;
 } kt_pool2d_params;
 
 void kt_max_pool2d_s8(const kt_pool2d_params *p, const int8_t *input, int8_t *output);
@@ -182,14 +206,77 @@ typedef struct {
     int32_t input2_multiplier, input2_shift;
     int32_t output_multiplier, output_shift;
     int32_t act_min, act_max;
+    int32_t subtract; /* 1: SUB (the rescaled second input is subtracted) */
+    /* Fast path (KT_FAST_KERNELS; the generator sets out_rq only when the output shift is a
+     * right shift by 1..23): each input's rescaled value as a table over its 256 byte values
+     * (in2_table already negated for SUB), and the output's kt_mbqm_fast constants. */
+    const int32_t *in1_table, *in2_table;
+    const kt_rq_channel *out_rq;
 } kt_add_params;
 
 void kt_add_s8(const kt_add_params *p, const int8_t *input1, const int8_t *input2,
                int8_t *output);
 
+/* out[i] = table[(uint8_t)in[i]]: TANH, LOGISTIC, RELU, RELU6, LEAKY_RELU, HARD_SWISH. */
+typedef struct {
+    int32_t count;
+    const int8_t *table; /* 256 entries, indexed by the input byte as unsigned */
+} kt_lut_params;
+
+void kt_lut_s8(const kt_lut_params *p, const int8_t *input, int8_t *output);
+
+/* Element-wise multiply with broadcasting over a 4-D output shape (strides as kt_add_params). */
+typedef struct {
+    int32_t out_shape[4];
+    int32_t in1_strides[4], in2_strides[4];
+    int32_t input1_offset, input2_offset, output_offset;
+    int32_t output_multiplier, output_shift;
+    int32_t act_min, act_max;
+} kt_mul_params;
+
+void kt_mul_s8(const kt_mul_params *p, const int8_t *input1, const int8_t *input2,
+               int8_t *output);
+
+/* MEAN over axes of a (padded to) 4-D input; out_strides are 0 along the reduced axes. */
+typedef struct {
+    int32_t in_shape[4];
+    int32_t out_strides[4];
+    int32_t out_count;
+    int32_t input_zero_point_times_n; /* zp_in * reduced element count (wrapping) */
+    int32_t multiplier, shift;        /* the division by the count folded in */
+    int32_t output_zero_point;
+} kt_mean_params;
+
+/* scratch: 4 * out_count bytes (the int32 sums), word aligned. */
+void kt_mean_s8(const kt_mean_params *p, const int8_t *input, int8_t *output, void *scratch);
+
+typedef struct {
+    int32_t in_shape[4], out_shape[4], before[4];
+    int32_t pad_value;
+} kt_pad_params;
+
+void kt_pad_s8(const kt_pad_params *p, const int8_t *input, int8_t *output);
+
+#define KT_MAX_CONCAT_INPUTS 16
+typedef struct {
+    int32_t n_inputs, outer, out_chunk;
+    int32_t chunks[KT_MAX_CONCAT_INPUTS]; /* bytes per outer index of each input */
+} kt_concat_params;
+
+/* The inputs follow `output`: p->n_inputs arguments of type const int8_t *. */
+void kt_concat_s8(const kt_concat_params *p, int8_t *output, ...);
+
+typedef struct {
+    int32_t out_shape[4];
+    int32_t in_strides[4]; /* input stride of each output axis */
+} kt_transpose_params;
+
+void kt_transpose_s8(const kt_transpose_params *p, const int8_t *input, int8_t *output);
+
 typedef struct {
     int32_t outer, depth;
     int32_t input_multiplier, input_left_shift, diff_min;
+    const int32_t *exp_table; /* fast build: exp (Q0) of differences 0 .. -255, NULL: compute */
 } kt_softmax_params;
 
 void kt_softmax_s8(const kt_softmax_params *p, const int8_t *input, int8_t *output);

@@ -87,8 +87,55 @@ static int count_leading_zeros(uint32_t x)
     return n;
 }
 
+/* GetReciprocal: the sum of exps (Q12) normalised to [1, 2) and inverted; the output of an
+ * exp e is then RoundingDivideByPOT(e * scale, *exponent) - 128. */
+static int32_t reciprocal(int32_t sum_of_exps, int *exponent)
+{
+    const int headroom_plus_one = count_leading_zeros((uint32_t)sum_of_exps);
+    *exponent = KT_ACCUM_INT_BITS - headroom_plus_one + 31 - 8;
+    const int32_t shifted_sum_minus_one =
+        (int32_t)(((uint32_t)sum_of_exps << headroom_plus_one) - ((uint32_t)1 << 31));
+    return one_over_one_plus_x_for_x_in_0_1(shifted_sum_minus_one);
+}
+
+#if KT_FAST_KERNELS
+/* Fast path: exp of every possible difference to the row's maximum (0 .. -255) precomputed by
+ * the generator with the arithmetic above (kenning_tasks.codegen.elementwise.softmax_exp_table;
+ * 0 below diff_min, which then adds nothing and outputs -128 as the reference's branch does),
+ * so a row is three passes of table lookups. */
+static void softmax_table(const kt_softmax_params *p, const int8_t *input, int8_t *output)
+{
+    const int32_t *table = p->exp_table; /* indexed by max - x */
+    for (int32_t i = 0; i < p->outer; ++i) {
+        const int8_t *in = input + i * p->depth;
+        int8_t *out = output + i * p->depth;
+        int32_t max_in_row = -128;
+        for (int32_t c = 0; c < p->depth; ++c) {
+            max_in_row = kt_max_i32(max_in_row, in[c]);
+        }
+        int32_t sum_of_exps = 0;
+        for (int32_t c = 0; c < p->depth; ++c) {
+            sum_of_exps = kt_wrap_add(sum_of_exps,
+                                      kt_rdbypot(table[max_in_row - in[c]], KT_ACCUM_INT_BITS));
+        }
+        int exponent;
+        const int32_t scale = reciprocal(sum_of_exps, &exponent);
+        for (int32_t c = 0; c < p->depth; ++c) {
+            const int32_t e = table[max_in_row - in[c]];
+            out[c] = kt_sat_s8(kt_rdbypot(fx_mul(scale, e), exponent) - 128);
+        }
+    }
+}
+#endif
+
 void kt_softmax_s8(const kt_softmax_params *p, const int8_t *input, int8_t *output)
 {
+#if KT_FAST_KERNELS
+    if (p->exp_table) {
+        softmax_table(p, input, output);
+        return;
+    }
+#endif
     for (int32_t i = 0; i < p->outer; ++i) {
         const int8_t *in = input + i * p->depth;
         int8_t *out = output + i * p->depth;
@@ -112,12 +159,8 @@ void kt_softmax_s8(const kt_softmax_params *p, const int8_t *input, int8_t *outp
             }
         }
 
-        /* GetReciprocal: normalise the sum to [1, 2) and invert it. */
-        const int headroom_plus_one = count_leading_zeros((uint32_t)sum_of_exps);
-        const int num_bits_over_unit = KT_ACCUM_INT_BITS - headroom_plus_one;
-        const int32_t shifted_sum_minus_one =
-            (int32_t)(((uint32_t)sum_of_exps << headroom_plus_one) - ((uint32_t)1 << 31));
-        const int32_t shifted_scale = one_over_one_plus_x_for_x_in_0_1(shifted_sum_minus_one);
+        int exponent;
+        const int32_t shifted_scale = reciprocal(sum_of_exps, &exponent);
 
         for (int32_t c = 0; c < p->depth; ++c) {
             const int32_t diff = (int32_t)in[c] - max_in_row;
@@ -130,8 +173,7 @@ void kt_softmax_s8(const kt_softmax_params *p, const int8_t *input, int8_t *outp
                         kt_wrap_shl(diff, (int)p->input_left_shift), p->input_multiplier);
                     e = exp_on_negative_values_q5(scaled);
                 }
-                const int32_t unsat =
-                    kt_rdbypot(fx_mul(shifted_scale, e), num_bits_over_unit + 31 - 8);
+                const int32_t unsat = kt_rdbypot(fx_mul(shifted_scale, e), exponent);
                 out[c] = kt_sat_s8(unsat - 128);
             } else {
                 out[c] = -128;

@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kenning_tasks.artifacts import write_text
+from kenning_tasks.codegen import weight_layout
 from kenning_tasks.codegen.arena import layout_arena
-from kenning_tasks.codegen.emit import header_text, source_text
+from kenning_tasks.codegen.emit import constant_bytes, header_text, source_text
 from kenning_tasks.codegen.float_lowering import Float32Lowerer, numeric_path
+from kenning_tasks.codegen.lowering import FAST_GUARD, Step
 from kenning_tasks.codegen.reader import Graph, read_tflite
 from kenning_tasks.layout import FIRMWARE_DIR
 
@@ -33,6 +35,10 @@ class GeneratedModel:
     output_zero_point: int
     ops: list[str]  # op names in execution order
     numeric_path: str = "int8"  # int8, float32 or mixed (float_lowering.numeric_path)
+    # Ops with a kernel call, in order: {"index" (in the .tflite), "op", "macs"}; the
+    # KT_OP_BEGIN/KT_OP_END hooks in model.c carry the same index.
+    kernel_ops: tuple[dict, ...] = ()
+    weight_layout: weight_layout.LayoutChoice | None = None
 
 
 def runtime_dir() -> Path:
@@ -56,12 +62,37 @@ def _single_io(graph: Graph) -> tuple[int, int]:
     return graph.inputs[0], graph.outputs[0]
 
 
-def generate_c_model(tflite_path: Path, out_dir: Path) -> GeneratedModel:
-    """Generate `model.h` and `model.c` for ``tflite_path`` in ``out_dir``."""
+_DSP_BUILD = {FAST_GUARD: 1, "KT_DSP_WEIGHTS": 1}
+
+
+def _choose_weight_layout(graph: Graph, steps: list[Step], requested: str, dsp: bool,
+                          flash_limit_bytes: int | None) -> weight_layout.LayoutChoice:
+    extra = {}
+    for step in steps:
+        widened = {a.ctype: a.values.nbytes for a in step.arrays
+                   if a.name.endswith("_packed_weights")}
+        if "int16_t" in widened:
+            extra[step.op.index] = int(widened["int16_t"] - widened.get("int8_t", 0))
+    return weight_layout.choose(requested, dsp, extra, constant_bytes(graph, steps, _DSP_BUILD),
+                                flash_limit_bytes)
+
+
+def generate_c_model(tflite_path: Path, out_dir: Path, *, flash_limit_bytes: int | None = None,
+                     weight_layout_request: str = "auto", dsp: bool = True) -> GeneratedModel:
+    """Generate `model.h` and `model.c` for ``tflite_path`` in ``out_dir``.
+
+    With ``flash_limit_bytes`` (the board's flash) and ``dsp`` (its CPU has the DSP extension,
+    ``weight_layout.cpu_has_dsp``), layers whose int16-widened weights would not fit keep int8
+    weights, largest first; ``weight_layout_request`` "int16" / "int8" forces one layout.
+    """
     graph = read_tflite(Path(tflite_path))
     input_index, output_index = _single_io(graph)
     lowerer = Float32Lowerer(graph)
     steps = lowerer.lower()
+    choice = _choose_weight_layout(graph, steps, weight_layout_request, dsp, flash_limit_bytes)
+    if choice.int8_ops:
+        lowerer = Float32Lowerer(graph, frozenset(choice.int8_ops))
+        steps = lowerer.lower()
     layout = layout_arena(graph, steps)
     input_t, output_t = graph.tensors[input_index], graph.tensors[output_index]
 
@@ -82,6 +113,9 @@ def generate_c_model(tflite_path: Path, out_dir: Path) -> GeneratedModel:
         output_zero_point=output_t.zero_point,
         ops=[step.op.opcode for step in steps],
         numeric_path=numeric_path(steps, lowerer.float_ops),
+        weight_layout=choice,
+        kernel_ops=tuple({"index": step.op.index, "op": step.op.opcode, "macs": step.macs}
+                         for step in steps if step.kernel),
     )
 
 

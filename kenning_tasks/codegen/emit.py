@@ -64,6 +64,15 @@ def source_text(graph: Graph, steps: list[Step], layout: Layout, input_t: Tensor
         "#define KT_ALIGNED",
         "#endif",
         "",
+        "/* Per-operator timing: a build may define these (index = the op's index in the .tflite)",
+        " * to time each kernel call; by default they compile to nothing. */",
+        "#ifndef KT_OP_BEGIN",
+        "#define KT_OP_BEGIN(index) ((void)0)",
+        "#endif",
+        "#ifndef KT_OP_END",
+        "#define KT_OP_END(index) ((void)0)",
+        "#endif",
+        "",
     ]
     guards = _constant_guards(graph, steps)
     emitted: set[int] = set()
@@ -106,7 +115,9 @@ def source_text(graph: Graph, steps: list[Step], layout: Layout, input_t: Tensor
         if step.takes_scratch:
             args.append(f"(void *)(kt_arena + {layout.scratch[step.op.index]})"
                         if step.scratch_bytes else "0")
-        lines.append(f"    {step.kernel}({', '.join(args)});")
+        lines += [f"    KT_OP_BEGIN({step.op.index});",
+                  f"    {step.kernel}({', '.join(args)});",
+                  f"    KT_OP_END({step.op.index});"]
     lines += [
         f"    KT_MEMCPY(output, kt_arena + {layout.offsets[output_t.index]}, "
         "KT_MODEL_OUTPUT_BYTES);",
@@ -115,6 +126,31 @@ def source_text(graph: Graph, steps: list[Step], layout: Layout, input_t: Tensor
         "",
     ]
     return "\n".join(lines)
+
+
+def constant_bytes(graph: Graph, steps: list[Step], defines: dict[str, int]) -> int:
+    """Flash bytes of the constants model.c compiles with these guard macros set (e.g.
+    {"KT_FAST_KERNELS": 1, "KT_DSP_WEIGHTS": 1}), for the fit-aware weight layout."""
+    guards = _constant_guards(graph, steps)
+    total = sum(int(np.asarray(graph.tensors[i].data).nbytes)
+                for i in guards if _guard_holds(guards[i], defines))
+    for step in steps:
+        total += sum(int(np.asarray(a.values).nbytes) for a in step.arrays
+                     if _guard_holds(a.guard, defines))
+    return total
+
+
+def _guard_holds(guard: str, defines: dict[str, int]) -> bool:
+    """Evaluate the generator's guards: macros joined by &&, each maybe negated by !."""
+    if not guard:
+        return True
+    for term in guard.split("&&"):
+        term = term.strip()
+        negated = term.startswith("!")
+        value = bool(defines.get(term.lstrip("!"), 0))
+        if value == negated:
+            return False
+    return True
 
 
 def _const_refs(graph: Graph, step: Step) -> list[tuple[int, str]]:
@@ -193,4 +229,4 @@ def _comment(text: str) -> str:
     return text.replace("*/", "* /").replace("\n", " ")
 
 
-__all__ = ["ConstArray", "Layout", "header_text", "source_text"]
+__all__ = ["ConstArray", "Layout", "constant_bytes", "header_text", "source_text"]

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from kenning_tasks.codegen import quant
+from kenning_tasks.codegen import elementwise, quant
 from kenning_tasks.codegen.reader import Graph, Operator, Tensor
 
 FAST_GUARD = "KT_FAST_KERNELS"  # C condition under which the fast-path data is compiled
@@ -124,8 +124,11 @@ def const_name(tensor: Tensor) -> str:
 class Lowerer:
     """Turns a Graph into a list of Steps, raising UnsupportedModelError on anything else."""
 
-    def __init__(self, graph: Graph) -> None:
+    def __init__(self, graph: Graph, int8_weight_ops: frozenset[int] = frozenset()) -> None:
         self.graph = graph
+        # CONV_2D / FULLY_CONNECTED ops whose fast-path weights stay int8 on Armv7E-M too
+        # (kenning_tasks.codegen.weight_layout: the int16 layout would not fit the flash).
+        self.int8_weight_ops = int8_weight_ops
         self._rules: dict[str, Callable[[Operator], Step]] = {
             "CONV_2D": self._conv2d,
             "DEPTHWISE_CONV_2D": self._depthwise_conv2d,
@@ -139,22 +142,43 @@ class Lowerer:
             "ADD": self._add,
             "QUANTIZE": self._quantize,
             "DEQUANTIZE": self._dequantize,
+            "SUB": self._sub,
+            "MUL": self._mul,
+            "TANH": self._lut,
+            "LOGISTIC": self._lut,
+            "RELU": self._lut,
+            "RELU6": self._lut,
+            "LEAKY_RELU": self._lut,
+            "HARD_SWISH": self._lut,
+            "MEAN": self._mean,
+            "PAD": self._pad,
+            "PADV2": self._pad,
+            "CONCATENATION": self._concatenation,
+            "TRANSPOSE": self._transpose,
         }
 
     def lower(self) -> list[Step]:
-        steps = []
-        for op in self.graph.operators:
-            rule = self._rule_for(op)
-            if rule is None:
-                out = self._tensor(op.outputs[0]) if op.outputs else None
-                self.graph.unsupported(op, out, "operator not supported by the kenning-tasks "
-                                                "C runtime")
-            steps.append(rule(op))
-        return steps
+        missing = [op for op in self.graph.operators if self._rule_for(op) is None]
+        if missing:
+            # One line naming every operator the runtime lacks, not just the first.
+            names = ", ".join(
+                f"{op.opcode} (#{op.index}"
+                + (f", output '{self._tensor(op.outputs[0]).name}')" if op.outputs else ")")
+                for op in missing)
+            from kenning_tasks.errors import UnsupportedModelError
+
+            raise UnsupportedModelError(
+                f"{self.graph.path}: {len(missing)} operator(s) not supported by the "
+                f"kenning-tasks C runtime: {names}; supported: {self._supported()}")
+        return [self._rule_for(op)(op) for op in self.graph.operators]  # type: ignore[misc]
 
     def _rule_for(self, op: Operator) -> Callable[[Operator], Step] | None:
         """The lowering rule of ``op`` (float_lowering.Float32Lowerer adds float32 ones)."""
         return self._rules.get(op.opcode)
+
+    def _supported(self) -> str:
+        """The operators named in the "not supported" error."""
+        return ", ".join(sorted(self._rules))
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -244,12 +268,18 @@ class Lowerer:
                         pad_to_words: bool) -> None:
         name = f"kt_op{step.op.index}_packed_weights"
         rows = weights.data.reshape(channels, -1)
+        step.params["weights"] = FastOrRef(fast=f"(const int8_t *){name}", ref=const_name(weights))
+        if step.op.index in self.int8_weight_ops:
+            # int8 pack4 in every fast build (the DSP kernels widen it on the fly).
+            step.arrays.append(ConstArray(name, "int8_t", pack4_rows(rows), guard=FAST_GUARD))
+            step.params["weights_s16"] = 0
+            return
         # One name, two layouts: the runtime headers pick the one the kernels were built for.
         step.arrays += [
             ConstArray(name, "int16_t", pack4_rows_s16(rows, pad_to_words),
                        guard=f"{FAST_GUARD} && {DSP_GUARD}"),
             ConstArray(name, "int8_t", pack4_rows(rows), guard=f"{FAST_GUARD} && !{DSP_GUARD}")]
-        step.params["weights"] = FastOrRef(fast=f"(const int8_t *){name}", ref=const_name(weights))
+        step.params["weights_s16"] = DSP_GUARD
 
     def _folded_bias(self, step: Step, weights: Tensor, bias: Tensor | None, channels: int,
                      input_offset: int, pad_to_words: bool = False) -> None:
@@ -345,7 +375,40 @@ class Lowerer:
         )
         self._requant_arrays(step, mults, shifts)
         step.macs = n * out_h * out_w * out_c * k_h * k_w
+        step.takes_scratch = True
+        step.params.update(folded_bias="0", rq_fast="0")
+        rq_rows = quant.fast_requant_rows(mults, shifts, out.zero_point)
+        if out_c == in_c and rq_rows is not None:  # depth multiplier 1: the fast path
+            self._depthwise_fast(step, weights, bias, rq_rows, -inp.zero_point)
+            pw = (out_w - 1) * geometry["stride_w"] + (k_w - 1) * geometry["dil_w"] + 1
+            step.scratch_bytes = k_h * pw * in_c + 4  # KT_DW_SCRATCH_BYTES
         return step
+
+    def _depthwise_fast(self, step: Step, weights: Tensor, bias: Tensor | None,
+                        rq_rows: np.ndarray, input_offset: int) -> None:
+        """Weights per group of 4 channels, tap by tap; folded bias and rq_fast padded to the
+        groups (see firmware/runtime/depthwise_conv2d.c)."""
+        i = step.op.index
+        _, k_h, k_w, channels = weights.shape
+        padded = -channels % 4
+        taps = weights.data.reshape(k_h * k_w, channels).astype(np.int64)
+        base = bias.data.astype(np.int64).reshape(-1) if bias is not None else 0
+        folded = np.pad(quant.wrap_int32(base + input_offset * taps.sum(axis=0)), (0, padded))
+        grouped = np.pad(taps, ((0, 0), (0, padded))).reshape(k_h * k_w, -1, 4).transpose(1, 0, 2)
+        rq = np.concatenate([rq_rows, np.repeat(rq_rows[-1:], padded, axis=0)])
+        name = f"kt_op{i}_dw_weights"
+        step.arrays += [
+            ConstArray(name, "int16_t", grouped[..., [0, 2, 1, 3]].reshape(-1).astype(np.int16),
+                       guard=f"{FAST_GUARD} && {DSP_GUARD}"),
+            ConstArray(name, "int8_t", grouped.reshape(-1).astype(np.int8),
+                       guard=f"{FAST_GUARD} && !{DSP_GUARD}"),
+            ConstArray(f"kt_op{i}_folded_bias", "int32_t", folded, guard=FAST_GUARD),
+            ConstArray(f"kt_op{i}_rq_fast", "kt_rq_channel", rq, guard=FAST_GUARD)]
+        step.params.update(
+            weights=FastOrRef(fast=f"(const int8_t *){name}", ref=step.params["weights"]),
+            bias=FastOrRef(fast="0", ref=step.params["bias"]),
+            folded_bias=FastOrRef(fast=f"kt_op{i}_folded_bias", ref="0"),
+            rq_fast=FastOrRef(fast=f"kt_op{i}_rq_fast", ref="0"))
 
     def _fully_connected(self, op: Operator) -> Step:
         inp = self._expect(op, op.inputs[0], "int8")
@@ -406,7 +469,14 @@ class Lowerer:
         return self._pool(op, "kt_max_pool2d_s8")
 
     def _average_pool2d(self, op: Operator) -> Step:
-        return self._pool(op, "kt_average_pool2d_s8")
+        step = self._pool(op, "kt_average_pool2d_s8")
+        taps = int(step.params["k_h"]) * int(step.params["k_w"])
+        if taps <= 256:  # the reciprocal division is exact up to 256 taps (average_pool2d.c)
+            recip = [0] + [-(-(1 << 24) // n) for n in range(1, taps + 1)]
+            name = f"kt_op{op.index}_recip"
+            step.arrays.append(ConstArray(name, "uint32_t", np.array(recip, dtype=np.uint32)))
+            step.params["recip"] = name
+        return step
 
     def _reshape(self, op: Operator) -> Step:
         inp = self._tensor(op.inputs[0])
@@ -432,13 +502,17 @@ class Lowerer:
             (inp.index, "const int8_t *"), (out.index, "int8_t *")])
         step.params.update(outer=inp.size // depth, depth=depth, input_multiplier=multiplier,
                            input_left_shift=left_shift, diff_min=diff_min)
+        name = f"kt_op{op.index}_exp_table"  # exp of every difference to the row maximum
+        step.arrays.append(ConstArray(name, "int32_t", elementwise.softmax_exp_table(
+            multiplier, left_shift, diff_min), guard=FAST_GUARD))
+        step.params["exp_table"] = FastOrRef(fast=name, ref="0")
         return step
 
-    def _add(self, op: Operator) -> Step:
+    def _add(self, op: Operator, options: str = "AddOptions", subtract: bool = False) -> Step:
         in1 = self._expect(op, op.inputs[0], "int8")
         in2 = self._expect(op, op.inputs[1], "int8")
         out = self._expect(op, op.outputs[0], "int8", role="output")
-        opts = self._options(op, "AddOptions")
+        opts = self._options(op, options)
         activation = opts.FusedActivationFunction() if opts is not None else quant.ACT_NONE
         act_min, act_max = self._act_range(op, activation, out)
         if len(out.shape) > 4:
@@ -454,12 +528,15 @@ class Lowerer:
             output_offset=out.zero_point, act_min=act_min, act_max=act_max,
             **quant.add_params(in1.scale, in2.scale, out.scale),
         )
+        if subtract:
+            step.params.update(subtract=1, **quant.sub_params(in1.scale, in2.scale, out.scale))
+        self._add_tables(step, subtract)
         return step
 
     def _broadcast_strides(self, op: Operator, tensor: Tensor,
                            out_shape: tuple[int, ...]) -> list[int]:
         if len(tensor.shape) > 4:
-            self.graph.unsupported(op, tensor, "ADD supports at most 4 dimensions")
+            self.graph.unsupported(op, tensor, f"{op.opcode} supports at most 4 dimensions")
         shape = (1,) * (4 - len(tensor.shape)) + tuple(tensor.shape)
         strides, step = [0] * 4, 1
         for axis in range(3, -1, -1):
@@ -500,6 +577,186 @@ class Lowerer:
         step = Step(op, "kt_dequantize_s8_f32", "kt_dequantize_params", args=[
             (inp.index, "const int8_t *"), (out.index, "float *")])
         step.params.update(count=inp.size, scale=repr(inp.scale), zero_point=inp.zero_point)
+        return step
+
+    # -- element-wise and data-movement ops (TFLite Micro's int8 arithmetic) ----------------
+
+    def _sub(self, op: Operator) -> Step:
+        return self._add(op, options="SubOptions", subtract=True)
+
+    def _add_tables(self, step: Step, subtract: bool) -> None:
+        """ADD/SUB fast path: each input's shifted, rescaled value tabulated over its 256 byte
+        values (TFLite's MBQM, exact integers), the output requantized with kt_mbqm_fast."""
+        p = step.params
+        rows = quant.fast_requant_rows(np.array([p["output_multiplier"]]),
+                                       np.array([p["output_shift"]]), int(p["output_offset"]))
+        if rows is None:
+            return  # the reference loop runs
+        i = step.op.index
+        tables = []
+        for k, sign in ((1, 1), (2, -1 if subtract else 1)):
+            values = [sign * elementwise.mbqm((q + p[f"input{k}_offset"]) << p["left_shift"],
+                                              p[f"input{k}_multiplier"], p[f"input{k}_shift"])
+                      for q in [*range(128), *range(-128, 0)]]  # by the byte as unsigned
+            tables.append(quant.wrap_int32(np.array(values, dtype=np.int64)))
+        step.arrays += [ConstArray(f"kt_op{i}_in1_table", "int32_t", tables[0], FAST_GUARD),
+                        ConstArray(f"kt_op{i}_in2_table", "int32_t", tables[1], FAST_GUARD),
+                        ConstArray(f"kt_op{i}_out_rq", "kt_rq_channel", rows, FAST_GUARD)]
+        step.params.update(in1_table=FastOrRef(f"kt_op{i}_in1_table", "0"),
+                           in2_table=FastOrRef(f"kt_op{i}_in2_table", "0"),
+                           out_rq=FastOrRef(f"kt_op{i}_out_rq", "0"))
+
+    def _mul(self, op: Operator) -> Step:
+        in1 = self._expect(op, op.inputs[0], "int8")
+        in2 = self._expect(op, op.inputs[1], "int8")
+        out = self._expect(op, op.outputs[0], "int8", role="output")
+        opts = self._options(op, "MulOptions")
+        activation = opts.FusedActivationFunction() if opts is not None else quant.ACT_NONE
+        act_min, act_max = self._act_range(op, activation, out)
+        out_shape = self._shape4(op, out)
+        multiplier, shift = quant.quantize_multiplier(in1.scale * in2.scale / out.scale)
+        step = Step(op, "kt_mul_s8", "kt_mul_params", args=[
+            (in1.index, "const int8_t *"), (in2.index, "const int8_t *"), (out.index, "int8_t *")])
+        step.params.update(
+            out_shape=_c_list(out_shape),
+            in1_strides=_c_list(self._broadcast_strides(op, in1, out_shape)),
+            in2_strides=_c_list(self._broadcast_strides(op, in2, out_shape)),
+            input1_offset=-in1.zero_point, input2_offset=-in2.zero_point,
+            output_offset=out.zero_point, output_multiplier=multiplier, output_shift=shift,
+            act_min=act_min, act_max=act_max)
+        return step
+
+    def _lut(self, op: Operator) -> Step:
+        """A 256-entry table of TFLite's arithmetic (kenning_tasks.codegen.elementwise)."""
+        inp = self._expect(op, op.inputs[0], "int8")
+        out = self._expect(op, op.outputs[0], "int8", role="output")
+        if len(inp.scales) > 1 or len(out.scales) > 1:
+            self.graph.unsupported(op, out, "per-channel quantization is not supported")
+        s_in, z_in, s_out, z_out = inp.scale, inp.zero_point, out.scale, out.zero_point
+        if op.opcode == "LOGISTIC":
+            if z_out != -128:
+                self.graph.unsupported(op, out, "int8 LOGISTIC output zero point must be -128")
+            table = elementwise.logistic_table(s_in, z_in)
+        elif op.opcode == "TANH":
+            table = elementwise.tanh_table(s_in, z_in)
+        elif op.opcode == "RELU":
+            table = elementwise.relu_table(s_in, z_in, s_out, z_out)
+        elif op.opcode == "RELU6":
+            table = elementwise.relu6_table(s_in, z_in)
+        elif op.opcode == "LEAKY_RELU":
+            opts = self._options(op, "LeakyReluOptions")
+            alpha = float(opts.Alpha()) if opts is not None else 0.0
+            table = elementwise.leaky_relu_table(alpha, s_in, z_in, s_out, z_out)
+        else:  # HARD_SWISH
+            if elementwise.hard_swish_params(s_in, s_out)[1] > 0:
+                self.graph.unsupported(op, out, "HARD_SWISH output multiplier above 1 is not "
+                                                "supported (as in TFLite Micro)")
+            table = elementwise.hard_swish_table(s_in, z_in, s_out, z_out)
+        name = f"kt_op{op.index}_table"
+        step = Step(op, "kt_lut_s8", "kt_lut_params", args=[
+            (inp.index, "const int8_t *"), (out.index, "int8_t *")],
+            arrays=[ConstArray(name, "int8_t", table)])
+        step.params.update(count=out.size, table=name)
+        return step
+
+    def _shape4(self, op: Operator, tensor: Tensor) -> tuple[int, int, int, int]:
+        if len(tensor.shape) > 4:
+            self.graph.unsupported(op, tensor, f"{op.opcode} supports at most 4 dimensions")
+        return (1,) * (4 - len(tensor.shape)) + tuple(tensor.shape)  # type: ignore[return-value]
+
+    def _const_ints(self, op: Operator, index: int, role: str) -> list[int]:
+        tensor = self._tensor(index)
+        if tensor.data is None or tensor.dtype not in ("int32", "int64"):
+            self.graph.unsupported(op, tensor, f"{role} must be a constant int32 tensor")
+        return [int(v) for v in np.asarray(tensor.data).reshape(-1)]
+
+    def _same_quantization(self, op: Operator, a: Tensor, out: Tensor) -> None:
+        if a.scales != out.scales or a.zero_points != out.zero_points:
+            self.graph.unsupported(op, a, f"{op.opcode} needs the input and output "
+                                          "quantization to be equal (as TFLite Micro)")
+
+    def _mean(self, op: Operator) -> Step:
+        inp = self._expect(op, op.inputs[0], "int8")
+        out = self._expect(op, op.outputs[0], "int8", role="output")
+        shape = self._shape4(op, inp)
+        pad = 4 - len(inp.shape)
+        axes = sorted({(a % max(len(inp.shape), 1)) + pad
+                       for a in self._const_ints(op, op.inputs[1], "axis")})
+        count = int(np.prod([shape[a] for a in axes])) if axes else 1
+        strides, step_size = [0] * 4, 1
+        for axis in range(3, -1, -1):
+            if axis not in axes:
+                strides[axis] = step_size
+                step_size *= shape[axis]
+        multiplier, shift = quant.mean_multiplier(inp.scale, out.scale, count)
+        step = Step(op, "kt_mean_s8", "kt_mean_params", args=[
+            (inp.index, "const int8_t *"), (out.index, "int8_t *")])
+        step.params.update(
+            in_shape=_c_list(shape), out_strides=_c_list(strides), out_count=out.size,
+            input_zero_point_times_n=int(quant.wrap_int32(np.array([inp.zero_point * count]))[0]),
+            multiplier=multiplier, shift=shift, output_zero_point=out.zero_point)
+        step.takes_scratch = True
+        step.scratch_bytes = 4 * out.size
+        return step
+
+    def _pad(self, op: Operator) -> Step:
+        inp = self._expect(op, op.inputs[0], "int8")
+        out = self._expect(op, op.outputs[0], "int8", role="output")
+        self._same_quantization(op, inp, out)
+        shape = self._shape4(op, inp)
+        pads = self._const_ints(op, op.inputs[1], "paddings")
+        rank = len(inp.shape)
+        before = [0] * (4 - rank) + pads[0::2][:rank]
+        after = [0] * (4 - rank) + pads[1::2][:rank]
+        if min(before + after) < 0:
+            self.graph.unsupported(op, out, "negative padding is not supported")
+        out_shape = [s + b + a for s, b, a in zip(shape, before, after, strict=True)]
+        self._check_shape(op, out, tuple(out_shape[4 - len(out.shape):]))
+        pad_value = out.zero_point
+        if op.opcode == "PADV2" and len(op.inputs) > 2 and op.inputs[2] >= 0:
+            value = self._tensor(op.inputs[2])
+            if value.data is None or value.dtype != "int8":
+                self.graph.unsupported(op, value, "PADV2 constant_values must be a constant int8")
+            pad_value = int(np.asarray(value.data).reshape(-1)[0])
+        step = Step(op, "kt_pad_s8", "kt_pad_params", args=[
+            (inp.index, "const int8_t *"), (out.index, "int8_t *")])
+        step.params.update(in_shape=_c_list(shape), out_shape=_c_list(out_shape),
+                           before=_c_list(before), pad_value=pad_value)
+        return step
+
+    def _concatenation(self, op: Operator) -> Step:
+        out = self._expect(op, op.outputs[0], "int8", role="output")
+        inputs = [self._expect(op, i, "int8") for i in op.inputs]
+        if len(inputs) > 16:  # KT_MAX_CONCAT_INPUTS
+            self.graph.unsupported(op, out, "CONCATENATION of more than 16 inputs")
+        opts = self._options(op, "ConcatenationOptions")
+        if opts is not None and opts.FusedActivationFunction() != quant.ACT_NONE:
+            self.graph.unsupported(op, out, "fused activation on CONCATENATION")
+        axis = (opts.Axis() if opts is not None else 0) % len(out.shape)
+        for tensor in inputs:
+            self._same_quantization(op, tensor, out)
+        outer = int(np.prod(out.shape[:axis]))
+        chunks = [int(np.prod(t.shape[axis:])) for t in inputs]
+        step = Step(op, "kt_concat_s8", "kt_concat_params",
+                    args=[(out.index, "int8_t *"), *[(t.index, "const int8_t *") for t in inputs]])
+        step.params.update(n_inputs=len(inputs), outer=outer, out_chunk=sum(chunks),
+                           chunks=_c_list(chunks))
+        return step
+
+    def _transpose(self, op: Operator) -> Step:
+        inp = self._expect(op, op.inputs[0], "int8")
+        out = self._expect(op, op.outputs[0], "int8", role="output")
+        self._same_quantization(op, inp, out)
+        perm = self._const_ints(op, op.inputs[1], "perm")
+        rank = len(inp.shape)
+        if rank > 4 or sorted(perm) != list(range(rank)):
+            self.graph.unsupported(op, out, f"TRANSPOSE permutation {perm} of a {rank}-D tensor")
+        in_strides = [int(np.prod(inp.shape[a + 1:])) for a in range(rank)]
+        out_shape = [1] * (4 - rank) + [inp.shape[a] for a in perm]
+        strides = [0] * (4 - rank) + [in_strides[a] for a in perm]
+        step = Step(op, "kt_transpose_s8", "kt_transpose_params", args=[
+            (inp.index, "const int8_t *"), (out.index, "int8_t *")])
+        step.params.update(out_shape=_c_list(out_shape), in_strides=_c_list(strides))
         return step
 
     def _check_shape(self, op: Operator, out: Tensor, expected: tuple[int, ...]) -> None:

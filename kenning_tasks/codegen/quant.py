@@ -124,6 +124,25 @@ def add_params(scale1: float, scale2: float, out_scale: float) -> dict[str, int]
     }
 
 
+def sub_params(scale1: float, scale2: float, out_scale: float) -> dict[str, int]:
+    """TFLite Micro's int8 SUB prepare: as ADD, but computed in float32 (sub_common.cc)."""
+    f = np.float32
+    twice_max = f(2) * max(f(scale1), f(scale2))
+    m1, s1 = quantize_multiplier(float(f(scale1) / twice_max))
+    m2, s2 = quantize_multiplier(float(f(scale2) / twice_max))
+    mo, so = quantize_multiplier(float(twice_max / (f(1 << 20) * f(out_scale))))
+    return {"input1_multiplier": m1, "input1_shift": s1, "input2_multiplier": m2,
+            "input2_shift": s2, "output_multiplier": mo, "output_shift": so}
+
+
+def mean_multiplier(in_scale: float, out_scale: float, count: int) -> tuple[int, int]:
+    """QuantizedMeanOrSum: the in/out rescale with the division by ``count`` folded in."""
+    multiplier, shift = quantize_multiplier(in_scale / out_scale)
+    k = min(count.bit_length() - 1, 32, 31 + shift)
+    return int((multiplier << k) // count) if k >= 0 else int((multiplier >> -k) // count), \
+        shift - k
+
+
 def wrap_int32(values: np.ndarray) -> np.ndarray:
     """Two's-complement wrap to int32 (the kernels accumulate with wrapping)."""
     return ((values.astype(np.int64) + (1 << 31)) % (1 << 32) - (1 << 31)).astype(np.int32)

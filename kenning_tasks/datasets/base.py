@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from kenning_tasks import artifacts
 from kenning_tasks.block import Block
 from kenning_tasks.errors import ScenarioError, StageError
-from kenning_tasks.params import Param
+from kenning_tasks.params import SEED_MAX, Param
 
 if TYPE_CHECKING:
     import numpy as np
@@ -25,7 +25,8 @@ SPLITS_FILE = "splits.npz"
 INFO_FILE = "dataset.json"
 
 SPLIT_PARAMETERS = (
-    Param("seed", int, 12345, "seed of the stratified train/validation/test split", minimum=0),
+    Param("seed", int, 12345, "seed of the stratified train/validation/test split", minimum=0,
+          maximum=SEED_MAX),
     Param("test_fraction", float, 0.25, "fraction of samples in the test split",
           minimum=0.01, maximum=0.9),
     Param("validation_fraction", float, 0.1, "fraction of the remaining samples used for "
@@ -48,7 +49,7 @@ KENNING_PARAMETERS = (
           minimum=0.01, maximum=0.9),
     Param("split_fraction_val", float, None, "fraction of the data in the validation split "
           "(none if null)", nullable=True, minimum=0.0, maximum=0.9),
-    Param("split_seed", int, 1234, "seed of the split", minimum=0),
+    Param("split_seed", int, 1234, "seed of the split", minimum=0, maximum=SEED_MAX),
     Param("reduce_dataset", float, 1.0, "use this fraction of the data set (Kenning's "
           "dataset_percentage)", minimum=0.001, maximum=1.0),
 )

@@ -113,7 +113,9 @@ def fetch(source: str, sha256: str | None, where: str, base_dir: Path | None = N
         if sha256:
             _verify(path, sha256, where, source)
         return path
-    name = Path(urllib.parse.urlparse(source).path).name or "resource"
+    name = Path(urllib.parse.urlparse(source).path).name
+    if name in ("", ".", ".."):  # http://host/.. must not name the cache folder itself
+        name = "resource"
     if sha256:
         cached = resource_cache_dir() / sha256.lower() / name
         if not force and cached.is_file() and sha256_file(cached) == sha256.lower():
@@ -165,7 +167,7 @@ def _download(source: str, cached: Path, sha256: str | None, where: str, log: Lo
     try:
         with (os.fdopen(fd, "wb") as out,
               urllib.request.urlopen(download_url(source), timeout=timeout_s) as src):
-            _copy_with_progress(src, out, source, log)
+            _copy_with_progress(src, out, source, where, log)
         if sha256:
             _verify(tmp, sha256, where, source)
         os.replace(tmp, cached)
@@ -178,16 +180,33 @@ def _download(source: str, cached: Path, sha256: str | None, where: str, log: Lo
             cached.parent.rmdir()  # only succeeds when nothing was kept
 
 
-def _copy_with_progress(src: object, out: object, source: str, log: Log) -> None:
-    """Copy the response with live progress (a bar on a terminal, lines in a log)."""
+def _copy_with_progress(src: object, out: object, source: str, where: str, log: Log) -> None:
+    """Copy the response with live progress (a bar on a terminal, lines in a log).
+
+    A reply cut short is an error: with a Content-Length, ``http.client`` just stops reading
+    (so fewer bytes than announced is checked here); a chunked reply raises IncompleteRead.
+    """
+    import http.client
+
     total = int(getattr(src, "headers", {}).get("Content-Length") or 0)
     done, started = 0, time.monotonic()
     log(f"downloading {source}" + (f" ({_size(total)})" if total else ""))
     chunks = iter(lambda: src.read(1 << 16), b"")  # type: ignore[attr-defined]
-    for chunk in live_progress.each(chunks, f"downloading {Path(source).name}",
-                                    total=total or None, weight=len, unit="B"):
-        out.write(chunk)  # type: ignore[attr-defined]
-        done += len(chunk)
+    try:
+        for chunk in live_progress.each(chunks, f"downloading {Path(source).name}",
+                                        total=total or None, weight=len, unit="B"):
+            out.write(chunk)  # type: ignore[attr-defined]
+            done += len(chunk)
+    except http.client.IncompleteRead as cut:
+        done += len(cut.partial)
+        raise StageError(f"{where}: cannot download {source}: connection closed after "
+                         f"{done} bytes, in the middle of a chunked reply") from None
+    except http.client.HTTPException as failure:
+        raise StageError(f"{where}: cannot download {source}: {type(failure).__name__} after "
+                         f"{done} bytes") from None
+    if total and done != total:
+        raise StageError(f"{where}: cannot download {source}: connection closed after {done} "
+                         f"of {total} bytes")
     log(f"downloaded {_size(done)} in {time.monotonic() - started:.1f} s")
 
 

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from kenning_tasks import iospec
 from kenning_tasks.block import Block
 from kenning_tasks.errors import ScenarioError, StageError
-from kenning_tasks.params import Param
+from kenning_tasks.params import SEED_MAX, Param
 
 TRAINING_PARAMETERS = (
     Param("architecture", str, "auto", "network: a small CNN for images, an MLP or a 1-D CNN "
@@ -23,7 +23,8 @@ TRAINING_PARAMETERS = (
     Param("epochs", int, 15, "training epochs", minimum=1, maximum=1000),
     Param("batch_size", int, 32, "training batch size", minimum=1, maximum=65536),
     Param("learning_rate", float, 0.005, "Adam learning rate", minimum=1e-7, maximum=1.0),
-    Param("seed", int, 1234, "seed for weight initialisation and shuffling", minimum=0),
+    Param("seed", int, 1234, "seed for weight initialisation and shuffling", minimum=0,
+          maximum=SEED_MAX),
 )
 
 # What every Kenning model wrapper takes (kenning.core.model.ModelWrapper and its framework
@@ -34,7 +35,8 @@ KENNING_WRAPPER_PARAMETERS = (
     Param("model_name", str, None, "name of the model, recorded in its I/O spec",
           nullable=True),
     Param("seed", int, 1234, "kenning-tasks: seed of weight initialisation, shuffling and "
-          "dropout, so training gives the same bytes every time", minimum=0),
+          "dropout, so training gives the same bytes every time", minimum=0,
+          maximum=SEED_MAX),
 )
 
 

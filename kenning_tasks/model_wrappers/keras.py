@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -84,6 +85,8 @@ class EpochLogger:
     def _on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         parts = " ".join(f"{k}={v:.4f}" for k, v in sorted(logs.items()))
         self._log(f"epoch {epoch + 1}/{self._epochs} {parts}")
+        if not math.isfinite(logs.get("loss", 0.0)):
+            self._callback.model.stop_training = True  # the train stage then fails in one line
 
 
 def save_keras_deterministic(model: Any, target: Path) -> None:

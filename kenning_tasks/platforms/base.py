@@ -80,6 +80,10 @@ FIRMWARE_BUILD_PARAMETERS = (
     Param("cflags", list, [], "extra compiler/linker flags for the firmware build, e.g. "
           "[-O3, -Wl,--defsym=KT_STACK_SIZE=4096]", item_type=str),
     Param("werror", bool, False, "turn the firmware build's warnings into errors (-Werror)"),
+    Param("weight_layout", str, "auto", "conv/dense weights on DSP cores (M4/M7/M33): int16 "
+          "(fastest, twice the flash), int8, or auto (int16 unless the model would not fit "
+          "the board's flash; then the largest layers stay int8)",
+          enum=("auto", "int16", "int8")),
 )
 _DEFINE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Flags that would change what the build produces, not how it compiles.

@@ -33,7 +33,7 @@ INFO = "firmware/firmware.json"
 MODEL_SOURCES = ("firmware/model/model.h", "firmware/model/model.c")
 COMPILE_COMMANDS = "compile_commands.json"  # in the stage folder, not a target
 RUN_LOG = "run-log.json"                    # in the stage folder, not a target
-BUILD_PARAMETERS = ("defines", "cflags", "werror")
+BUILD_PARAMETERS = ("defines", "cflags", "werror", "weight_layout")
 
 
 def board_of(scenario: Scenario) -> Any:
@@ -62,13 +62,20 @@ def run(ctx: StageContext) -> None:
 
 def _build(ctx: StageContext) -> None:
     from kenning_tasks.codegen import generate_c_model
+    from kenning_tasks.codegen.weight_layout import cpu_has_dsp
     from kenning_tasks.mcu.build import build_firmware, build_zephyr, estimate_model_fit
     from kenning_tasks.mcu.float_abi import float_arithmetic
 
     board = board_of(ctx.scenario)
     options = build_options(ctx.scenario)
     model_dir = ctx.out_dir / "model"
-    generated = generate_c_model(ctx.path(ctx.scenario.model_file("compile")), model_dir)
+    # The weight layout is chosen per board: int16 for SMLAD where it fits the flash.
+    generated = generate_c_model(
+        ctx.path(ctx.scenario.model_file("compile")), model_dir,
+        flash_limit_bytes=board.flash_limit_bytes, dsp=cpu_has_dsp(board.compilation_flags),
+        weight_layout_request=ctx.scenario.platform.parameters.get("weight_layout") or "auto")
+    if generated.weight_layout.message():
+        ctx.log(generated.weight_layout.message())
     ctx.log(f"generated {generated.numeric_path} C for {len(generated.ops)} ops "
             f"({', '.join(sorted(set(generated.ops)))}), arena {generated.arena_bytes} B, "
             f"{generated.macs} MACs")
@@ -91,6 +98,7 @@ def _build(ctx: StageContext) -> None:
         "numeric_path": generated.numeric_path,
         "float_arithmetic": float_arithmetic(board.compilation_flags),
         "input_bytes": generated.input_bytes, "output_bytes": generated.output_bytes,
+        "weight_layout": generated.weight_layout.record(),
         "toolchain": toolchain(board.runtime),
         "build": {**image.recorded, "warnings": list(image.warnings),
                   "werror": options.werror},

@@ -85,6 +85,8 @@ def evaluate(ctx: StageContext, spec: dict[str, Any], x_test: Any
         "flash_limit_bytes": firmware["flash_limit_bytes"],
         "ram_limit_bytes": firmware["ram_limit_bytes"],
         "arena_bytes": firmware["arena_bytes"],
+        # int16 (SMLAD), int8 or mixed: chosen per board for its flash (codegen.weight_layout)
+        "weight_layout": (firmware.get("weight_layout") or {}).get("layout"),
         "uart_bytes_sent": run["uart_bytes_sent"],
         "uart_bytes_received": run["uart_bytes_received"],
         "toolchain": firmware["toolchain"],

@@ -121,3 +121,90 @@ def dense_layer(n_in: int, n_out: int):
 
     inp = keras.Input((n_in,), batch_size=1)
     return keras.Model(inp, keras.layers.Dense(n_out, activation="relu")(inp)), (n_in,)
+
+
+# -- models shaped like the four MLPerf Tiny reference networks (random weights; for speed and
+# bit-exactness figures, benchmarks/target.py --mlperf) ----------------------------------------
+
+def fc_autoencoder():
+    """Anomaly detection (ToyADMOS): 640 -> 4x128 -> 8 -> 4x128 -> 640, 264k MACs."""
+    import keras
+    from keras import layers
+
+    inp = keras.Input((640,), batch_size=1)
+    x = inp
+    for units in (128, 128, 128, 128, 8, 128, 128, 128, 128):
+        x = layers.Dense(units, activation="relu")(x)
+    return keras.Model(inp, layers.Dense(640)(x)), (640,)
+
+
+def resnet8():
+    """Image classification (CIFAR-10, 32x32x3): 3 residual stacks of 16/32/64, 12.5M MACs."""
+    import keras
+    from keras import layers
+
+    inp = keras.Input((32, 32, 3), batch_size=1)
+    x = layers.Conv2D(16, 3, padding="same", activation="relu")(inp)
+    for filters, stride in ((16, 1), (32, 2), (64, 2)):
+        y = layers.Conv2D(filters, 3, strides=stride, padding="same", activation="relu")(x)
+        y = layers.Conv2D(filters, 3, padding="same")(y)
+        if stride != 1:
+            x = layers.Conv2D(filters, 1, strides=stride)(x)
+        x = layers.ReLU()(layers.Add()([x, y]))
+    x = layers.AveragePooling2D(8)(x)
+    x = layers.Flatten()(x)
+    return keras.Model(inp, layers.Softmax()(layers.Dense(10)(x))), (32, 32, 3)
+
+
+def ds_cnn():
+    """Keyword spotting (49x10 MFCC): conv 10x4/2, 4 depthwise-separable blocks of 64, 2.7M MACs."""
+    import keras
+    from keras import layers
+
+    inp = keras.Input((49, 10, 1), batch_size=1)
+    x = layers.Conv2D(64, (10, 4), strides=2, padding="same", activation="relu")(inp)
+    for _ in range(4):
+        x = layers.DepthwiseConv2D(3, padding="same", activation="relu")(x)
+        x = layers.Conv2D(64, 1, activation="relu")(x)
+    x = layers.AveragePooling2D((25, 5))(x)
+    x = layers.Flatten()(x)
+    return keras.Model(inp, layers.Softmax()(layers.Dense(12)(x))), (49, 10, 1)
+
+
+def mobilenet_v1_025():
+    """Visual wake words: MobileNetV1 width 0.25 at 96x96x3, 2 classes, 7.5M MACs."""
+    import keras
+    from keras import layers
+
+    inp = keras.Input((96, 96, 3), batch_size=1)
+    x = layers.Conv2D(8, 3, strides=2, padding="same", activation="relu")(inp)
+    for filters, stride in ((16, 1), (32, 2), (32, 1), (64, 2), (64, 1), (128, 2), (128, 1),
+                            (128, 1), (128, 1), (128, 1), (128, 1), (256, 2), (256, 1)):
+        x = layers.DepthwiseConv2D(3, strides=stride, padding="same", activation="relu")(x)
+        x = layers.Conv2D(filters, 1, activation="relu")(x)
+    x = layers.AveragePooling2D(3)(x)
+    x = layers.Flatten()(x)
+    return keras.Model(inp, layers.Softmax()(layers.Dense(2)(x))), (96, 96, 3)
+
+
+MLPERF_TINY: dict[str, Callable] = {
+    "fc_autoencoder": fc_autoencoder, "resnet8": resnet8, "ds_cnn": ds_cnn,
+    "mobilenet_v1_0.25": mobilenet_v1_025,
+}
+
+
+def build_mlperf_tiny(name: str, out_dir: Path, seed: int = 0) -> Path:
+    """One of MLPERF_TINY with seeded random weights, converted to full int8."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    model, shape = MLPERF_TINY[name]()
+    # Small weights keep the activations in range through the deep stacks.
+    rng = np.random.default_rng(seed)
+    for layer in model.layers:
+        weights = layer.get_weights()
+        if weights:
+            fan_in = int(np.prod(weights[0].shape[:-1])) or 1
+            layer.set_weights([rng.normal(0, 1.0 / np.sqrt(fan_in), w.shape).astype(np.float32)
+                               for w in weights])
+    return convert_int8(model, shape, out_dir / f"{name}.tflite", seed)

@@ -171,3 +171,114 @@ def convert(case: OpCase, out: Path, rng: np.random.Generator) -> Path:
     conv.inference_output_type = io_type
     out.write_bytes(conv.convert())
     return out
+
+
+# -- the ops real TinyML models add (tests/test_kernels.py::test_more_ops_match_tflm) --------
+# Element-wise ops take a 256-value input so that every int8 value can be fed at once.
+
+def _unary(rng: np.random.Generator, name: str, layer: Any, input_range=None) -> OpCase:
+    import keras
+
+    inp = keras.Input((256,), batch_size=1)
+    return OpCase(name, keras.Model(inp, layer(inp)), (256,), input_range or _input_range(rng))
+
+
+def tanh(rng: np.random.Generator) -> OpCase:
+    import keras
+
+    return _unary(rng, "tanh", keras.layers.Activation("tanh"))
+
+
+def logistic(rng: np.random.Generator) -> OpCase:
+    import keras
+
+    return _unary(rng, "logistic", keras.layers.Activation("sigmoid"))
+
+
+def relu(rng: np.random.Generator) -> OpCase:
+    import keras
+
+    return _unary(rng, "relu", keras.layers.ReLU())
+
+
+def relu6(rng: np.random.Generator) -> OpCase:
+    import keras
+
+    return _unary(rng, "relu6", keras.layers.ReLU(6.0), (-3.0, 9.0))
+
+
+def leaky_relu(rng: np.random.Generator) -> OpCase:
+    import keras
+
+    return _unary(rng, "leaky_relu", keras.layers.LeakyReLU(float(rng.uniform(0.05, 0.5))))
+
+
+def hard_swish(rng: np.random.Generator) -> OpCase:
+    import keras
+
+    return _unary(rng, "hard_swish", keras.layers.Activation("hard_swish"), (-5.0, 5.0))
+
+
+def _two_branches(rng: np.random.Generator, name: str, merge: Any) -> OpCase:
+    import keras
+
+    h, w = (int(v) for v in rng.integers(2, 6, 2))
+    c = int(rng.integers(1, 5))
+    inp = keras.Input((h, w, c), batch_size=1)
+    a = keras.layers.Conv2D(c, 1)(inp)
+    b = keras.layers.Conv2D(c, 1, activation="relu")(inp)
+    return OpCase(name, keras.Model(inp, merge([a, b])), (h, w, c), (-2.0, 2.0))
+
+
+def mul(rng: np.random.Generator) -> OpCase:
+    import keras
+
+    return _two_branches(rng, "mul", keras.layers.Multiply())
+
+
+def sub(rng: np.random.Generator) -> OpCase:
+    import keras
+
+    return _two_branches(rng, "sub", keras.layers.Subtract())
+
+
+def concatenation(rng: np.random.Generator) -> OpCase:
+    import keras
+
+    return _two_branches(rng, "concatenation", keras.layers.Concatenate(axis=-1))
+
+
+def mean(rng: np.random.Generator) -> OpCase:
+    import keras
+
+    h, w = (int(v) for v in rng.integers(2, 8, 2))
+    c = int(rng.integers(1, 9))
+    inp = keras.Input((h, w, c), batch_size=1)
+    x = keras.layers.Conv2D(c, 1)(inp)
+    out = keras.layers.GlobalAveragePooling2D()(x)
+    return OpCase("mean", keras.Model(inp, out), (h, w, c), _input_range(rng))
+
+
+def pad(rng: np.random.Generator) -> OpCase:
+    import keras
+
+    h, w = (int(v) for v in rng.integers(2, 6, 2))
+    c = int(rng.integers(1, 5))
+    inp = keras.Input((h, w, c), batch_size=1)
+    x = keras.layers.Conv2D(c, 1)(inp)
+    out = keras.layers.ZeroPadding2D(((1, 2), (0, 1)))(x)
+    return OpCase("pad", keras.Model(inp, out), (h, w, c), _input_range(rng))
+
+
+def transpose(rng: np.random.Generator) -> OpCase:
+    import keras
+
+    h, w = (int(v) for v in rng.integers(2, 7, 2))
+    inp = keras.Input((h, w), batch_size=1)
+    x = keras.layers.Dense(w)(inp)
+    out = keras.layers.Permute((2, 1))(x)
+    return OpCase("transpose", keras.Model(inp, out), (h, w), _input_range(rng))
+
+
+MORE_BUILDERS = [tanh, logistic, relu, relu6, leaky_relu, hard_swish, mul, sub, concatenation,
+                 mean, pad, transpose]

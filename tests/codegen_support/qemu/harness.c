@@ -13,7 +13,16 @@ extern volatile uint32_t kt_h_systick_wraps;
 #define SYST_RVR (*(volatile uint32_t *)0xE000E014u)
 #define SYST_CVR (*(volatile uint32_t *)0xE000E018u)
 
-static uint64_t now(void)
+#if defined(KT_H_PER_OP)
+#include "op_timing.h"
+uint32_t kt_h_op_ticks[KT_H_MAX_OPS];
+uint64_t kt_h_op_start;
+#endif
+
+uint64_t kt_h_now(void);
+#define now kt_h_now
+
+uint64_t kt_h_now(void)
 {
     uint32_t wraps, value;
     do {
@@ -81,6 +90,19 @@ int main(void)
         kt_h_puts(line);
         kt_h_puts("\n");
         print_u32("TICKS ", ticks);
+#if defined(KT_H_PER_OP)
+        if (i == 0) { /* per-op ticks of the first inference: "OP <index> <ticks>" */
+            for (uint32_t k = 0; k < KT_H_MAX_OPS; ++k) {
+                if (kt_h_op_ticks[k]) {
+                    char num[16];
+                    kt_h_puts("OP ");
+                    put_u32(num, k);
+                    kt_h_puts(num);
+                    print_u32(" ", kt_h_op_ticks[k]);
+                }
+            }
+        }
+#endif
     }
     return 0;
 }

@@ -1,0 +1,104 @@
+/* The Armv7E-M DSP instructions the fast kernels use, as inline functions: the real
+ * instructions where __ARM_FEATURE_DSP is set (Cortex-M4/M7/M33), C models of them with
+ * -DKT_EMULATE_DSP (so the host tests check the lane bookkeeping against the reference loops).
+ * Only included where KT_HAVE_DSP is 1; the portable kernels use plain C instead.
+ */
+#ifndef KT_DSP_H
+#define KT_DSP_H
+
+#include <stdint.h>
+
+#include "kt_kernels.h"
+
+#if defined(__ARM_FEATURE_DSP) || defined(KT_EMULATE_DSP)
+#define KT_HAVE_DSP 1
+#else
+#define KT_HAVE_DSP 0
+#endif
+
+#if defined(__GNUC__)
+#define KT_ALWAYS_INLINE inline __attribute__((always_inline))
+#define KT_NOINLINE __attribute__((noinline))
+/* GCC's first scheduling pass hoists the loads of an unrolled MAC block and then spills the
+ * registers it ran out of; kernels with long written-out blocks turn it off. */
+#define KT_NO_SCHED1 __attribute__((optimize("no-schedule-insns")))
+#else
+#define KT_NO_SCHED1
+#define KT_ALWAYS_INLINE inline
+#define KT_NOINLINE
+#endif
+
+/* 4 bytes from any address (a single unaligned-capable LDR on Cortex-M3 and later). */
+static inline uint32_t kt_load_u32(const void *p)
+{
+    uint32_t v;
+    KT_MEMCPY(&v, p, sizeof v);
+    return v;
+}
+
+#if KT_HAVE_DSP
+#if defined(__ARM_FEATURE_DSP)
+/* Even bytes (0, 2) sign-extended into the two halfwords. */
+static inline uint32_t kt_sxtb16(uint32_t x)
+{
+    uint32_t r;
+    __asm__("sxtb16 %0, %1" : "=r"(r) : "r"(x));
+    return r;
+}
+/* Odd bytes (1, 3) sign-extended into the two halfwords. */
+static inline uint32_t kt_sxtb16_ror8(uint32_t x)
+{
+    uint32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+    return r;
+}
+/* acc + lo(a) * lo(b) + hi(a) * hi(b), signed halfwords. */
+static inline int32_t kt_smlad(uint32_t a, uint32_t b, int32_t acc)
+{
+    int32_t r;
+    __asm__("smlad %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+    return r;
+}
+/* acc + lo(a) * lo(b) */
+static inline int32_t kt_smlabb(uint32_t a, uint32_t b, int32_t acc)
+{
+    int32_t r;
+    __asm__("smlabb %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+    return r;
+}
+/* acc + hi(a) * hi(b) */
+static inline int32_t kt_smlatt(uint32_t a, uint32_t b, int32_t acc)
+{
+    int32_t r;
+    __asm__("smlatt %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+    return r;
+}
+#else
+static inline uint32_t kt_pack16(int32_t lo, int32_t hi)
+{
+    return ((uint32_t)lo & 0xffffu) | ((uint32_t)hi << 16);
+}
+static inline int32_t kt_lo16(uint32_t x) { return (int32_t)(int16_t)(x & 0xffff); }
+static inline int32_t kt_hi16(uint32_t x) { return (int32_t)(int16_t)(x >> 16); }
+static inline uint32_t kt_sxtb16(uint32_t x)
+{
+    return kt_pack16((int8_t)(x & 0xff), (int8_t)((x >> 16) & 0xff));
+}
+static inline uint32_t kt_sxtb16_ror8(uint32_t x) { return kt_sxtb16((x >> 8) | (x << 24)); }
+static inline int32_t kt_smlad(uint32_t a, uint32_t b, int32_t acc)
+{
+    return (int32_t)((uint32_t)acc + (uint32_t)(kt_lo16(a) * kt_lo16(b)) +
+                     (uint32_t)(kt_hi16(a) * kt_hi16(b)));
+}
+static inline int32_t kt_smlabb(uint32_t a, uint32_t b, int32_t acc)
+{
+    return (int32_t)((uint32_t)acc + (uint32_t)(kt_lo16(a) * kt_lo16(b)));
+}
+static inline int32_t kt_smlatt(uint32_t a, uint32_t b, int32_t acc)
+{
+    return (int32_t)((uint32_t)acc + (uint32_t)(kt_hi16(a) * kt_hi16(b)));
+}
+#endif
+#endif /* KT_HAVE_DSP */
+
+#endif /* KT_DSP_H */
