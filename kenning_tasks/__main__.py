@@ -1,6 +1,7 @@
-"""Command line: ``python -m kenning_tasks COMMAND``.
+"""Command line: ``python -m kenning_tasks COMMAND``, also installed as the
+``kenning-tasks`` command (``console_main``).
 
-Commands: list, info, why, validate, verify, cache, synthetic-data, debug.
+Commands: run, clean, list, info, why, validate, verify, cache, diff, synthetic-data, debug.
 
 Listing and describing blocks reads their declarations only; no framework is imported.
 """
@@ -67,9 +68,20 @@ def block_info(name: str) -> list[str]:
     return lines
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m kenning_tasks")
+def main(argv: list[str] | None = None, prog: str = "python -m kenning_tasks") -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] in (["run"], ["clean"]):  # doit's options follow: not argparse's (console.py)
+        from kenning_tasks import console
+
+        try:
+            return console.run(argv[1:], command=argv[0])
+        except KenningTasksError as error:
+            print(format_error(error), file=sys.stderr)
+            return 2
+    parser = argparse.ArgumentParser(prog=prog)
     commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="run the pipeline (doit run; see `run --help`)")
+    commands.add_parser("clean", help="remove what the selected stages wrote (doit clean)")
     listing = commands.add_parser("list", help="list blocks, optionally of one group")
     listing.add_argument("group", nargs="?", choices=list(registry.BLOCKS))
     info = commands.add_parser("info", help="parameters and formats of one block")
@@ -80,12 +92,14 @@ def main(argv: list[str] | None = None) -> int:
     validate.add_argument("args", nargs="*", help="[scenario=NAME|a,b|all]")
     from kenning_tasks import verify_cli
     from kenning_tasks.cache import cli as cache_cli
+    from kenning_tasks.ci import diff as diff_cli
     from kenning_tasks.datasets.synthetic import cli as synthetic_cli
     from kenning_tasks.mcu import debug as debug_cli
 
     cache_cli.configure(commands.add_parser("cache", help="status, push, pull, gc, clear"))
     synthetic_cli.add_parser(commands)
     debug_cli.add_parser(commands)
+    diff_cli.add_parser(commands)
     verify_cli.add_parser(commands)
     options = parser.parse_args(argv)
     try:
@@ -95,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
             return synthetic_cli.run(options)
         if options.command == "debug":
             return debug_cli.run(options)
+        if options.command == "diff":
+            return diff_cli.run(options)
         if options.command == "verify":
             return verify_cli.run(options)
         if options.command == "list":
@@ -111,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
                 scenario = pipeline.scenario
                 steps = [s.describe(scenario) for s in (*scenario.convert_steps,
                          *scenario.quantize_steps, *scenario.compile_steps)]
-                print(f"{pipeline.name}: ok ({'; '.join(steps)})")
+                gated = "".join(f"; gate {g.metric} {g.comparison}" for g in scenario.gates)
+                print(f"{pipeline.name}: ok ({'; '.join(steps)}{gated})")
             return 0
         from kenning_tasks.explain import explain
 
@@ -125,6 +142,11 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"error: {INTERRUPTED}", file=sys.stderr)
         return 130
+
+
+def console_main() -> int:
+    """The ``kenning-tasks`` console script (pyproject.toml)."""
+    return main(prog="kenning-tasks")
 
 
 if __name__ == "__main__":

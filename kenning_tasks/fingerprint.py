@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from kenning_tasks.layout import RESOURCES_DIR
+from kenning_tasks.layout import RESOURCES_DIR, SHIPPED_DIR, layout
 
 PROJECT = "kenning_tasks"
 CACHE_VERSION = 1
@@ -255,8 +255,16 @@ class ImportGraph:
 
 
 def _label(path: Path) -> str:
+    """A file's name in a signature: the same in a checkout, an installed wheel and another
+    clone, so run cache entries are shared between them (never an absolute host path when the
+    file is the package's, a shipped resource or the project's)."""
+    for base in (SHIPPED_DIR, RESOURCES_DIR):  # shipped first: in a wheel it is inside the package
+        try:
+            return str(path.relative_to(base))
+        except ValueError:
+            pass
     try:
-        return str(path.relative_to(RESOURCES_DIR))
+        return str(path.resolve().relative_to(layout().root))
     except ValueError:
         return str(path)
 

@@ -3,8 +3,9 @@
 Two kinds of location:
 
 - **package resources** ship with kenning-tasks itself: the firmware sources, the report
-  templates, the bundled ``platforms.yml`` and example scenarios. They sit next to the
-  ``kenning_tasks`` package in a checkout.
+  templates, the bundled ``platforms.yml`` and example scenarios (``SHIPPED_DIR``). They sit
+  next to the ``kenning_tasks`` package in a checkout and in ``kenning_tasks/resources/`` in
+  an installed wheel.
 - **the project** is the user's folder: ``scenarios/``, an optional ``platforms.yml`` of its own,
   and the ``build/`` and ``cache/`` folders kenning-tasks writes. It is found from the working
   directory upwards (so a run from a subdirectory works on the right tree), or given by
@@ -19,12 +20,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-# In a checkout the resources are the repository's top-level folders.
+# The folder holding the package: source files are found and labelled relative to it.
 RESOURCES_DIR = PACKAGE_DIR.parent
-FIRMWARE_DIR = RESOURCES_DIR / "firmware"
+# The files shipped besides the code: in a checkout the repository's top-level folders; a
+# built wheel carries them inside the package (setup.py copies them to kenning_tasks/resources/).
+_IN_WHEEL = PACKAGE_DIR / "resources"
+SHIPPED_DIR = _IN_WHEEL if (_IN_WHEEL / "dodo.py").is_file() else RESOURCES_DIR
+DODO_FILE = SHIPPED_DIR / "dodo.py"  # what `kenning-tasks run` hands to doit
+FIRMWARE_DIR = SHIPPED_DIR / "firmware"
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
-BUNDLED_PLATFORMS = RESOURCES_DIR / "platforms.yml"
-BUNDLED_SCENARIOS = RESOURCES_DIR / "scenarios"
+BUNDLED_PLATFORMS = SHIPPED_DIR / "platforms.yml"
+BUNDLED_SCENARIOS = SHIPPED_DIR / "scenarios"
 
 PROJECT_ENV = "KENNING_TASKS_PROJECT"
 CACHE_ENV = "KENNING_TASKS_CACHE"

@@ -22,6 +22,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from kenning_tasks import formats, kenning_names, registry
+from kenning_tasks.ci.gate_specs import Gate
+from kenning_tasks.ci.gate_specs import parse as parse_gates
 from kenning_tasks.errors import ScenarioError
 from kenning_tasks.numerics import FLOAT32, FULL_INT8, Numerics
 from kenning_tasks.params import resolve_parameters
@@ -30,7 +32,7 @@ from kenning_tasks.problems import Problems, did_you_mean
 TOP_LEVEL = {
     "dataset": True, "model_wrapper": True, "optimizers": False, "runtime": False,
     "platform": False, "protocol": False, "report": False, "description": False,
-    "optimization_parameters": False,
+    "optimization_parameters": False, "gates": False,
 }
 # Kenning's top-level keys this project does not run: one line each.
 UNSUPPORTED_KEYS = {
@@ -135,6 +137,8 @@ class Scenario:
     runtime_source: str = "given"
     numerics: Numerics = FLOAT32  # of the model the runtime runs
     raw: dict[str, Any] = field(default_factory=dict)
+    # Quality gates on the measurements (``ci/gate_specs.py``), the on-target defaults included.
+    gates: tuple[Gate, ...] = ()
 
     @property
     def final_format(self) -> str:
@@ -203,6 +207,13 @@ def validate(path: Path, name: str, data: dict[str, Any], **fields: Any) -> Scen
             entry = {**DEFAULT_BLOCKS["report"], **entry}  # Kenning's default report class
         if entry is not None:
             blocks[key] = _block(problems, path, key, key, entry)
+    platform_block = blocks.get("platform")
+    gates, gate_problems = parse_gates(
+        data.get("gates"), f"{path}: gates",
+        embedded=platform_block is None or bool(platform_block.cls.TARGET_STAGES))
+    for line in gate_problems:
+        problems.add(line)
+    fields = {**fields, "gates": gates}
     dataset = blocks.get("dataset")
     if dataset is not None:  # files it names must exist now (relative to the scenario file)
         try:

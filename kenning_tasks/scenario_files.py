@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from kenning_tasks import kenning_names
+from kenning_tasks.ci import shards
 from kenning_tasks.errors import ScenarioError
 from kenning_tasks.grid import expand
-from kenning_tasks.layout import layout
+from kenning_tasks.layout import BUNDLED_SCENARIOS, layout
 from kenning_tasks.problems import did_you_mean
 from kenning_tasks.safe_names import check_name, check_scenario_file
 from kenning_tasks.scenario import Scenario, validate
@@ -27,10 +28,12 @@ def find_scenario(name: str) -> Path:
     candidate = Path(name)
     if candidate.suffix in SCENARIO_SUFFIXES and candidate.is_file():
         return candidate.resolve()
-    for suffix in SCENARIO_SUFFIXES:
-        path = layout().scenarios / f"{name}{suffix}"
-        if path.is_file():
-            return path
+    # The project's own scenarios first, then the examples shipped with kenning-tasks.
+    for folder in dict.fromkeys((layout().scenarios, BUNDLED_SCENARIOS)):
+        for suffix in SCENARIO_SUFFIXES:
+            path = folder / f"{name}{suffix}"
+            if path.is_file():
+                return path
     names = sorted(p.stem for p in available_scenarios())
     raise ScenarioError(f"scenario {name!r}: no such file in {layout().scenarios} and not a "
                         f"path to a .yml/.yaml/.json file; available: {', '.join(names)}"
@@ -38,22 +41,27 @@ def find_scenario(name: str) -> Path:
 
 
 def available_scenarios() -> list[Path]:
-    return sorted(p for p in layout().scenarios.iterdir() if p.suffix in SCENARIO_SUFFIXES)
+    """The project's scenarios/ (the shipped examples when the project has none)."""
+    folder = layout().scenarios if layout().scenarios.is_dir() else BUNDLED_SCENARIOS
+    return sorted(p for p in folder.iterdir() if p.suffix in SCENARIO_SUFFIXES)
 
 
 def select_scenarios(spec: str | None) -> list[Path]:
-    """``a,b`` → those files; ``all`` → every file in scenarios/; None → the default."""
+    """``a,b`` → those files; ``all`` → every file in scenarios/; None → the default.
+
+    With a shard requested (``ci/shards.py``), only the files of that shard.
+    """
     if not spec:
         spec = DEFAULT_SCENARIO
     if spec == "all":
-        return available_scenarios()
+        return shards.select(available_scenarios(), shards.requested())
     paths: list[Path] = []
     for name in (part.strip() for part in spec.split(",")):
         if name:
             path = find_scenario(name)
             if path not in paths:
                 paths.append(path)
-    return paths
+    return shards.select(paths, shards.requested())
 
 
 def read_file(path: Path) -> dict[str, Any]:

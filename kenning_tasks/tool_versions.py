@@ -16,6 +16,7 @@ import re
 import sys
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 SUFFIX = ".distributions.json"
 
@@ -35,35 +36,37 @@ def _stamp() -> list[list[object]]:
 
 
 @functools.cache
-def _table(cache_file: Path | None) -> dict[str, dict[str, str]]:
-    """``{"modules": {top-level name: distribution}, "versions": {distribution: version}}``."""
+def _table(cache_file: Path | None) -> dict[str, dict[str, Any]]:
+    """``{"modules": {top-level name: [distributions]}, "versions": {distribution: version}}``."""
     stamp = _stamp()
     if cache_file is not None:
         try:
             cached = json.loads(cache_file.with_suffix(SUFFIX).read_text())
-            if cached["stamp"] == stamp:
+            if cached["stamp"] == stamp and cached.get("format") == 2:
                 return cached["table"]
         except (OSError, ValueError, KeyError, TypeError):
             pass
     from importlib import metadata
 
-    modules: dict[str, str] = {}
+    # A top-level name several distributions fill (``google``: protobuf, the TF packages…)
+    # maps to all of them: which one a submodule comes from is not known without importing.
+    modules: dict[str, list[str]] = {}
     versions: dict[str, str] = {}
     for top, distributions in metadata.packages_distributions().items():
-        name = distributions[0]
-        modules[top] = name
-        if name not in versions:
-            try:
-                versions[name] = metadata.version(name)
-            except metadata.PackageNotFoundError:
-                versions[name] = "missing"
+        modules[top] = sorted(set(distributions))
+        for name in modules[top]:
+            if name not in versions:
+                try:
+                    versions[name] = metadata.version(name)
+                except metadata.PackageNotFoundError:
+                    versions[name] = "missing"
     table = {"modules": modules, "versions": versions}
     if cache_file is not None:
         try:
             cache_file.parent.mkdir(parents=True, exist_ok=True)
             target = cache_file.with_suffix(SUFFIX)
             temporary = target.with_name(f".{target.name}.{os.getpid()}")
-            temporary.write_text(json.dumps({"stamp": stamp, "table": table}))
+            temporary.write_text(json.dumps({"format": 2, "stamp": stamp, "table": table}))
             os.replace(temporary, target)
         except OSError:
             pass
@@ -81,7 +84,6 @@ def of_imports(top_level: Iterable[str], cache_file: Path | None = None) -> dict
     table = _table(cache_file)
     result = {}
     for name in sorted(set(top_level) - set(sys.stdlib_module_names)):
-        distribution = table["modules"].get(name)
-        if distribution is not None:
+        for distribution in table["modules"].get(name, ()):
             result[canonical(distribution)] = table["versions"][distribution]
     return result

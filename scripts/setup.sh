@@ -47,17 +47,20 @@ if [ ! -x "$VENV/bin/python" ]; then
     "$PYTHON" -m venv "$VENV"
 fi
 
-# Reinstall only when the dependency list changed since the last successful install.
+# Reinstall only when the dependency list or the pinned versions changed since the last
+# successful install. constraints.txt pins every package (stage signatures name tool versions,
+# so runners that resolve the same versions share run-cache hits).
 STAMP="$VENV/.kenning-tasks-installed"
-WANTED="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)"
+CONSTRAINTS="$ROOT/constraints.txt"
+WANTED="$(cat "$ROOT/pyproject.toml" "$CONSTRAINTS" | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANTED" ]; then
     log "installing Python packages into $VENV (first time: a few minutes, ~3.6 GB)"
     "$VENV/bin/python" -m pip install --quiet --upgrade pip
-    "$VENV/bin/python" -m pip install --quiet -e "$ROOT[compilers,dev]"
+    "$VENV/bin/python" -m pip install --quiet -c "$CONSTRAINTS" -e "$ROOT[compilers,dev]"
     # Packages whose declared dependencies conflict with the venv (see pyproject.toml).
     mapfile -t NO_DEPS < <("$VENV/bin/python" -c 'import tomllib, sys
 print("\n".join(tomllib.load(open(sys.argv[1], "rb"))["tool"]["kenning_tasks"]["no_deps_requirements"]))' "$ROOT/pyproject.toml")
-    "$VENV/bin/python" -m pip install --quiet --no-deps "${NO_DEPS[@]}"
+    "$VENV/bin/python" -m pip install --quiet --no-deps -c "$CONSTRAINTS" "${NO_DEPS[@]}"
     echo "$WANTED" > "$STAMP"
 fi
 log "ready: $("$VENV/bin/python" --version), $(arm-none-eabi-gcc --version | head -1), $(qemu-system-arm --version | head -1)"

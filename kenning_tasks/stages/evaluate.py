@@ -9,6 +9,7 @@ from typing import Any
 
 from kenning_tasks import artifacts, iospec, kenning_measurements, live_progress
 from kenning_tasks.block import distribution_version
+from kenning_tasks.ci import gates
 from kenning_tasks.scenario import Scenario
 from kenning_tasks.stages.base import Phase, Stage, StageContext
 
@@ -59,6 +60,12 @@ def run(ctx: StageContext) -> None:
             model_path.stat().st_size),
     }
     artifacts.write_json(ctx.path(MEASUREMENTS), measurements)
+    if scenario.gates:  # the verdicts; a failed gate fails the run at its end, not this stage
+        verdicts = gates.evaluate(scenario.name, scenario.gates, measurements)
+        artifacts.write_json(ctx.path(gates.GATES_FILE), verdicts)
+        # One line per failed gate comes at the end of the run (reporter.py), not here.
+        ctx.log(f"quality gates: {verdicts['failed']} of {len(verdicts['gates'])} failed"
+                if verdicts["failed"] else f"quality gates: all {len(verdicts['gates'])} passed")
     ctx.log(f"accuracy {measurements['accuracy']:.4f}, mean inference "
             f"{measurements['inference_time_s']['mean'] * 1e6:.1f} µs")
 
@@ -99,9 +106,12 @@ def recorded_scenario(scenario: Scenario) -> dict[str, Any]:
 
 
 def tool_versions(scenario: Scenario) -> dict[str, str]:
-    names = {"numpy", "doit", "psutil"}
-    for block in (scenario.dataset, scenario.model_wrapper, *scenario.optimizers,
-                  scenario.runtime, scenario.platform):
+    """The distributions evaluation itself runs: the runtime and platform blocks' (loaded by
+    name, so not all visible to the import closure), numpy and psutil. Upstream blocks' tools
+    are in their own stages' signatures; listing them here would rerun evaluate (and rewrite
+    measurements.json) after an upgrade that changed no byte it reads."""
+    names = {"numpy", "psutil"}
+    for block in (scenario.runtime, scenario.platform):
         names.update(block.cls.REQUIRES)
     return {name: distribution_version(name) for name in sorted(names)}
 
@@ -116,6 +126,20 @@ def inputs(scenario: Scenario) -> list[str]:
     return deps
 
 
+def outputs(scenario: Scenario) -> list[str]:
+    return [MEASUREMENTS, gates.GATES_FILE] if scenario.gates else [MEASUREMENTS]
+
+
+def parameters(scenario: Scenario) -> dict[str, Any]:
+    # measurements.json names the pipeline and records its resolved scenario, so both belong
+    # to the signature (otherwise the run cache could restore another pipeline's file).
+    params: dict[str, Any] = {"pipeline": scenario.name,
+                              "resolved_scenario": recorded_scenario(scenario)}
+    if scenario.gates:  # only then, so an ungated pipeline's signature is what it was
+        params["gates"] = [[g.metric, g.comparison] for g in scenario.gates]
+    return params
+
+
 def modules(scenario: Scenario) -> list[str]:
     """The runtime block, created by name (the rest is reached by import)."""
     return [scenario.runtime.cls.__module__, *scenario.runtime.cls.MODULES]
@@ -126,11 +150,9 @@ STAGE = Stage(
     phase=Phase.MEASURE,
     doc="Run the model over the test split; write measurements.json (quality, latency, size)",
     run=run,
-    outputs=lambda s: [MEASUREMENTS],
+    outputs=outputs,
     inputs=inputs,
-    # measurements.json names the pipeline and records its resolved scenario, so both belong
-    # to the signature (otherwise the run cache could restore another pipeline's file).
-    parameters=lambda s: {"pipeline": s.name, "resolved_scenario": recorded_scenario(s)},
+    parameters=parameters,
     modules=modules,
     tools=tool_versions,
 )

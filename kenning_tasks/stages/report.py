@@ -14,6 +14,7 @@ from typing import Any
 
 from kenning_tasks import artifacts
 from kenning_tasks.block import distribution_version
+from kenning_tasks.ci.gate_specs import GATES_FILE
 from kenning_tasks.reporting import render, single
 from kenning_tasks.scenario import Scenario
 from kenning_tasks.stages.base import Phase, Stage, StageContext
@@ -21,7 +22,7 @@ from kenning_tasks.stages.evaluate import MEASUREMENTS
 
 TRAINING = "train/training.json"
 FIRMWARE_INFO = "firmware/firmware.json"
-GATES = "evaluate/gates.json"  # written by the gates stage (kenning_tasks/ci) when gated
+GATES = GATES_FILE  # written by the evaluate stage when the scenario has gates
 SUMMARY = "report/report.summary.json"
 
 
@@ -51,7 +52,7 @@ def inputs(scenario: Scenario) -> list[str]:
         files.append(TRAINING)
     if "on_target" in sections:
         files.append(FIRMWARE_INFO)
-    if getattr(scenario, "gates", None):  # quality gates (kenning_tasks/ci): gates.json
+    if scenario.gates:  # quality gates (ci/gates.py): gates.json
         files.append(GATES)
     return files
 

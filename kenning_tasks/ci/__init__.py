@@ -1,0 +1,1 @@
+"""What CI needs around a run: quality gates, the run summary, JUnit XML, shards, diffs."""
