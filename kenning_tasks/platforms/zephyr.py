@@ -30,6 +30,7 @@ class ZephyrPlatform(Platform):
 
     TARGET_STAGES = ("firmware", "flash")
     ON_TARGET_RUNTIME = "MicroInt8Runtime"
+    ON_TARGET_FLOAT_RUNTIME = "MicroFloat32Runtime"
     REQUIRES = ("pyserial", "west")
     # Kenning's parameters and defaults (kenning.platforms.zephyr.ZephyrPlatform).
     PARAMETERS = (
