@@ -1,14 +1,17 @@
 """Per-board figures of the default model, or of MLPerf-Tiny-shaped models, on target (JSON).
 
-Builds the default scenario up to its compiled int8 model (in a temporary copy of the project,
-or reuses ``--model``), then for each QEMU board generates C (weight layout chosen for the
-board's flash), builds the firmware, runs ``--samples`` test inputs under ``-icount`` and
-reports instructions per inference, MACs, instructions per MAC, flash and RAM bytes.
+Builds the default scenario (or ``--scenario``) up to its compiled model (in a temporary copy
+of the project, or reuses ``--model``), then for each QEMU board generates C (weight layout
+chosen for the board's flash), builds the firmware, runs ``--samples`` test inputs under
+``-icount`` and reports the numeric path (int8 or float32 kernels), instructions per
+inference, MACs, instructions per MAC, flash and RAM bytes, and how the outputs compare with
+TFLite Micro's host interpreter (share of bit-exact samples, largest absolute difference).
 With ``--mlperf``, the models are the four MLPerf Tiny reference networks' shapes (FC
 autoencoder, ResNet-8, DS-CNN, MobileNetV1-0.25 at 96x96x3), built with Keras at run time with
 seeded random weights and random int8 inputs, each output checked against TFLite Micro.
 Usage: ``.venv/bin/python benchmarks/target.py [--model compile/model.tflite] [--samples 20]``
-or ``.venv/bin/python benchmarks/target.py --mlperf [--boards mps2-an385 mps2-an386]``.
+or ``.venv/bin/python benchmarks/target.py --mlperf [--boards mps2-an385 mps2-an386]``;
+float32: ``--scenario digits-float-qemu-m4 --boards mps2-an385 mps2-an386 mps2-an505``.
 """
 
 from __future__ import annotations
@@ -30,19 +33,21 @@ BOARDS = ("mps2-an385", "mps2-an386", "mps2-an500")
 MLPERF_BOARDS = ("mps2-an385", "mps2-an386")  # Cortex-M3, Cortex-M4F
 
 
-def build_default_model(root: Path) -> tuple[Path, Path]:
-    """Run the default scenario up to compile in ``root``; return the model and splits."""
+def build_default_model(root: Path, scenario: str | None = None) -> tuple[Path, Path]:
+    """Run the scenario (default: the default one) up to compile in ``root``; return the model
+    and splits."""
     from kenning_tasks.scenario_files import DEFAULT_SCENARIO
 
+    scenario = scenario or DEFAULT_SCENARIO
     for name in ("dodo.py", "kenning_tasks", "scenarios", "firmware", "platforms.yml"):
         source = REPO / name
         copy = shutil.copytree if source.is_dir() else shutil.copy2
         copy(source, root / name)
     env = dict(os.environ, PYTHONPATH=str(root), KENNING_TASKS_CACHE=str(REPO / "cache"))
     doit = Path(sys.executable).with_name("doit")
-    subprocess.run([str(doit), "-f", str(root / "dodo.py"), f"scenario={DEFAULT_SCENARIO}",
+    subprocess.run([str(doit), "-f", str(root / "dodo.py"), f"scenario={scenario}",
                     "compile"], cwd=root, env=env, check=True, capture_output=True)
-    build = root / "build" / DEFAULT_SCENARIO
+    build = root / "build" / scenario
     return build / "compile" / "model.tflite", build / "dataset" / "splits.npz"
 
 
@@ -52,7 +57,9 @@ def measure_board(board_name: str, model: Path, inputs: list[bytes], work: Path,
 
     from kenning_tasks.codegen import generate_c_model
     from kenning_tasks.codegen.weight_layout import cpu_has_dsp
+    from kenning_tasks.float_agreement import max_abs_error
     from kenning_tasks.mcu import build_firmware, get_board, run_on_qemu
+    from kenning_tasks.mcu.float_abi import float_arithmetic
 
     board = get_board(board_name)
     out = work / board_name / model.stem
@@ -62,7 +69,8 @@ def measure_board(board_name: str, model: Path, inputs: list[bytes], work: Path,
     run = run_on_qemu(image.elf, board, inputs, timeout_s=600, process_s=600)
     instructions = np.asarray(run.instructions, dtype=np.float64)
     result = {
-        "board": board_name,
+        "board": board_name, "numeric_path": generated.numeric_path,
+        "float_arithmetic": float_arithmetic(board.compilation_flags),
         "instructions_per_inference": {"mean": float(instructions.mean()),
                                        "min": int(instructions.min()),
                                        "max": int(instructions.max())},
@@ -73,10 +81,12 @@ def measure_board(board_name: str, model: Path, inputs: list[bytes], work: Path,
         "weight_layout": generated.weight_layout.layout,
     }
     if reference is not None:
-        outputs = [np.frombuffer(bytes(o), dtype=np.int8) for o in run.outputs]
-        result["agreement_with_tflm"] = float(np.mean(
-            [np.array_equal(o, reference(x).astype(np.int8)) for o, x in zip(outputs, inputs,
-                                                                            strict=True)]))
+        want = np.stack([np.asarray(reference(x)).reshape(-1) for x in inputs])
+        got = np.stack([np.frombuffer(bytes(o), dtype=want.dtype) for o in run.outputs])
+        # Share of bit-exact samples (1.0 expected on the int8 path), and the largest
+        # difference (the float32 path's measure: float_agreement).
+        result["agreement_with_tflm"] = float(np.mean(np.all(got == want, axis=1)))
+        result["max_abs_error_vs_tflm"] = max_abs_error(got, want)
     return result
 
 
@@ -101,7 +111,9 @@ def measure_mlperf(boards: list[str], samples: int, work: Path) -> list[dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", type=Path, help="an int8 .tflite (with its .json sidecar)")
+    parser.add_argument("--model", type=Path, help="a .tflite (with its .json sidecar)")
+    parser.add_argument("--scenario", help="build this scenario's model (default: the "
+                                           "default scenario)")
     parser.add_argument("--splits", type=Path, help="splits.npz for the inputs")
     parser.add_argument("--samples", type=int, default=20)
     parser.add_argument("--boards", nargs="*", default=None)
@@ -119,6 +131,7 @@ def main() -> None:
     import numpy as np
 
     from kenning_tasks import iospec, metrics
+    from kenning_tasks.codegen.reference import TflmReference
     from kenning_tasks.datasets.base import load_splits
 
     with tempfile.TemporaryDirectory(prefix="kt-target-") as tmp:
@@ -126,13 +139,14 @@ def main() -> None:
         model, splits = options.model, options.splits
         if model is None:
             (work / "project").mkdir()
-            model, splits = build_default_model(work / "project")
+            model, splits = build_default_model(work / "project", options.scenario)
         spec = iospec.read_spec(model)["input"][0]
         x_test = load_splits(splits)["x_test"][: options.samples]
         inputs = [metrics.quantize(s[np.newaxis], spec).tobytes() for s in x_test]
-        results = [measure_board(b, model, inputs, work) for b in options.boards]
-    print(json.dumps({"model": str(options.model or "default scenario"), "boards": results},
-                     indent=2))
+        reference = TflmReference(model)
+        results = [measure_board(b, model, inputs, work, reference) for b in options.boards]
+    print(json.dumps({"model": str(options.model or options.scenario or "default scenario"),
+                      "boards": results}, indent=2))
 
 
 if __name__ == "__main__":

@@ -27,6 +27,10 @@ class Numerics:
     def full_integer(self) -> bool:
         return self.weights == "int8" and self.input == "int8" and self.output == "int8"
 
+    @property
+    def full_float32(self) -> bool:
+        return self.weights == "float32" and self.input == "float32" and self.output == "float32"
+
     def describe(self) -> str:
         return (f"{self.weights} weights with {self.input} input and {self.output} output"
                 + (f" ({self.source})" if self.source else ""))
@@ -36,3 +40,4 @@ class Numerics:
 
 
 FLOAT32 = Numerics()
+FULL_INT8 = Numerics(weights="int8", input="int8", output="int8", scheme="tflite-int8")

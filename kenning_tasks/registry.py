@@ -48,6 +48,7 @@ BLOCKS: dict[str, dict[str, str]] = {
         "KerasRuntime": "kenning_tasks.runtimes.native:KerasRuntime",
         "TorchRuntime": "kenning_tasks.runtimes.native:TorchRuntime",
         "MicroInt8Runtime": "kenning_tasks.runtimes.micro:MicroInt8Runtime",
+        "MicroFloat32Runtime": "kenning_tasks.runtimes.micro_f32:MicroFloat32Runtime",
         "TFLiteMicroRuntime": "kenning_tasks.runtimes.tflm:TFLiteMicroRuntime",
         "TVMRuntime": "kenning_tasks.runtimes.tvm:TVMRuntime",
         "IREERuntime": "kenning_tasks.runtimes.iree:IREERuntime",

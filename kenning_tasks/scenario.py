@@ -5,9 +5,9 @@ A scenario is a YAML or JSON file of Kenning-style blocks, each ``{type, paramet
 ``protocol`` and ``report``. ``type`` is our short name, Kenning's class name or Kenning's
 dotted path (``kenning_names``). Validation resolves every block's parameters against its
 declaration, negotiates the model formats along the chain, follows the model's numerics to
-the runtime (an int8-only target refuses a float model here, not in evaluate) and collects
-every problem of the file: they are raised together, one line each, naming the file, the key
-path and what is allowed.
+the runtime (a board runs int8 or float32 kernels; a mix it cannot run is refused here, not
+in evaluate) and collects every problem of the file: they are raised together, one line each,
+naming the file, the key path and what is allowed.
 
 As in Kenning, ``runtime`` may be omitted: it is derived from the last optimizer's output
 format and the platform (``derive_runtime``). ``compiled_model_path``, ``save_model_path`` and
@@ -25,7 +25,7 @@ from kenning_tasks import formats, kenning_names, registry
 from kenning_tasks.ci.gate_specs import Gate
 from kenning_tasks.ci.gate_specs import parse as parse_gates
 from kenning_tasks.errors import ScenarioError
-from kenning_tasks.numerics import FLOAT32, Numerics
+from kenning_tasks.numerics import FLOAT32, FULL_INT8, Numerics
 from kenning_tasks.params import resolve_parameters
 from kenning_tasks.problems import Problems, did_you_mean
 
@@ -361,7 +361,8 @@ def _plan(problems: Problems, path: Path, name: str, description: str, data: dic
                 steps.append(Step(phase, current, out, optimizer=index))
                 current = out
             incoming, previous = current, f"{optimizer.key} ({optimizer.type_name})"
-        runtime, source = _runtime_for(problems, path, platform, given_runtime, current)
+        runtime, source = _runtime_for(problems, path, platform, given_runtime, current,
+                                       numerics)
         if runtime is None:
             return None
         chosen = _pick(problems, path, "runtime", runtime.type_name, runtime.cls.ACCEPTS,
@@ -374,7 +375,9 @@ def _plan(problems: Problems, path: Path, name: str, description: str, data: dic
         # No optimizer: the conversion to the runtime's format is the convert stage's step.
         reaching = (formats.pick_format(native, given_runtime.cls.ACCEPTS) or native
                     if given_runtime else native)
-        runtime, source = _runtime_for(problems, path, platform, given_runtime, reaching)
+        # A given .tflite's own numerics (int8 or float32) pick the board's kernels.
+        runtime, source = _runtime_for(problems, path, platform, given_runtime, reaching,
+                                       numerics)
         if runtime is None:
             return None
         current = _pick(problems, path, "runtime", runtime.type_name, runtime.cls.ACCEPTS,
@@ -407,15 +410,17 @@ def _pick(problems: Problems, path: Path, key: str, name: str, accepts: tuple[st
     return chosen
 
 
-def derive_runtime(platform: type, model_format: str) -> str | None:
-    """Kenning's derived runtime: by the model's format on the host, the board's on a board."""
+def derive_runtime(platform: type, model_format: str, numerics: Numerics = FLOAT32
+                   ) -> str | None:
+    """Kenning's derived runtime: by the model's format on the host, the board's on a board
+    (its int8 or float32 kernels, by the model's numerics)."""
     if platform.TARGET_STAGES:
-        return platform.ON_TARGET_RUNTIME
+        return platform.on_target_runtime(numerics)
     return HOST_RUNTIMES.get(model_format)
 
 
 def _runtime_for(problems: Problems, path: Path, platform: BlockConfig,
-                 runtime: BlockConfig | None, model_format: str
+                 runtime: BlockConfig | None, model_format: str, numerics: Numerics = FLOAT32
                  ) -> tuple[BlockConfig | None, str]:
     embedded = bool(platform.cls.TARGET_STAGES)
     if runtime is not None:
@@ -427,7 +432,7 @@ def _runtime_for(problems: Problems, path: Path, platform: BlockConfig,
         if runtime.cls.ON_TARGET or not embedded:
             return runtime, "given"
         # A Kenning host runtime on a board names the format the board's runtime runs.
-        on_target = platform.cls.ON_TARGET_RUNTIME
+        on_target = platform.cls.on_target_runtime(numerics)
         if TARGET_FORMAT_RUNTIMES.get(runtime.type_name) != model_format or on_target is None:
             problems.add(
                 f"{path}: runtime.type: platform {platform.type_name} runs firmware; "
@@ -435,7 +440,7 @@ def _runtime_for(problems: Problems, path: Path, platform: BlockConfig,
                 f"{on_target}, which runs .tflite models)", compatibility=True)
             return None, "given"
         return _default_block(on_target, "runtime"), "platform"
-    derived = derive_runtime(platform.cls, model_format)
+    derived = derive_runtime(platform.cls, model_format, numerics)
     if derived is None:
         problems.add(f"{path}: runtime: missing, and no runtime runs a {model_format} model "
                      f"on {platform.type_name}; add a runtime block", compatibility=True)
@@ -458,11 +463,11 @@ def _check_numerics(problems: Problems, path: Path, runtime: BlockConfig, source
         return
     hint = ""
     tflite = [o for o in optimizers if o.type_name == "TFLiteCompiler"]
-    if runtime.cls.ON_TARGET and tflite:
+    if runtime.cls.ON_TARGET and tflite and runtime.cls.unsupported(FULL_INT8) is None:
         key = tflite[-1].key
         hint = (f"; set {key}.parameters target: int8, inference_input_type: int8 and "
                 "inference_output_type: int8")
-    elif runtime.cls.ON_TARGET:
+    elif runtime.cls.ON_TARGET and runtime.cls.unsupported(FULL_INT8) is None:
         hint = "; add TFLiteCompiler with target: int8 and int8 input and output types"
     if source == "given":
         where = f"runtime.type: {runtime.type_name}"

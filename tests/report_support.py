@@ -139,7 +139,7 @@ def on_target(name: str = "digits-m4", samples_per_class: int = 6, agreement: fl
     m = _common(name, matrix, DIGITS, times, "QEMUPlatform", "MicroInt8Runtime")
     m["on_target"] = {
         "board": "mps2-an386", "agreement_with_host": agreement,
-        "host_int8_accuracy": m["accuracy"],
+        "host_accuracy": m["accuracy"],
         "target_instructions": {"mean": sum(instructions) / count, "min": min(instructions),
                                 "max": max(instructions), "unit": "instructions"},
         "macs": 25408, "instructions_per_mac": sum(instructions) / count / 25408,

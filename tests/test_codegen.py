@@ -178,15 +178,18 @@ def test_unsupported_ops_are_all_named_in_one_line(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow  # trains or converts a model
-def test_float_model_is_rejected_naming_dtype(tmp_path: Path) -> None:
+def test_float16_model_is_rejected_naming_dtype(tmp_path: Path) -> None:
     import keras
     import tensorflow as tf
 
     inp = keras.Input((5,), batch_size=1)
     model = keras.Model(inp, keras.layers.Dense(3)(inp))
-    path = tmp_path / "float.tflite"
-    path.write_bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert())
-    with pytest.raises(UnsupportedModelError, match=r"FULLY_CONNECTED.*tensor '.*float32"):
+    path = tmp_path / "float16.tflite"
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.target_spec.supported_types = [tf.float16]
+    path.write_bytes(converter.convert())
+    with pytest.raises(UnsupportedModelError, match=r"DEQUANTIZE.*tensor '.*float16"):
         generate_c_model(path, tmp_path / "gen")
 
 

@@ -36,7 +36,7 @@ def test_on_target_accuracy_matches_host_int8(embedded: Project) -> None:
     m = measurements(embedded)
     on_target = m["on_target"]
     assert on_target["agreement_with_host"] == 1.0
-    assert m["accuracy"] == on_target["host_int8_accuracy"]
+    assert m["accuracy"] == on_target["host_accuracy"]
     assert m["accuracy"] >= 0.9
     assert on_target["macs"] > 0 and on_target["instructions_per_mac"] > 0
     assert 0 < on_target["ram_bytes"] <= on_target["ram_limit_bytes"]

@@ -1,8 +1,9 @@
-"""Ahead-of-time C code generation for quantized int8 .tflite models.
+"""Ahead-of-time C code generation for int8 and float32 .tflite models.
 
 `generate_c_model` reads a .tflite file, does everything TFLite Micro's prepare step would do on
 the host, plans a static arena and writes `model.h` + `model.c`, which call the int8 kernels in
-firmware/runtime (see `runtime_dir()`).
+firmware/runtime (see `runtime_dir()`), or its float32 kernels for float32 operators
+(`float_lowering.py`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from kenning_tasks.artifacts import write_text
 from kenning_tasks.codegen import weight_layout
 from kenning_tasks.codegen.arena import layout_arena
 from kenning_tasks.codegen.emit import constant_bytes, header_text, source_text
-from kenning_tasks.codegen.lowering import FAST_GUARD, Lowerer, Step
+from kenning_tasks.codegen.float_lowering import Float32Lowerer, numeric_path
+from kenning_tasks.codegen.lowering import FAST_GUARD, Step
 from kenning_tasks.codegen.reader import Graph, read_tflite
 from kenning_tasks.layout import FIRMWARE_DIR
 
@@ -32,6 +34,7 @@ class GeneratedModel:
     output_scale: float
     output_zero_point: int
     ops: list[str]  # op names in execution order
+    numeric_path: str = "int8"  # int8, float32 or mixed (float_lowering.numeric_path)
     # Ops with a kernel call, in order: {"index" (in the .tflite), "op", "macs"}; the
     # KT_OP_BEGIN/KT_OP_END hooks in model.c carry the same index.
     kernel_ops: tuple[dict, ...] = ()
@@ -84,10 +87,12 @@ def generate_c_model(tflite_path: Path, out_dir: Path, *, flash_limit_bytes: int
     """
     graph = read_tflite(Path(tflite_path))
     input_index, output_index = _single_io(graph)
-    steps = Lowerer(graph).lower()
+    lowerer = Float32Lowerer(graph)
+    steps = lowerer.lower()
     choice = _choose_weight_layout(graph, steps, weight_layout_request, dsp, flash_limit_bytes)
     if choice.int8_ops:
-        steps = Lowerer(graph, frozenset(choice.int8_ops)).lower()
+        lowerer = Float32Lowerer(graph, frozenset(choice.int8_ops))
+        steps = lowerer.lower()
     layout = layout_arena(graph, steps)
     input_t, output_t = graph.tensors[input_index], graph.tensors[output_index]
 
@@ -107,6 +112,7 @@ def generate_c_model(tflite_path: Path, out_dir: Path, *, flash_limit_bytes: int
         output_scale=output_t.scale,
         output_zero_point=output_t.zero_point,
         ops=[step.op.opcode for step in steps],
+        numeric_path=numeric_path(steps, lowerer.float_ops),
         weight_layout=choice,
         kernel_ops=tuple({"index": step.op.index, "op": step.op.opcode, "macs": step.macs}
                          for step in steps if step.kernel),

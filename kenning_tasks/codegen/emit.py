@@ -55,6 +55,7 @@ def source_text(graph: Graph, steps: list[Step], layout: Layout, input_t: Tensor
         "#include <string.h>",
         "",
         '#include "kt_kernels.h"',
+        '#include "kt_kernels_f32.h"',
         '#include "model.h"',
         "",
         "#if defined(__GNUC__)",

@@ -158,7 +158,7 @@ class Lowerer:
         }
 
     def lower(self) -> list[Step]:
-        missing = [op for op in self.graph.operators if op.opcode not in self._rules]
+        missing = [op for op in self.graph.operators if self._rule_for(op) is None]
         if missing:
             # One line naming every operator the runtime lacks, not just the first.
             names = ", ".join(
@@ -169,8 +169,16 @@ class Lowerer:
 
             raise UnsupportedModelError(
                 f"{self.graph.path}: {len(missing)} operator(s) not supported by the "
-                f"kenning-tasks C runtime: {names}; supported: {', '.join(sorted(self._rules))}")
-        return [self._rules[op.opcode](op) for op in self.graph.operators]
+                f"kenning-tasks C runtime: {names}; supported: {self._supported()}")
+        return [self._rule_for(op)(op) for op in self.graph.operators]  # type: ignore[misc]
+
+    def _rule_for(self, op: Operator) -> Callable[[Operator], Step] | None:
+        """The lowering rule of ``op`` (float_lowering.Float32Lowerer adds float32 ones)."""
+        return self._rules.get(op.opcode)
+
+    def _supported(self) -> str:
+        """The operators named in the "not supported" error."""
+        return ", ".join(sorted(self._rules))
 
     # -- helpers -----------------------------------------------------------------------------
 

@@ -56,6 +56,7 @@ COMMON_CFLAGS = (
 LINK_FLAGS = (
     "--specs=nano.specs", "-nostartfiles", "-Wl,--gc-sections", "-Wl,--build-id=none",
     "-Wl,--no-warn-rwx-segments",
+    "-lm",  # expf for the float32 SOFTMAX (runtime/softmax_f32.c); nothing else uses libm
 )
 # A define's name: a C identifier (the platform block validates the same).
 DEFINE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from kenning_tasks.block import Block
 from kenning_tasks.errors import ScenarioError
+from kenning_tasks.numerics import Numerics
 from kenning_tasks.params import Param
 
 if TYPE_CHECKING:
@@ -122,6 +123,16 @@ class Platform(Block):
     # The runtime that runs a .tflite model on this platform's board (embedded platforms), so
     # a scenario may omit ``runtime`` as in Kenning.
     ON_TARGET_RUNTIME: ClassVar[str | None] = None
+    # ... and the one for a float32 model (float32 weights, input and output), if any.
+    ON_TARGET_FLOAT_RUNTIME: ClassVar[str | None] = None
+
+    @classmethod
+    def on_target_runtime(cls, numerics: Numerics) -> str | None:
+        """The board's runtime for a model with these numerics: the float32 kernels for a
+        float32 model, else ON_TARGET_RUNTIME (int8; it refuses other models with a hint)."""
+        if numerics.full_float32 and cls.ON_TARGET_FLOAT_RUNTIME:
+            return cls.ON_TARGET_FLOAT_RUNTIME
+        return cls.ON_TARGET_RUNTIME
 
     @classmethod
     def target_stages(cls, parameters: dict[str, Any]) -> tuple[str, ...]:

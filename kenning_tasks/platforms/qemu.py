@@ -19,6 +19,7 @@ class QEMUPlatform(Platform):
 
     TARGET_STAGES = ("firmware", "simulate")
     ON_TARGET_RUNTIME = "MicroInt8Runtime"
+    ON_TARGET_FLOAT_RUNTIME = "MicroFloat32Runtime"
     REQUIRES = ("pyserial",)
     PARAMETERS = (
         Param("board", str, "mps2-an386", "a platforms.yml board with a qemu_machine"),

@@ -36,6 +36,7 @@ class ZephyrPlatform(Platform):
     TARGET_STAGES = ("firmware", "flash")
     SIMULATED_STAGES = ("firmware", "simulate")
     ON_TARGET_RUNTIME = "MicroInt8Runtime"
+    ON_TARGET_FLOAT_RUNTIME = "MicroFloat32Runtime"
     REQUIRES = ("pyserial", "west")
     # Kenning's parameters and defaults (kenning.platforms.zephyr.ZephyrPlatform).
     PARAMETERS = (

@@ -1,7 +1,8 @@
 """What a report flags: values outside what a correct, healthy build gives.
 
-- on target, ``agreement_with_host`` below 1.0 is a failure: the firmware's kernels follow
-  TFLite's reference integer arithmetic bit for bit, so any other output is a bug;
+- on target, ``agreement_with_host`` below 1.0 is a failure: the firmware's int8 kernels
+  follow TFLite's reference integer arithmetic bit for bit, its float32 kernels TFLite's float
+  reference loops within ``float_agreement``'s tolerance, so any other output is a bug;
 - flash or RAM above 90 % of the board's limit is a warning (a little more model and it no
   longer fits);
 - a failed quality gate is a failure (gates.json, written by the gates stage).
@@ -44,16 +45,20 @@ def target_alerts(measurements: dict[str, Any]) -> list[Alert]:
     alerts = []
     agreement = target["agreement_with_host"]
     samples = measurements["samples"]
+    path = target.get("numeric_path", "int8")
+    exact = target.get("agreement_rule", "bit-exact") == "bit-exact"
+    within = "" if exact else f" within {target['agreement_rule']}"
     if agreement < 1.0:
         differ = samples - round(agreement * samples)
         alerts.append(Alert("fail", f"The target's outputs differ from the host TFLite Micro "
-                                    f"int8 reference in {differ} of {samples} samples "
+                                    f"{path} reference{within} in {differ} of {samples} samples "
                                     f"(agreement {fraction_text(agreement)}, expected 1.0000): "
                                     "the firmware does not compute what TFLite's reference "
                                     "arithmetic computes."))
     else:
-        alerts.append(Alert("pass", f"The target's outputs equal the host TFLite Micro int8 "
-                                    f"reference for all {samples} samples."))
+        verb = "equal" if exact else "agree with"
+        alerts.append(Alert("pass", f"The target's outputs {verb} the host TFLite Micro {path} "
+                                    f"reference{within} for all {samples} samples."))
     for key, label in (("flash", "Flash"), ("ram", "RAM")):
         used, limit = target[f"{key}_bytes"], target[f"{key}_limit_bytes"]
         if memory_flag(used, limit):

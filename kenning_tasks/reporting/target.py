@@ -32,6 +32,13 @@ RAM_ONLY_SECTIONS = (".bss", ".stack", ".heap", ".noinit")
 BOTH_SECTIONS = (".data",)  # initial values in flash, the variables in RAM
 
 
+def numeric_path_text(target: dict[str, Any]) -> str:
+    """e.g. "float32 kernels, FPU (fpv4-sp-d16, -mfloat-abi=hard)" or "int8 kernels"."""
+    path = target.get("numeric_path", "int8")
+    arithmetic = target.get("float_arithmetic")
+    return f"{path} kernels" + (f", {arithmetic}" if path != "int8" and arithmetic else "")
+
+
 def section(m: dict[str, Any], firmware: dict[str, Any], figure: str) -> Section | None:
     """The on-target section of ``m`` (measurements) and its firmware's facts."""
     target = m.get("on_target")
@@ -43,11 +50,19 @@ def section(m: dict[str, Any], firmware: dict[str, Any], figure: str) -> Section
     section.add(*expectations.target_alerts(m))
     ti = target["target_instructions"]
     counted = ti.get("unit", "instructions")
-    rows: list[tuple[str, Cell | str]] = [
-        ("agreement with the host TFLite Micro int8 reference",
+    path = target.get("numeric_path", "int8")
+    rows: list[tuple[str, Cell | str]] = [("numeric path", numeric_path_text(target))]
+    rows += [
+        (f"agreement with the host TFLite Micro {path} reference "
+         f"({target.get('agreement_rule', 'bit-exact')})",
          expectations.agreement_cell(target["agreement_with_host"])),
+    ]
+    if path != "int8" and "max_abs_error_vs_host" in target:
+        rows.append(("largest |target − host| output difference",
+                     f"{target['max_abs_error_vs_host']:.3g}"))
+    rows += [
         ("accuracy on target", fraction_text(m["accuracy"])),
-        ("host int8 accuracy", fraction_text(target["host_int8_accuracy"])),
+        (f"host {path} accuracy (TFLite Micro)", fraction_text(target["host_accuracy"])),
         (f"{counted} per inference (mean)", number_text(round(ti["mean"]))),
         (f"{counted} per inference (min / max)",
          f"{number_text(ti['min'])} / {number_text(ti['max'])}"),

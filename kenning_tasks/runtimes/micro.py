@@ -19,5 +19,8 @@ class MicroInt8Runtime(Runtime):
         # The firmware's kernels and the UART session exchange int8 tensors only.
         if numerics.full_integer:
             return None
-        return (f"runs full-integer int8 models only (int8 weights, int8 input and output), "
-                f"got {numerics.describe()}")
+        reason = (f"runs full-integer int8 models only (int8 weights, int8 input and output), "
+                  f"got {numerics.describe()}")
+        if numerics.full_float32:
+            reason += "; for a float32 model: MicroFloat32Runtime"
+        return reason

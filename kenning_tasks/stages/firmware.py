@@ -1,4 +1,4 @@
-"""firmware stage: generate C for the int8 model and build the firmware ELF for the board.
+"""firmware stage: generate C for the model (int8 or float32) and build the board's firmware.
 
 Order matters for a model too large for the board: the generated model is compiled alone and
 measured against the board's flash and RAM first (``mcu.build.check_model_fits``), so the
@@ -64,6 +64,7 @@ def _build(ctx: StageContext) -> None:
     from kenning_tasks.codegen import generate_c_model
     from kenning_tasks.codegen.weight_layout import cpu_has_dsp
     from kenning_tasks.mcu.build import build_firmware, build_zephyr, estimate_model_fit
+    from kenning_tasks.mcu.float_abi import float_arithmetic
 
     board = board_of(ctx.scenario)
     simulation_notice(ctx)
@@ -76,8 +77,9 @@ def _build(ctx: StageContext) -> None:
         weight_layout_request=ctx.scenario.platform.parameters.get("weight_layout") or "auto")
     if generated.weight_layout.message():
         ctx.log(generated.weight_layout.message())
-    ctx.log(f"generated C for {len(generated.ops)} ops ({', '.join(sorted(set(generated.ops)))})"
-            f", arena {generated.arena_bytes} B, {generated.macs} MACs")
+    ctx.log(f"generated {generated.numeric_path} C for {len(generated.ops)} ops "
+            f"({', '.join(sorted(set(generated.ops)))}), arena {generated.arena_bytes} B, "
+            f"{generated.macs} MACs")
     with live_progress.working(f"compiling and linking the firmware for {board.name}"):
         if board.runtime == "zephyr":
             # The fit check needs only gcc; west and a Zephyr workspace come after it.
@@ -93,6 +95,9 @@ def _build(ctx: StageContext) -> None:
         # By section and by symbol, largest first (pyelftools on the loadable ELF).
         "memory": image.memory.breakdown() if image.memory else {},
         "arena_bytes": generated.arena_bytes, "macs": generated.macs, "ops": generated.ops,
+        # Which kernels the model runs on (int8 or float32), and how floats are computed.
+        "numeric_path": generated.numeric_path,
+        "float_arithmetic": float_arithmetic(board.compilation_flags),
         "input_bytes": generated.input_bytes, "output_bytes": generated.output_bytes,
         "weight_layout": generated.weight_layout.record(),
         "toolchain": toolchain(board.runtime),
@@ -162,7 +167,8 @@ STAGE = Stage(
     name="firmware",
     phase=Phase.TARGET,
     applies=lambda s: "firmware" in s.target_stages(),
-    doc="Generate C for the int8 model and build the board's firmware (flash/RAM checked)",
+    doc="Generate C for the model (int8 or float32); build the board's firmware (flash/RAM "
+        "checked)",
     run=run,
     outputs=outputs,
     inputs=lambda s: [s.model_file("compile"), s.model_file("compile") + ".json"],

@@ -1,8 +1,11 @@
 """The on-target part of the evaluate stage: judge the model by what the board computed.
 
-The target's int8 outputs are compared with the host TFLite (Micro) int8 interpreter's on the
-same quantized inputs (``agreement_with_host``, expected 1.0 since the kernels follow TFLite's
-reference arithmetic bit for bit), and its instruction counts are related to the model's MACs.
+The target's outputs are compared with TFLite Micro's host interpreter on the same inputs
+(``agreement_with_host``, expected 1.0): bit for bit on the int8 path, whose kernels follow
+TFLite's reference integer arithmetic exactly; within ``float_agreement``'s tolerance on the
+float32 path (same loops, but expf and FMA contraction may differ by ulps). The section says
+which path ran (``numeric_path``) and how the board computes floats, and relates the
+instruction counts to the model's MACs.
 """
 
 from __future__ import annotations
@@ -24,12 +27,12 @@ def evaluate_inputs(scenario: Scenario) -> list[str]:
             "firmware/firmware.json"]
 
 
-def host_int8_outputs(model_path: Any, inputs: Any) -> Any:
-    """TFLite Micro's host interpreter's raw outputs for already-quantized inputs.
+def host_outputs(model_path: Any, inputs: Any) -> Any:
+    """TFLite Micro's host interpreter's raw outputs for inputs in the model's input dtype.
 
-    The firmware's kernels follow TFLite's reference integer arithmetic, which is what TFLite
-    Micro runs; LiteRT's default kernels (XNNPACK, LUT-based softmax) round some int8
-    operations differently, so they are not the arithmetic to compare against.
+    The firmware's kernels follow TFLite's reference kernels, which is what TFLite Micro runs;
+    LiteRT's default kernels (XNNPACK, LUT-based softmax) round some int8 operations
+    differently, so they are not the arithmetic to compare against.
     """
     import numpy as np
 
@@ -53,11 +56,13 @@ def evaluate(ctx: StageContext, spec: dict[str, Any], x_test: Any
     firmware = json.loads(ctx.path("firmware/firmware.json").read_text())
     input_spec, output_spec = spec["input"][0], spec["output"][0]
     quantized = [metrics.quantize(sample[np.newaxis], input_spec) for sample in x_test]
-    host = host_int8_outputs(ctx.path(ctx.scenario.model_file("compile")), quantized)
+    host = host_outputs(ctx.path(ctx.scenario.model_file("compile")), quantized)
     target = target_outputs.astype(host.dtype).reshape(host.shape)
     y_test = load_splits(ctx.path("dataset/splits.npz"))["y_test"]
     host_scores = metrics.dequantize(host, output_spec)
     scores = metrics.dequantize(target, output_spec)
+    numeric_path = firmware.get("numeric_path", "int8")
+    agreement = _agreement(numeric_path, target, host)
     info = run["target_info"]
     tick_hz = float(info.get("tick_hz") or 1e9)
     unit = info.get("timing_unit", "instructions")
@@ -68,8 +73,10 @@ def evaluate(ctx: StageContext, spec: dict[str, Any], x_test: Any
     macs = int(firmware["macs"])
     on_target = {
         "board": firmware["board"],
-        "agreement_with_host": float(np.mean(np.all(target == host, axis=1))),
-        "host_int8_accuracy": float(np.mean(host_scores.argmax(1) == y_test)),
+        "numeric_path": numeric_path,
+        "float_arithmetic": firmware.get("float_arithmetic"),
+        **agreement,
+        "host_accuracy": decision_accuracy(host_scores, spec, y_test),
         "target_instructions": {"mean": mean_instructions, "min": int(instructions.min()),
                                 "max": int(instructions.max()), "unit": unit},
         "macs": macs,
@@ -88,3 +95,30 @@ def evaluate(ctx: StageContext, spec: dict[str, Any], x_test: Any
                          if unit == "instructions" else f"core cycles at {tick_hz:.0f} Hz"),
     }
     return scores, times, {"on_target": on_target}
+
+
+def decision_accuracy(scores: Any, spec: dict[str, Any], y_true: Any) -> float:
+    """Accuracy of dequantized scores, decided as evaluate decides the target's: through
+    ``metrics.class_scores`` (an anomaly model's distance against its threshold, not an
+    argmax over its single output column)."""
+    import numpy as np
+
+    from kenning_tasks import metrics
+
+    return float(np.mean(metrics.class_scores(scores, spec).argmax(1) == np.asarray(y_true)))
+
+
+def _agreement(numeric_path: str, target: Any, host: Any) -> dict[str, Any]:
+    """Share of samples whose outputs agree with the host's, the rule and the largest error."""
+    import numpy as np
+
+    from kenning_tasks import float_agreement
+
+    if numeric_path == "int8":
+        same = np.all(target == host, axis=1)
+        rule = "bit-exact"
+    else:
+        same = float_agreement.within_tolerance(target, host)
+        rule = float_agreement.RULE
+    return {"agreement_with_host": float(np.mean(same)), "agreement_rule": rule,
+            "max_abs_error_vs_host": float_agreement.max_abs_error(target, host)}

@@ -1,9 +1,9 @@
 """What the simulate and flash stages share: quantize the test split, run it, save results.
 
-Targets hold only what follows from the inputs (the firmware and the test split): the int8
-outputs, the exact per-inference counts and the firmware's facts. How the session went
-(seconds, retries, raw byte counts, QEMU's PID) goes to ``<stage>/run-log.json``, which is
-not a target and is never hashed or cached.
+Targets hold only what follows from the inputs (the firmware and the test split): the raw
+outputs (int8, or float32 for a float32 model), the exact per-inference counts and the
+firmware's facts. How the session went (seconds, retries, raw byte counts, QEMU's PID) goes
+to ``<stage>/run-log.json``, which is not a target and is never hashed or cached.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ RUN_LOG = "run-log.json"
 
 
 def outputs(stage: str) -> list[str]:
-    """What simulate and flash write: raw int8 outputs + counts, and the session summary."""
+    """What simulate and flash write: raw outputs + counts, and the session summary."""
     return [f"{stage}/target_outputs.npz", f"{stage}/target_run.json"]
 
 
@@ -74,7 +74,10 @@ def stream_test_split(ctx: StageContext,
     ctx.log(f"streaming {len(samples)} samples to {board.name}")
     run = session(ctx.path(ELF), board, samples, session_timeout_s(ctx.scenario),
                   process_allowance_s(ctx))
-    outputs_array = np.stack([np.frombuffer(o, dtype=np.int8) for o in run.outputs])
+    # The output tensor's bytes in its own dtype (int8, or float32 for a float32 model).
+    dtype = np.dtype(iospec.read_spec(ctx.path(ctx.scenario.model_file("compile")))
+                     ["output"][0]["dtype"])
+    outputs_array = np.stack([np.frombuffer(o, dtype=dtype) for o in run.outputs])
     buffer = io.BytesIO()
     np.savez(buffer, outputs=outputs_array,
              instructions=np.asarray(run.instructions, np.int64),

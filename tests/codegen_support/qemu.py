@@ -51,7 +51,7 @@ def build_elf(gen: GeneratedModel, cpu: str, inputs: list[np.ndarray], work: Pat
            *(["-DKT_H_PER_OP", "-include", str(HARNESS_DIR / "op_timing.h")] if per_op else []),
            "-I", str(runtime_dir()), "-I", str(gen.header.parent), "-I", str(work),
            *[str(s) for s in sources], "-nostartfiles", "-T", str(HARNESS_DIR / "link.ld"),
-           "-Wl,--gc-sections", "-lc", "-lgcc", "-o", str(elf)]
+           "-Wl,--gc-sections", "-lm", "-lc", "-lgcc", "-o", str(elf)]
     result = subprocess.run(cmd, capture_output=True, text=True)
     if result.returncode:
         raise AssertionError(f"harness build failed:\n{result.stderr}")
