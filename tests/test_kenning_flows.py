@@ -46,14 +46,9 @@ def test_every_flow_is_shipped_and_validates_as_printed(tmp_path: Path) -> None:
     assert sorted(p.name for p in FLOWS.glob("*.yml")) == sorted(NEEDS)
     folder = _copy_flows(tmp_path)
     for name in NEEDS:
-        try:
-            scenario = load_scenario(folder / name)
-        except ScenarioError as error:
-            # Until float32 models run on the target, the float flows stop at validation with
-            # the runtime's one line (issue 9 item 4 lifts it).
-            assert name in FLOAT_ON_TARGET, error.problems
-            assert [p for p in error.problems if "full-integer int8 models only" not in p] == []
-            continue
+        scenario = load_scenario(folder / name)
+        if name in FLOAT_ON_TARGET:  # as printed: float32 on the board's float32 kernels
+            assert scenario.runtime.type_name == "MicroFloat32Runtime"
         if scenario.platform.type_name == "ZephyrPlatform":
             assert scenario.target_stages() == ("firmware", "simulate")
             assert scenario.protocol is None  # QEMU's own socket, not the board's uart_port
@@ -129,3 +124,10 @@ def test_magic_wand_flow_runs_on_the_simulated_stm32f746g_to_its_report(
     assert (build / "report" / "report.html").is_file()
     again = project.doit("scenario=kenning/magic-wand-stm32f746g-int8", "report")
     assert again.returncode == 0 and again.executed == []
+    # The flow as printed (float32 I/O and weights) runs on the board's float32 kernels.
+    printed = project.doit("scenario=kenning/magic-wand-stm32f746g", "report", timeout=900)
+    assert printed.returncode == 0, printed.stdout + printed.stderr
+    on_target = json.loads((project.build("magic-wand-stm32f746g") / "evaluate"
+                            / "measurements.json").read_text())["on_target"]
+    assert (on_target["numeric_path"], on_target["agreement_with_host"]) == ("float32", 1.0)
+    assert (folder / "output" / "magic-wand.tflite").is_file()
