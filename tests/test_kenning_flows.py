@@ -131,3 +131,28 @@ def test_magic_wand_flow_runs_on_the_simulated_stm32f746g_to_its_report(
                             / "measurements.json").read_text())["on_target"]
     assert (on_target["numeric_path"], on_target["agreement_with_host"]) == ("float32", 1.0)
     assert (folder / "output" / "magic-wand.tflite").is_file()
+
+
+@pytest.mark.slow
+def test_anomaly_detection_flow_runs_on_the_simulated_max32690_as_printed(
+        project: Project) -> None:
+    """The manual's MAX32690 flow: train (its `kenning train` step, which exports the
+    model_path), then the scenario as printed, PyTorch VAE → float TFLite → QEMU → report."""
+    from kenning_tasks.datasets.synthetic.anomaly import write_anomaly_csv
+
+    folder = project.root / "scenarios" / "kenning"
+    write_anomaly_csv(folder / "workspace" / "data.csv")
+    trained = project.doit("scenario=kenning/anomaly-detection-train", "evaluate", timeout=900)
+    assert trained.returncode == 0, trained.stdout + trained.stderr
+    run = project.doit("scenario=kenning/anomaly-detection-max32690", "report", timeout=900)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert ("simulating max32690evkit/max32690/m4 (Cortex-M4F, flash 3072 KiB, RAM 1024 KiB) "
+            "on QEMU mps2-an386: Renode is not available") in run.stdout + run.stderr
+    build = project.build("anomaly-detection-max32690")
+    measurements = json.loads((build / "evaluate" / "measurements.json").read_text())
+    assert measurements["on_target"]["agreement_with_host"] == 1.0
+    assert measurements["on_target"]["flash_limit_bytes"] == 3072 * 1024
+    assert measurements["anomaly_metrics"]["samples"] > 0
+    assert (folder / "workspace" / "vae_cats.tflite").read_bytes() == (
+        build / "quantize" / "model.tflite").read_bytes()
+    assert (build / "report" / "report.html").is_file()
