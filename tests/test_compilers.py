@@ -74,7 +74,8 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     paths.append(_write(root, "chain-tflite-int8-onnx", CHAIN_INT8))
     paths.append(_write(root, "chain-tflite-int8-tvm", CHAIN_INT8_TVM))
     paths += [REPO / "tests" / "kenning_scenarios" / name for name in KENNING_FILES]
-    env = dict(os.environ, KENNING_TASKS_CACHE=str(root / "cache"))
+    # The scenarios sit in a plain temporary folder: name it as the project.
+    env = dict(os.environ, KENNING_TASKS_CACHE=str(root / "cache"), KENNING_TASKS_PROJECT=str(root))
     done = subprocess.run(
         [sys.executable, "-m", "doit", "-f", str(REPO / "dodo.py"), "-d", str(root),
          "scenario=" + ",".join(str(p) for p in paths), "evaluate"],
