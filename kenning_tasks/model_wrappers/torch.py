@@ -11,6 +11,7 @@ from kenning_tasks import artifacts
 from kenning_tasks.datasets.base import load_splits
 from kenning_tasks.errors import StageError
 from kenning_tasks.model_wrappers.base import ModelWrapper
+from kenning_tasks.model_wrappers.torch_training import deterministic_torch
 
 
 class TorchModel(ModelWrapper):
@@ -34,46 +35,46 @@ class TorchModel(ModelWrapper):
         import torch
 
         p = self.parameters
-        torch.manual_seed(p["seed"])
-        torch.use_deterministic_algorithms(True)
-        splits = load_splits(splits_path)
-        spec = self._spec(dataset_info)
-        model = build_model(**spec)
-        optimizer = torch.optim.Adam(model.parameters(), lr=p["learning_rate"])
-        loss_fn = torch.nn.CrossEntropyLoss()
-        x_train = torch.from_numpy(splits["x_train"])
-        y_train = torch.from_numpy(splits["y_train"])
-        generator = torch.Generator().manual_seed(p["seed"])
-        history: dict[str, list[float]] = {"loss": [], "accuracy": [], "val_accuracy": []}
-        for epoch in range(p["epochs"]):
-            model.train()
-            order = torch.randperm(len(y_train), generator=generator)
-            total_loss = 0.0
-            for start in range(0, len(order), p["batch_size"]):
-                batch = order[start:start + p["batch_size"]]
-                optimizer.zero_grad()
-                # The network ends in softmax (like the Keras one); train on its log.
-                probabilities = model(x_train[batch])
-                loss = loss_fn(torch.log(probabilities + 1e-12), y_train[batch])
-                loss.backward()
-                optimizer.step()
-                total_loss += loss.item() * len(batch)
-            model.eval()
-            with torch.no_grad():
-                train_acc = float((model(x_train).argmax(1) == y_train).float().mean())
-                val_acc = float("nan")
-                if len(splits["y_val"]):
-                    val_pred = model(torch.from_numpy(splits["x_val"])).argmax(1).numpy()
-                    val_acc = float(np.mean(val_pred == splits["y_val"]))
-            history["loss"].append(total_loss / len(y_train))
-            history["accuracy"].append(train_acc)
-            history["val_accuracy"].append(val_acc)
-            log(f"epoch {epoch + 1}/{p['epochs']} accuracy={train_acc:.4f} "
-                f"loss={history['loss'][-1]:.4f} val_accuracy={val_acc:.4f}")
-        buffer = io.BytesIO()
-        torch.save({"spec": spec, "state_dict": model.state_dict()}, buffer)
-        artifacts.write_bytes(out_model, buffer.getvalue())
-        return history
+        # One thread as well: the trained bytes must not depend on the core count (a shared
+        # run cache serves them to every machine).
+        with deterministic_torch(p["seed"]) as generator:
+            splits = load_splits(splits_path)
+            spec = self._spec(dataset_info)
+            model = build_model(**spec)
+            optimizer = torch.optim.Adam(model.parameters(), lr=p["learning_rate"])
+            loss_fn = torch.nn.CrossEntropyLoss()
+            x_train = torch.from_numpy(splits["x_train"])
+            y_train = torch.from_numpy(splits["y_train"])
+            history: dict[str, list[float]] = {"loss": [], "accuracy": [], "val_accuracy": []}
+            for epoch in range(p["epochs"]):
+                model.train()
+                order = torch.randperm(len(y_train), generator=generator)
+                total_loss = 0.0
+                for start in range(0, len(order), p["batch_size"]):
+                    batch = order[start:start + p["batch_size"]]
+                    optimizer.zero_grad()
+                    # The network ends in softmax (like the Keras one); train on its log.
+                    probabilities = model(x_train[batch])
+                    loss = loss_fn(torch.log(probabilities + 1e-12), y_train[batch])
+                    loss.backward()
+                    optimizer.step()
+                    total_loss += loss.item() * len(batch)
+                model.eval()
+                with torch.no_grad():
+                    train_acc = float((model(x_train).argmax(1) == y_train).float().mean())
+                    val_acc = float("nan")
+                    if len(splits["y_val"]):
+                        val_pred = model(torch.from_numpy(splits["x_val"])).argmax(1).numpy()
+                        val_acc = float(np.mean(val_pred == splits["y_val"]))
+                history["loss"].append(total_loss / len(y_train))
+                history["accuracy"].append(train_acc)
+                history["val_accuracy"].append(val_acc)
+                log(f"epoch {epoch + 1}/{p['epochs']} accuracy={train_acc:.4f} "
+                    f"loss={history['loss'][-1]:.4f} val_accuracy={val_acc:.4f}")
+            buffer = io.BytesIO()
+            torch.save({"spec": spec, "state_dict": model.state_dict()}, buffer)
+            artifacts.write_bytes(out_model, buffer.getvalue())
+            return history
 
 
 def build_model(architecture: str, input_shape: list[int], classes: int) -> Any:
