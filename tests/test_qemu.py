@@ -134,8 +134,39 @@ def test_counts_are_identical_across_sessions(firmware):
     assert runs[0].outputs == runs[1].outputs
     assert runs[0].ticks == runs[1].ticks and runs[0].instructions == runs[1].instructions
     assert runs[0].target_info == runs[1].target_info
+    assert runs[0].op_counts == runs[1].op_counts
     assert (runs[0].uart_bytes_sent, runs[0].uart_bytes_received) == \
         (runs[1].uart_bytes_sent, runs[1].uart_bytes_received)
+
+
+def test_per_op_counts_cover_every_kernel_call_within_the_total(firmware, model):
+    """The real firmware times each kernel call of model.c: one positive count per call,
+    whose sum is most of the inference's count and never more."""
+    calls = (model[1] / "model.c").read_text().count("    KT_OP_BEGIN(")
+    run = run_on_qemu(firmware["mps2-an386"].elf, BOARDS["mps2-an386"], sample_inputs(3))
+    assert len(run.op_counts) == calls > 0
+    assert all(isinstance(n, int) and n > 0 for n in run.op_counts)
+    assert 0.8 * run.instructions[-1] < sum(run.op_counts) < run.instructions[-1]
+
+
+@pytest.fixture(scope="module")
+def timed_loop_firmware(tmp_path_factory):
+    """The loop model with its loop between KT_OP_BEGIN/KT_OP_END."""
+    base = tmp_path_factory.mktemp("timed-loop")
+    return build_firmware(BOARDS["mps2-an386"], write_loop_model(base / "model", timed=True),
+                          base / "fw")
+
+
+def test_per_op_counts_are_exact_instructions(timed_loop_firmware):
+    """An operator of 2·n instructions counts exactly 2·n more than n = 0 (last inference)."""
+    counts = [0, 1, 7, 65537]
+    runs = [run_on_qemu(timed_loop_firmware.elf, BOARDS["mps2-an386"], loop_inputs([n]))
+            for n in counts]
+    base = runs[0].op_counts[0]
+    assert [r.op_counts[0] - base for r in runs] == [2 * n for n in counts]
+    # The hooks' share of an operator's count: the end hook's call and its counter read.
+    assert 0 < base < 40
+    assert all(r.op_counts[0] < r.instructions[-1] for r in runs)
 
 
 @pytest.mark.parametrize("name", ["mps2-an385", "mps2-an386"])

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #ifndef KT_PROTOCOL_VERSION
-#define KT_PROTOCOL_VERSION 1u
+#define KT_PROTOCOL_VERSION 2u
 #endif
 
 #define KT_MAGIC0 0x4Bu /* 'K' */
@@ -33,6 +33,7 @@ enum kt_msg_type {
     KT_MSG_PROCESS = 5,
     KT_MSG_OUTPUT = 6,
     KT_MSG_STATS = 7,
+    KT_MSG_OPS = 8,
 };
 
 enum kt_error_code {

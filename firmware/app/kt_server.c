@@ -20,6 +20,24 @@ static int8_t output_tensor[KT_MODEL_OUTPUT_BYTES] __attribute__((aligned(8)));
 static uint8_t rx_payload[KT_MAX_PAYLOAD] __attribute__((aligned(4)));
 static uint8_t tx_payload[KT_MAX_PAYLOAD] __attribute__((aligned(4)));
 
+/* Per-operator timing: the tick counter at each KT_OP_BEGIN/KT_OP_END of the last inference
+ * (low 32 bits; kt_op_timing.h). A build without the hooks records none. */
+#ifndef KT_MODEL_KERNEL_OPS
+#define KT_MODEL_KERNEL_OPS 0
+#endif
+#define OP_MARKS (2u * (uint32_t)KT_MODEL_KERNEL_OPS)
+#define OPS_HEADER_BYTES 8u
+static uint32_t op_marks[OP_MARKS ? OP_MARKS : 1u];
+static uint32_t op_marks_n;   /* readings taken so far in this inference */
+
+void kt_op_mark(void)
+{
+    uint32_t now = (uint32_t)kt_port_ticks(); /* first: the reading is the op's boundary */
+    if (op_marks_n < OP_MARKS) {
+        op_marks[op_marks_n++] = now;
+    }
+}
+
 static struct {
     uint32_t input_filled; /* length of the contiguous prefix of input_tensor received */
     int output_valid;
@@ -31,6 +49,8 @@ static struct {
     uint32_t frames_ok;
     uint32_t frames_bad;
     uint32_t garbage_bytes;
+    uint32_t op_marks;    /* readings of the last successful inference */
+    uint32_t op_start;    /* its section's start tick (low 32 bits) */
 } st;
 
 static void send(uint8_t type, const uint8_t *payload, uint16_t length)
@@ -104,10 +124,13 @@ static void handle_process(const struct kt_frame *f)
         send_error(KT_ERR_INPUT_INCOMPLETE, st.input_filled);
         return;
     }
+    op_marks_n = 0;
     uint64_t t0 = kt_port_timing_start();
     int rc = kt_model_invoke(input_tensor, output_tensor);
     uint64_t t1 = kt_port_timing_stop();
     st.input_filled = 0;
+    st.op_marks = rc == 0 ? op_marks_n : 0u;
+    st.op_start = (uint32_t)t0;
     if (rc != 0) {
         st.output_valid = 0;
         send_error(KT_ERR_INVOKE, (uint32_t)rc);
@@ -168,6 +191,31 @@ static void handle_stats(const struct kt_frame *f)
     send(KT_MSG_STATS, p, STATS_BYTES);
 }
 
+/* OPS(first) -> OPS(first, readings, ticks since the section start of readings first...):
+ * as many as fit, the host asks again from where the reply ended. */
+static void handle_ops(const struct kt_frame *f)
+{
+    if (f->length != OFFSET_BYTES) {
+        send_error(KT_ERR_BAD_LENGTH, OFFSET_BYTES);
+        return;
+    }
+    uint32_t first = kt_get_u32(f->payload);
+    if (first > st.op_marks) {
+        send_error(KT_ERR_BAD_OFFSET, st.op_marks);
+        return;
+    }
+    uint32_t n = st.op_marks - first;
+    if (n > (KT_MAX_PAYLOAD - OPS_HEADER_BYTES) / 4u) {
+        n = (KT_MAX_PAYLOAD - OPS_HEADER_BYTES) / 4u;
+    }
+    kt_put_u32(tx_payload, first);
+    kt_put_u32(tx_payload + 4, st.op_marks);
+    for (uint32_t i = 0; i < n; i++) {
+        kt_put_u32(tx_payload + OPS_HEADER_BYTES + 4u * i, op_marks[first + i] - st.op_start);
+    }
+    send(KT_MSG_OPS, tx_payload, (uint16_t)(OPS_HEADER_BYTES + 4u * n));
+}
+
 void kt_server_run(void)
 {
     struct kt_frame frame = {0, 0, 0, rx_payload};
@@ -199,6 +247,9 @@ void kt_server_run(void)
             break;
         case KT_MSG_STATS:
             handle_stats(&frame);
+            break;
+        case KT_MSG_OPS:
+            handle_ops(&frame);
             break;
         default:
             send_error(KT_ERR_UNKNOWN_TYPE, frame.type);

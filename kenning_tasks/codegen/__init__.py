@@ -97,8 +97,8 @@ def generate_c_model(tflite_path: Path, out_dir: Path, *, flash_limit_bytes: int
     input_t, output_t = graph.tensors[input_index], graph.tensors[output_index]
 
     out_dir = Path(out_dir)
-    header = write_text(out_dir / "model.h", header_text(graph, input_t, output_t,
-                                                         layout.arena_bytes))
+    header = write_text(out_dir / "model.h", header_text(
+        graph, input_t, output_t, layout.arena_bytes, sum(1 for step in steps if step.kernel)))
     source = write_text(out_dir / "model.c", source_text(graph, steps, layout, input_t, output_t))
     return GeneratedModel(
         header=header,

@@ -238,6 +238,8 @@ def compile_flags(board: Board, model_dir: Path, source_dir: Path = FIRMWARE_DIR
         f"-ffile-prefix-map={model_dir}=model",
         *options.flags(), *extra_cflags,
         *(f"-I{path}" for path in includes),
+        # model.c's per-operator hooks record a tick reading each (PROTOCOL.md).
+        "-include", str(source_dir / "app" / "kt_op_timing.h"),
     ]
 
 

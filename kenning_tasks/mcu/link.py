@@ -23,6 +23,8 @@ from kenning_tasks.mcu.protocol import (
     HEADER_BYTES,
     MAX_PAYLOAD,
     OFFSET,
+    OPS_HEADER,
+    OPS_READING,
     PING_INFO,
     PROTOCOL_VERSION,
     STATS,
@@ -112,6 +114,9 @@ class TargetRun:
     uart_bytes_received: int
     seconds: float
     target_info: dict = field(default_factory=dict)   # facts that follow from the firmware
+    # Per kernel call of the last inference (model.c's order): instructions or cycles; empty
+    # when the firmware records no per-operator readings (PROTOCOL.md, Per-operator timing).
+    op_counts: list[int] = field(default_factory=list)
     log: dict = field(default_factory=dict)           # what varies run to run (run-log.json)
 
 
@@ -327,6 +332,28 @@ class TargetLink:
             out += payload[OFFSET.size:]
         return bytes(out)
 
+    def op_readings(self, timeout_s: float | None = None) -> list[int]:
+        """The tick readings at each operator boundary of the last inference, in ticks since
+        its section started (OPS requests until all have come)."""
+        max_payload = (self.info or {}).get("max_payload", MAX_PAYLOAD)
+        per_reply = (max_payload - OPS_HEADER.size) // OPS_READING.size
+        readings: list[int] = []
+        total = None
+        while total is None or len(readings) < total:
+            expected = per_reply if total is None else min(per_reply, total - len(readings))
+            reply = self.request(MessageType.OPS, OFFSET.pack(len(readings)), timeout_s,
+                                 reply_bytes=OPS_HEADER.size + OPS_READING.size * expected)
+            payload = self._expect(reply, MessageType.OPS, None, "OPS")
+            first, count = OPS_HEADER.unpack_from(payload)
+            body = payload[OPS_HEADER.size:]
+            if (first != len(readings) or len(body) % OPS_READING.size
+                    or len(body) != OPS_READING.size * min(per_reply, count - first)):
+                raise LinkFault(f"OPS reply of {len(payload)} B from reading {first} of "
+                                f"{count} in reply to OPS at {len(readings)}")
+            total = count
+            readings += [v for (v,) in OPS_READING.iter_unpack(body)]
+        return readings
+
     def stats(self, timeout_s: float | None = None) -> dict:
         reply = self.request(MessageType.STATS, b"", timeout_s, reply_bytes=STATS.size)
         return parse_stats(self._expect(reply, MessageType.STATS, STATS.size, "STATS"))
@@ -436,12 +463,16 @@ class _Session:
                     step = "DATA"
 
 
-def clean_session_bytes(info: dict, samples: int) -> tuple[int, int]:
+def clean_session_bytes(info: dict, samples: int, op_readings: int = 0) -> tuple[int, int]:
     """Bytes (sent, received) of a session without faults: PING, per sample DATA chunks,
-    PROCESS and OUTPUT chunks, then STATS. A function of the firmware and the inputs."""
+    PROCESS and OUTPUT chunks, then OPS and STATS. A function of the firmware and the inputs."""
     chunk = info["max_payload"] - OFFSET.size
-    sent = frame_bytes(0) * 2                                   # PING, STATS
-    received = frame_bytes(PING_INFO.size + len(info["board"])) + frame_bytes(STATS.size)
+    per_ops = (info["max_payload"] - OPS_HEADER.size) // OPS_READING.size
+    ops_replies = [min(per_ops, op_readings - first)
+                   for first in range(0, max(op_readings, 1), per_ops)]
+    sent = frame_bytes(0) * 2 + len(ops_replies) * frame_bytes(OFFSET.size)  # PING, STATS, OPS
+    received = (frame_bytes(PING_INFO.size + len(info["board"])) + frame_bytes(STATS.size)
+                + sum(frame_bytes(OPS_HEADER.size + OPS_READING.size * n) for n in ops_replies))
     data_chunks = [min(chunk, info["input_bytes"] - offset)
                    for offset in range(0, max(info["input_bytes"], 1), chunk)]
     out_chunks = [min(chunk, info["output_bytes"] - offset)
@@ -483,6 +514,8 @@ def run_session(link: TargetLink, inputs: Sequence[bytes], timeout_s: float,
                                            info["output_bytes"])
         outputs.append(output)
         ticks.append(count)
+    # The per-operator readings are part of what the session measures: retried like a sample.
+    readings = session.attempt("OPS", link.op_readings)
     link.phase = "STATS"
     # STATS only feeds the run log: a link too damaged to deliver it does not fail the run.
     try:
@@ -493,13 +526,23 @@ def run_session(link: TargetLink, inputs: Sequence[bytes], timeout_s: float,
         instructions = [ticks_to_instructions(count, info["tick_hz"], ns_per_instruction)
                         for count in ticks]
         timing = {"timing_unit": "instructions", "ns_per_instruction": ns_per_instruction}
+        # Each reading is taken in the inference's section, which starts on a tick edge like
+        # the whole count: it inverts exactly to the instruction position of its hook.
+        positions = [ticks_to_instructions(t, info["tick_hz"], ns_per_instruction)
+                     for t in readings]
     else:
         instructions = list(ticks)
         timing = {"timing_unit": "cycles"}
+        positions = list(readings)
+    if len(positions) % 2:
+        raise TargetError(f"{link.label} recorded {len(positions)} operator boundaries, not "
+                          "a begin and an end per operator; rebuild the firmware")
+    op_counts = [end - begin for begin, end in zip(positions[0::2], positions[1::2],
+                                                   strict=True)]
     keep = ("protocol_version", "max_payload", "input_bytes", "output_bytes", "arena_bytes",
             "tick_hz", "hard_float", "board")
     target_info = {**{key: info[key] for key in keep}, **timing}
-    sent, received = clean_session_bytes(info, len(inputs))
+    sent, received = clean_session_bytes(info, len(inputs), len(readings))
     seconds = time.monotonic() - started
     log = {
         "seconds": seconds, "retries": session.retries, "faults": session.faults[-20:],
@@ -511,7 +554,7 @@ def run_session(link: TargetLink, inputs: Sequence[bytes], timeout_s: float,
     return TargetRun(
         outputs=outputs, ticks=ticks, instructions=instructions,
         uart_bytes_sent=sent, uart_bytes_received=received,
-        seconds=seconds, target_info=target_info, log=log,
+        seconds=seconds, target_info=target_info, log=log, op_counts=op_counts,
     )
 
 

@@ -11,7 +11,7 @@ import enum
 import struct
 from dataclasses import dataclass
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2  # 2: OPS (per-operator timing)
 MAGIC = b"KT"
 HEADER_BYTES = 8
 CRC_BYTES = 2
@@ -27,6 +27,7 @@ class MessageType(enum.IntEnum):
     PROCESS = 5
     OUTPUT = 6
     STATS = 7
+    OPS = 8
 
 
 class ErrorCode(enum.IntEnum):
@@ -147,6 +148,8 @@ STATS = struct.Struct("<QQIIIIIIIIII")      # see parse_stats
 ERROR = struct.Struct("<B3xI")              # code, detail
 OFFSET = struct.Struct("<I")
 TICKS = struct.Struct("<Q")
+OPS_HEADER = struct.Struct("<II")           # first reading, readings in all; then u32 each
+OPS_READING = struct.Struct("<I")
 
 
 def parse_ping_info(payload: bytes) -> dict:

@@ -98,6 +98,8 @@ def _build(ctx: StageContext) -> None:
         # Which kernels the model runs on (int8 or float32), and how floats are computed.
         "numeric_path": generated.numeric_path,
         "float_arithmetic": float_arithmetic(board.compilation_flags),
+        # The kernel calls in model.c's order, each timed on target (PROTOCOL.md).
+        "kernel_ops": list(generated.kernel_ops),
         "input_bytes": generated.input_bytes, "output_bytes": generated.output_bytes,
         "weight_layout": generated.weight_layout.record(),
         "toolchain": toolchain(board.runtime),

@@ -52,6 +52,7 @@ def evaluate(ctx: StageContext, spec: dict[str, Any], x_test: Any
     stage = target_stage(ctx.scenario)
     with np.load(ctx.path(f"{stage}/target_outputs.npz")) as data:
         target_outputs, instructions = data["outputs"], data["instructions"]
+        op_counts = data["op_counts"] if "op_counts" in data.files else np.zeros(0, np.int64)
     run = json.loads(ctx.path(f"{stage}/target_run.json").read_text())
     firmware = json.loads(ctx.path("firmware/firmware.json").read_text())
     input_spec, output_spec = spec["input"][0], spec["output"][0]
@@ -94,6 +95,12 @@ def evaluate(ctx: StageContext, spec: dict[str, Any], x_test: Any
                          "inference), shown at 1 ns per instruction"
                          if unit == "instructions" else f"core cycles at {tick_hz:.0f} Hz"),
     }
+    per_op = per_op_counts(firmware.get("kernel_ops") or [], op_counts)
+    if per_op:
+        on_target["per_op"] = per_op
+        # The counts are the last sample's inference: its total bounds their sum.
+        on_target["per_op_inference"] = {"sample": len(instructions) - 1,
+                                         "instructions": int(instructions[-1]), "unit": unit}
     return scores, times, {"on_target": on_target}
 
 
@@ -122,3 +129,12 @@ def _agreement(numeric_path: str, target: Any, host: Any) -> dict[str, Any]:
         rule = float_agreement.RULE
     return {"agreement_with_host": float(np.mean(same)), "agreement_rule": rule,
             "max_abs_error_vs_host": float_agreement.max_abs_error(target, host)}
+
+
+def per_op_counts(kernel_ops: list[dict[str, Any]], op_counts: Any) -> list[dict[str, Any]]:
+    """``[{"index", "op", "instructions", "macs"}]`` per kernel call (the reports' format), or
+    ``[]`` when the firmware recorded none (or for another model than firmware.json's)."""
+    if len(op_counts) != len(kernel_ops) or not kernel_ops:
+        return []
+    return [{"index": op["index"], "op": op["op"], "instructions": int(count),
+             "macs": op["macs"]} for op, count in zip(kernel_ops, op_counts, strict=True)]

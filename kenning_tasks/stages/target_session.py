@@ -81,7 +81,9 @@ def stream_test_split(ctx: StageContext,
     buffer = io.BytesIO()
     np.savez(buffer, outputs=outputs_array,
              instructions=np.asarray(run.instructions, np.int64),
-             ticks=np.asarray(run.ticks, np.int64))
+             ticks=np.asarray(run.ticks, np.int64),
+             # per kernel call of the last sample's inference, in the unit of instructions
+             op_counts=np.asarray(run.op_counts, np.int64))
     names = outputs(ctx.stage)
     artifacts.write_bytes(ctx.path(names[0]), buffer.getvalue())
     artifacts.write_json(ctx.path(names[1]), {

@@ -76,22 +76,26 @@ def write_hanging_model(model_dir: Path, input_bytes: int = 64, output_bytes: in
     return model_dir
 
 
-def write_loop_model(model_dir: Path) -> Path:
+def write_loop_model(model_dir: Path, timed: bool = False) -> Path:
     """A model whose invoke runs exactly 2·n more instructions for n = the first three input
-    bytes (little endian): a ``subs``/``bne`` loop. Output: the input, copied."""
+    bytes (little endian): a ``subs``/``bne`` loop. Output: the input, copied.
+    ``timed``: the loop is one operator between KT_OP_BEGIN/KT_OP_END, as model.c's kernels."""
     model_dir.mkdir(parents=True, exist_ok=True)
     (model_dir / "model.h").write_text(
         "#include <stdint.h>\n#define KT_MODEL_INPUT_BYTES 4\n#define KT_MODEL_OUTPUT_BYTES 4\n"
-        "#define KT_MODEL_ARENA_BYTES 0\n"
+        f"#define KT_MODEL_ARENA_BYTES 0\n#define KT_MODEL_KERNEL_OPS {int(timed)}\n"
         "int kt_model_invoke(const int8_t *input, int8_t *output);\n"
     )
+    begin, end = ("    KT_OP_BEGIN(0);\n", "    KT_OP_END(0);\n") if timed else ("", "")
     (model_dir / "loop.c").write_text(
         '#include "model.h"\n'
         "int kt_model_invoke(const int8_t *input, int8_t *output)\n{\n"
         "    const uint8_t *in = (const uint8_t *)input;\n"
         "    uint32_t n = in[0] | ((uint32_t)in[1] << 8) | ((uint32_t)in[2] << 16);\n"
-        '    __asm__ volatile("cmp %0, #0\\n\\tbeq 2f\\n1:\\n\\tsubs %0, %0, #1\\n\\tbne 1b\\n2:"\n'
+        + begin
+        + '    __asm__ volatile("cmp %0, #0\\n\\tbeq 2f\\n1:\\n\\tsubs %0, %0, #1\\n\\tbne 1b\\n2:"\n'
         '                     : "+r"(n) : : "cc");\n'
+        + end +
         "    for (int i = 0; i < 4; i++) {\n        output[i] = input[i];\n    }\n"
         "    return 0;\n}\n"
     )
