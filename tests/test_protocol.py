@@ -118,7 +118,8 @@ def test_host_refuses_other_protocol_version():
     port = LoopbackPort()
     link = TargetLink(port, label="fake target")
     port.write = lambda data: port.incoming.extend(reply) or len(data)  # reply to any request
-    with pytest.raises(ProtocolVersionError, match=r"speaks protocol v2, this host speaks v1"):
+    with pytest.raises(ProtocolVersionError, match=rf"speaks protocol v{PROTOCOL_VERSION + 1}, "
+                                                   rf"this host speaks v{PROTOCOL_VERSION}"):
         link.handshake(timeout_s=1.0)
 
 
@@ -178,6 +179,19 @@ def test_clean_session():
     assert (run.uart_bytes_sent, run.uart_bytes_received) == \
         (run.log["uart_bytes_sent"], run.log["uart_bytes_received"])
     assert run.target_info["timing_unit"] == "instructions"
+    # Readings 8, 40, 48, 90 ticks: positions 5, 25, 30, 57 instructions (40 ns ticks).
+    assert run.op_counts == [20, 27]
+
+
+def test_per_op_readings_come_in_as_many_replies_as_needed():
+    readings = tuple(range(0, 1600, 2))  # 800 readings: 254 per reply
+    run = session(FakeTarget(op_readings=readings))
+    positions = [ticks_to_instructions(t, 25_000_000, 64) for t in readings]
+    assert run.op_counts == [b - a for a, b in zip(positions[0::2], positions[1::2],
+                                                                  strict=True)]
+    assert (run.uart_bytes_sent, run.uart_bytes_received) == \
+        (run.log["uart_bytes_sent"], run.log["uart_bytes_received"])
+    assert session(FakeTarget(op_readings=())).op_counts == []
 
 
 @pytest.mark.parametrize("damage, retried", [
@@ -191,6 +205,7 @@ def test_lost_or_damaged_reply_retries_the_sample(damage, retried):
     clean, faulty = session(FakeTarget()), session(FakeTarget(damage=damage))
     assert (faulty.log["retries"] >= 1) == retried
     assert faulty.outputs == clean.outputs and faulty.ticks == clean.ticks
+    assert faulty.op_counts == clean.op_counts
     # What the targets hold does not show the retries.
     assert faulty.target_info == clean.target_info
     assert (faulty.uart_bytes_sent, faulty.uart_bytes_received) == \
@@ -247,6 +262,6 @@ def test_handshake_keeps_a_late_decisive_reply():
     reply = encode_frame(MessageType.ERROR, bytes(8), version=PROTOCOL_VERSION + 1)
     port = LatePort(reply, delay_s=0.25)
     link = TargetLink(port, label="late target")
-    with pytest.raises(ProtocolVersionError, match="speaks protocol v2"):
+    with pytest.raises(ProtocolVersionError, match=f"speaks protocol v{PROTOCOL_VERSION + 1}"):
         link.handshake(timeout_s=2.0, attempt_s=0.1)
     assert port.written.count(b"KT") >= 2  # PING was retried in the meantime

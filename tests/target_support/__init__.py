@@ -87,15 +87,14 @@ def write_loop_model(model_dir: Path, timed: bool = False) -> Path:
         "int kt_model_invoke(const int8_t *input, int8_t *output);\n"
     )
     begin, end = ("    KT_OP_BEGIN(0);\n", "    KT_OP_END(0);\n") if timed else ("", "")
+    loop = ('    __asm__ volatile("cmp %0, #0\\n\\tbeq 2f\\n1:\\n\\tsubs %0, %0, #1\\n"\n'
+            '                     "\\tbne 1b\\n2:" : "+r"(n) : : "cc");\n')
     (model_dir / "loop.c").write_text(
         '#include "model.h"\n'
         "int kt_model_invoke(const int8_t *input, int8_t *output)\n{\n"
         "    const uint8_t *in = (const uint8_t *)input;\n"
         "    uint32_t n = in[0] | ((uint32_t)in[1] << 8) | ((uint32_t)in[2] << 16);\n"
-        + begin
-        + '    __asm__ volatile("cmp %0, #0\\n\\tbeq 2f\\n1:\\n\\tsubs %0, %0, #1\\n\\tbne 1b\\n2:"\n'
-        '                     : "+r"(n) : : "cc");\n'
-        + end +
+        + begin + loop + end +
         "    for (int i = 0; i < 4; i++) {\n        output[i] = input[i];\n    }\n"
         "    return 0;\n}\n"
     )

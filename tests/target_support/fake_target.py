@@ -1,9 +1,9 @@
 """An in-memory pyserial-like port with the firmware's protocol behind it, for fast host tests.
 
-It answers PING/DATA/PROCESS/OUTPUT/STATS like firmware/app/kt_server.c (output = input
-reversed, ticks = 100 + the input's first byte), and can lose or damage chosen replies so the
-host's deadlines and retries can be tested without QEMU. The real firmware is tested in QEMU
-(tests/test_qemu.py); this only stands in for it where timing must be fast and exact.
+It answers PING/DATA/PROCESS/OUTPUT/STATS/OPS like firmware/app/kt_server.c (output = input
+reversed, ticks = 100 + the input's first byte, OPS = the ``op_readings`` given), and can
+lose or damage chosen replies so the host's deadlines and retries can be tested without QEMU.
+The real firmware is tested in QEMU (tests/test_qemu.py); this only stands in for it where timing must be fast and exact.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from collections.abc import Callable
 
 from kenning_tasks.mcu.protocol import (
     OFFSET,
+    OPS_HEADER,
+    OPS_READING,
     PING_INFO,
     PROTOCOL_VERSION,
     STATS,
@@ -29,7 +31,9 @@ class FakeTarget:
 
     def __init__(self, input_bytes: int = 8, board: str = "mps2-an385",
                  damage: Callable[[int, bytes], bytes] | None = None,
-                 invoke_error: int = 0) -> None:
+                 invoke_error: int = 0, op_readings: tuple[int, ...] = (8, 40, 48, 90)
+                 ) -> None:
+        self.op_readings = op_readings
         self.input_bytes = input_bytes
         self.board = board
         self.damage = damage or (lambda n, raw: raw)
@@ -99,6 +103,14 @@ class FakeTarget:
             return encode_frame(MessageType.STATS, STATS.pack(0, 0, self.inferences, 25_000_000,
                                                               0, 0, 0, 0, 0, 512, 0,
                                                               PROTOCOL_VERSION))
+        if msg_type == MessageType.OPS:
+            (first,) = OFFSET.unpack_from(payload)
+            if first > len(self.op_readings):
+                return self._error(ErrorCode.BAD_OFFSET, len(self.op_readings))
+            fit = (1024 - OPS_HEADER.size) // OPS_READING.size
+            part = self.op_readings[first:first + fit]
+            return encode_frame(MessageType.OPS, OPS_HEADER.pack(first, len(self.op_readings))
+                                + b"".join(OPS_READING.pack(v) for v in part))
         return self._error(ErrorCode.UNKNOWN_TYPE, msg_type)
 
 
