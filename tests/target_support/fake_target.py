@@ -3,7 +3,8 @@
 It answers PING/DATA/PROCESS/OUTPUT/STATS/OPS like firmware/app/kt_server.c (output = input
 reversed, ticks = 100 + the input's first byte, OPS = the ``op_readings`` given), and can
 lose or damage chosen replies so the host's deadlines and retries can be tested without QEMU.
-The real firmware is tested in QEMU (tests/test_qemu.py); this only stands in for it where timing must be fast and exact.
+The real firmware is tested in QEMU (tests/test_qemu.py); this only stands in for it where
+timing must be fast and exact.
 """
 
 from __future__ import annotations
