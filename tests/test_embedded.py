@@ -45,6 +45,33 @@ def test_on_target_accuracy_matches_host_int8(embedded: Project) -> None:
     assert "## On target: mps2-an386" in report
 
 
+def test_per_op_instruction_counts_come_from_the_firmware(embedded: Project) -> None:
+    """Each kernel call of the real firmware, timed on target: the model's ops in order,
+    exact positive counts, their sum most of the inference's count and never more."""
+    from kenning_tasks.codegen.reader import read_tflite
+
+    on_target = measurements(embedded)["on_target"]
+    per_op = on_target["per_op"]
+    build = embedded.build(SCENARIO)
+    graph = read_tflite(build / "compile/model.tflite")
+    opcodes = {op.index: op.opcode for op in graph.operators}
+    indices = [op["index"] for op in per_op]
+    assert indices == sorted(set(indices)) and len(per_op) >= 5
+    assert [op["op"] for op in per_op] == [opcodes[i] for i in indices]
+    # Every op of the model is timed but the ones that compute nothing (a reshape aliases).
+    assert {opcodes[i] for i in set(opcodes) - set(indices)} <= {"RESHAPE"}
+    assert all(isinstance(op["instructions"], int) and op["instructions"] > 0 for op in per_op)
+    total = on_target["per_op_inference"]["instructions"]
+    assert 0.9 * total < sum(op["instructions"] for op in per_op) <= total
+    with np.load(build / "simulate/target_outputs.npz") as data:
+        assert data["instructions"][-1] == total
+        assert data["op_counts"].tolist() == [op["instructions"] for op in per_op]
+    conv = [op for op in per_op if op["op"] == "CONV_2D"]
+    assert conv and all(op["macs"] > 0 for op in conv)
+    report = (build / "report/report.md").read_text()
+    assert "Instructions per operator (per inference)" in report
+
+
 def test_qemu_is_gone_after_the_stage(embedded: Project) -> None:
     simulate = embedded.build(SCENARIO) / "simulate"
     log = json.loads((simulate / "run-log.json").read_text())
@@ -75,6 +102,7 @@ def test_resimulating_the_same_elf_gives_identical_bytes(embedded: Project) -> N
         assert (simulate / name).read_bytes() == data, name
     with np.load(simulate / "target_outputs.npz") as data:
         assert data["instructions"].dtype == np.int64 and data["instructions"].min() > 1000
+        assert data["op_counts"].dtype == np.int64 and data["op_counts"].min() > 0
 
 
 def test_unchanged_model_does_not_rebuild_firmware(embedded: Project) -> None:

@@ -101,7 +101,8 @@ def section(m: dict[str, Any], firmware: dict[str, Any], figure: str) -> Section
              for op in per_op], "Instructions per operator (per inference)"))
     else:
         section.add(Paragraph("A per-operator breakdown appears here when the firmware "
-                              "measures each operator (`per_op` in firmware.json)."))
+                              "measures each operator (`on_target.per_op`: the bare-metal "
+                              "firmware does, the Zephyr one does not)."))
     if symbols:
         largest = sorted(symbols, key=lambda s: (-s["bytes"], s["name"]))[:15]
         section.add(Table(["symbol", "section", "region", "bytes"],
