@@ -169,6 +169,17 @@ def test_per_op_counts_are_exact_instructions(timed_loop_firmware):
     assert all(r.op_counts[0] < r.instructions[-1] for r in runs)
 
 
+def test_per_op_hooks_can_be_left_out(tmp_path):
+    """-DKT_NO_OP_TIMING (a platform block's ``defines``): no readings, a smaller count."""
+    model_dir = write_loop_model(tmp_path / "model", timed=True)
+    board = BOARDS["mps2-an386"]
+    runs = [run_on_qemu(build_firmware(board, model_dir, tmp_path / name, extra_cflags=flags).elf,
+                        board, loop_inputs([100]))
+            for name, flags in (("on", []), ("off", ["-DKT_NO_OP_TIMING"]))]
+    assert len(runs[0].op_counts) == 1 and runs[1].op_counts == []
+    assert 40 < runs[0].instructions[0] - runs[1].instructions[0] < 80  # two hooks
+
+
 @pytest.mark.parametrize("name", ["mps2-an385", "mps2-an386"])
 def test_counts_are_exact_instructions(name, loop_firmware):
     """A loop of 2·n instructions counts exactly 2·n more than n = 0, for every n."""

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "kt_op_timing.h"
 #include "kt_port.h"
 #include "kt_protocol.h"
 #include "model.h"

@@ -91,6 +91,8 @@ def write_loop_model(model_dir: Path, timed: bool = False) -> Path:
             '                     "\\tbne 1b\\n2:" : "+r"(n) : : "cc");\n')
     (model_dir / "loop.c").write_text(
         '#include "model.h"\n'
+        "#ifndef KT_OP_BEGIN\n#define KT_OP_BEGIN(index) ((void)0)\n#endif\n"  # as model.c
+        "#ifndef KT_OP_END\n#define KT_OP_END(index) ((void)0)\n#endif\n"
         "int kt_model_invoke(const int8_t *input, int8_t *output)\n{\n"
         "    const uint8_t *in = (const uint8_t *)input;\n"
         "    uint32_t n = in[0] | ((uint32_t)in[1] << 8) | ((uint32_t)in[2] << 16);\n"
