@@ -5,7 +5,8 @@ of the project, or reuses ``--model``), then for each QEMU board generates C (we
 chosen for the board's flash), builds the firmware, runs ``--samples`` test inputs under
 ``-icount`` and reports the numeric path (int8 or float32 kernels), instructions per
 inference, MACs, instructions per MAC, flash and RAM bytes, and how the outputs compare with
-TFLite Micro's host interpreter (share of bit-exact samples, largest absolute difference).
+TFLite Micro's host interpreter (share of bit-exact samples, largest absolute difference),
+and the instructions of each operator (``per_op``, the last inference's).
 With ``--mlperf``, the models are the four MLPerf Tiny reference networks' shapes (FC
 autoencoder, ResNet-8, DS-CNN, MobileNetV1-0.25 at 96x96x3), built with Keras at run time with
 seeded random weights and random int8 inputs, each output checked against TFLite Micro.
@@ -60,6 +61,7 @@ def measure_board(board_name: str, model: Path, inputs: list[bytes], work: Path,
     from kenning_tasks.float_agreement import max_abs_error
     from kenning_tasks.mcu import build_firmware, get_board, run_on_qemu
     from kenning_tasks.mcu.float_abi import float_arithmetic
+    from kenning_tasks.stages.on_target import per_op_counts
 
     board = get_board(board_name)
     out = work / board_name / model.stem
@@ -79,6 +81,8 @@ def measure_board(board_name: str, model: Path, inputs: list[bytes], work: Path,
         "flash_bytes": image.flash_bytes, "ram_bytes": image.ram_bytes,
         "arena_bytes": generated.arena_bytes, "samples": len(inputs),
         "weight_layout": generated.weight_layout.layout,
+        # The last inference's exact instructions per kernel call, from the firmware's hooks.
+        "per_op": per_op_counts(list(generated.kernel_ops), run.op_counts),
     }
     if reference is not None:
         want = np.stack([np.asarray(reference(x)).reshape(-1) for x in inputs])
