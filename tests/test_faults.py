@@ -463,7 +463,10 @@ def test_ctrl_c_is_one_line_and_keeps_nothing_partial(project: Project) -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "doit", "-f", str(project.root / "dodo.py"),
          "scenario=digits-tflite-int8", "train"],
-        cwd=project.root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cwd=project.root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # pytest-xdist workers ignore SIGINT and children inherit that: restore the default,
+        # as an interactive shell gives it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         # Interrupt train once it runs: its framework import alone takes seconds, so the signal
         # lands inside the stage (dataset finishes in a fraction of a second and would race it).

@@ -132,14 +132,19 @@ def test_a_failed_firmware_stage_leaves_nothing_behind(tmp_path, monkeypatch):
     (out / "firmware.elf").write_bytes(b"an older build")
     (out / "compile_commands.json").write_text("[]")
 
-    def fake_generate(tflite, model_dir, **layout_options):
+    def oversized_generate(tflite, model_dir, **layout_options):
+        # Writes real C sources too large for the board, described as the generator would.
         from kenning_tasks.codegen.weight_layout import LayoutChoice
 
-        write_big_model(Path(model_dir), 200 * 1024)  # 200 KiB of weights for 128 KiB flash
-        return type("Generated", (), {"ops": ["FULLY_CONNECTED"], "arena_bytes": 0,
-                                      "macs": 4, "weight_layout": LayoutChoice("auto", False)})()
+        model_dir = Path(model_dir)
+        write_big_model(model_dir, 200 * 1024)  # 200 KiB of weights for 128 KiB flash
+        return codegen.GeneratedModel(
+            header=model_dir / "model.h", sources=sorted(model_dir.glob("*.c")),
+            arena_bytes=0, macs=4, input_bytes=1, output_bytes=1, input_scale=1.0,
+            input_zero_point=0, output_scale=1.0, output_zero_point=0,
+            ops=["FULLY_CONNECTED"], weight_layout=LayoutChoice("auto", False))
 
-    monkeypatch.setattr(codegen, "generate_c_model", fake_generate)
+    monkeypatch.setattr(codegen, "generate_c_model", oversized_generate)
     with pytest.raises(StageError, match=r"stm32vldiscovery does not fit: flash 2\d{5} B of "
                                          r"131072 B, RAM \d+ B of 8192 B for the generated "
                                          r"model alone"):
