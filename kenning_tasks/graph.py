@@ -114,8 +114,7 @@ class Graph:
                       for p in variants), variants[0].scenario.search))
         plain = [p for p in self.pipelines if p.scenario.variant is None]
         if len(plain) + sum(1 for g in self.groups) > 1:
-            names = [p.name for p in self.pipelines]
-            key = hashlib.sha256("\n".join(names).encode()).hexdigest()[:10]
+            key = comparison_folder_name([p.name for p in self.pipelines])
             self.groups.append(Group(
                 "comparison", str(self.layout.build / "comparison" / key),
                 tuple((p.name, p.scenario.label or p.name,
@@ -203,3 +202,14 @@ class Graph:
                          signature.OutputsIntact()],
             "clean": clean_actions(folder, self.layout.build),  # the stage's folder
         }
+
+
+def comparison_folder_name(names: list[str]) -> str:
+    """``a+b`` for the pipelines compared, in the order given, so the folder says what it holds
+    and the same selection finds its earlier result. A grid variant's ``/`` becomes ``~``; a
+    long selection is ``<first>+<n>-more-<hash>`` (a folder name stays short)."""
+    joined = "+".join(name.replace("/", "~") for name in names)
+    if len(joined) <= 100:
+        return joined
+    digest = hashlib.sha256("\n".join(names).encode()).hexdigest()[:10]
+    return f"{names[0].replace('/', '~')}+{len(names) - 1}-more-{digest}"

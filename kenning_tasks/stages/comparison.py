@@ -1,7 +1,7 @@
 """comparison stage: several selected pipelines side by side (``doit scenario=a,b report``).
 
-Its folder is ``build/comparison/<key>/``, the key a hash of the pipelines' names in the
-order given, so the same selection always finds its earlier result.
+Its folder is ``build/comparison/<a>+<b>/``, the pipelines' names in the order given
+(``graph.comparison_folder_name``), so the same selection always finds its earlier result.
 """
 
 from __future__ import annotations
