@@ -111,37 +111,6 @@ static KT_ALWAYS_INLINE int8_t requant(int32_t acc, const kt_rq_channel *rq, int
     return (int8_t)kt_clamp_i32(z, lo, hi);
 }
 
-#if defined(__ARM_FEATURE_DSP)
-/* Four outputs requantized and stored as one word, branch-free on Armv7E-M: each result is
- * saturated to int8 by SSAT (exact: [act_min, act_max] lies inside [-128, 127], so clamping the
- * saturated value gives the same byte as clamping the wide one), two PKHBT + UXTB16 + ORR pack
- * the 4 bytes, and the activation bounds are applied lane-wise (SSUB8 + SEL for max, then min)
- * against the bounds replicated to 4 bytes. ~9 instructions per 4 outputs instead of ~7 per
- * output (compare/branch clamp, UXTB, shift, ORR). */
-static KT_ALWAYS_INLINE int32_t kt_ssat8(int32_t x)
-{
-    int32_t r;
-    __asm__("ssat %0, #8, %1" : "=r"(r) : "r"(x));
-    return r;
-}
-static KT_ALWAYS_INLINE uint32_t requant4(int32_t a0, int32_t a1, int32_t a2, int32_t a3,
-                                          const kt_rq_channel *rq, uint32_t lo4, uint32_t hi4)
-{
-    const int32_t s0 = kt_ssat8(kt_mbqm_channel(a0, rq));
-    const int32_t s1 = kt_ssat8(kt_mbqm_channel(a1, rq + 1));
-    const int32_t s2 = kt_ssat8(kt_mbqm_channel(a2, rq + 2));
-    const int32_t s3 = kt_ssat8(kt_mbqm_channel(a3, rq + 3));
-    uint32_t e, o;
-    __asm__("pkhbt %0, %1, %2, lsl #16\n\tuxtb16 %0, %0" : "=&r"(e) : "r"(s0), "r"(s2));
-    __asm__("pkhbt %0, %1, %2, lsl #16\n\tuxtb16 %0, %0" : "=&r"(o) : "r"(s1), "r"(s3));
-    const uint32_t v = e | o << 8;
-    uint32_t r, t;
-    /* SSUB8 sets a GE flag per lane where the first operand >= the second; SEL picks by them. */
-    __asm__("ssub8 %1, %2, %3\n\tsel %0, %2, %3" : "=r"(r), "=&r"(t) : "r"(v), "r"(lo4) : "cc");
-    __asm__("ssub8 %1, %0, %2\n\tsel %0, %2, %0" : "+r"(r), "=&r"(t) : "r"(hi4) : "cc");
-    return r;
-}
-#endif
 
 /* The taps of one channel group: t = tap index, `in` = the tap's 4 channels in the band. */
 #if KT_DSP_WEIGHTS
@@ -220,7 +189,7 @@ static KT_NOINLINE KT_NO_SCHED1 void dw_pixel(const kt_depthwise_conv2d_params *
         const int32_t lo = p->act_min, hi = p->act_max;
         if (c + 4 <= c_all) {
 #if defined(__ARM_FEATURE_DSP)
-            const uint32_t word = requant4(a0, a1, a2, a3, rq, lo4, hi4);
+            const uint32_t word = kt_requant4_s8(a0, a1, a2, a3, rq, lo4, hi4);
 #else
             const uint32_t word = (uint32_t)(uint8_t)requant(a0, rq, lo, hi) |
                                   (uint32_t)(uint8_t)requant(a1, rq + 1, lo, hi) << 8 |

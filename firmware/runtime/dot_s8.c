@@ -55,6 +55,7 @@ typedef struct {
     const kt_rq_channel *rq;   /* else: requantize with these ... */
     int8_t *out;               /* ... into here (the zero point is in the constants) */
     int32_t act_min, act_max;
+    uint32_t act_min4, act_max4; /* the bounds' bytes replicated to 4 lanes (kt_requant4_s8) */
 } kt_sink;
 
 static KT_ALWAYS_INLINE void sink(const kt_sink *s, int32_t r, int32_t sum)
@@ -66,6 +67,24 @@ static KT_ALWAYS_INLINE void sink(const kt_sink *s, int32_t r, int32_t sum)
         const int32_t z = kt_mbqm_channel(sum, c);
         s->out[r] = (int8_t)kt_clamp_i32(z, s->act_min, s->act_max);
     }
+}
+
+/* Rows r .. r + 3 (a pack4 group): one word of int8 outputs, branch-free, on Armv7E-M. */
+static KT_ALWAYS_INLINE void sink4(const kt_sink *s, int32_t r, int32_t a0, int32_t a1,
+                                   int32_t a2, int32_t a3)
+{
+#if defined(__ARM_FEATURE_DSP)
+    if (!s->acc) {
+        const uint32_t word = kt_requant4_s8(a0, a1, a2, a3, s->rq + r, s->act_min4,
+                                             s->act_max4);
+        KT_MEMCPY(s->out + r, &word, 4);
+        return;
+    }
+#endif
+    sink(s, r, a0);
+    sink(s, r + 1, a1);
+    sink(s, r + 2, a2);
+    sink(s, r + 3, a3);
 }
 
 #if KT_HAVE_DSP
@@ -180,10 +199,7 @@ static KT_ALWAYS_INLINE void dot_rows_s16(const int8_t *col, const uint32_t *col
             a2 += wt[2 * tail + t] * x;
             a3 += wt[3 * tail + t] * x;
         }
-        sink(out, r, a0);
-        sink(out, r + 1, a1);
-        sink(out, r + 2, a2);
-        sink(out, r + 3, a3);
+        sink4(out, r, a0, a1, a2, a3);
     }
     for (; r < n_rows; ++r) { /* leftover rows are stored row-major */
         const int16_t *w0 = rows16 + r * len;
@@ -241,10 +257,7 @@ static KT_ALWAYS_INLINE void dot_rows_s8_dsp(const int8_t *col, const uint32_t *
             a2 += w[2 * tail + t] * x;
             a3 += w[3 * tail + t] * x;
         }
-        sink(out, r, a0);
-        sink(out, r + 1, a1);
-        sink(out, r + 2, a2);
-        sink(out, r + 3, a3);
+        sink4(out, r, a0, a1, a2, a3);
     }
     for (; r < n_rows; ++r) { /* leftover rows are stored row-major */
         const int8_t *w0 = rows + r * len;
@@ -302,10 +315,7 @@ static KT_ALWAYS_INLINE void dot_rows_c(const int8_t *col, const int8_t *rows, i
             a2 += w[2 * tail + t] * x;
             a3 += w[3 * tail + t] * x;
         }
-        sink(out, r, a0);
-        sink(out, r + 1, a1);
-        sink(out, r + 2, a2);
-        sink(out, r + 3, a3);
+        sink4(out, r, a0, a1, a2, a3);
     }
     for (; r < n_rows; ++r) { /* leftover rows are stored row-major */
         const int8_t *w0 = rows + r * len;
@@ -343,14 +353,16 @@ void kt_dot_rows_s8(const int8_t *col, const uint32_t *col16, const int8_t *rows
                     int32_t n_rows, int32_t len, int32_t weights_s16, const int32_t *acc_init,
                     int32_t *out)
 {
-    const kt_sink to_acc = {out, 0, 0, 0, 0};
+    const kt_sink to_acc = {out, 0, 0, 0, 0, 0, 0};
     dot_rows(col, col16, rows, n_rows, len, weights_s16, acc_init, &to_acc);
 }
 
 void kt_dot_requant_s8(const kt_dot_job *job, const int8_t *col, const uint32_t *col16,
                        int8_t *out)
 {
-    const kt_sink to_s8 = {0, job->rq, out, job->act_min, job->act_max};
+    const kt_sink to_s8 = {0, job->rq, out, job->act_min, job->act_max,
+                           (uint32_t)(uint8_t)job->act_min * 0x01010101u,
+                           (uint32_t)(uint8_t)job->act_max * 0x01010101u};
     dot_rows(col, col16, job->rows, job->n_rows, job->len, job->weights_s16, job->bias,
              &to_s8);
 }
