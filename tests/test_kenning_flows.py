@@ -127,9 +127,16 @@ def test_magic_wand_flow_runs_on_the_simulated_stm32f746g_to_its_report(
     # The flow as printed (float32 I/O and weights) runs on the board's float32 kernels.
     printed = project.doit("scenario=kenning/magic-wand-stm32f746g", "report", timeout=900)
     assert printed.returncode == 0, printed.stdout + printed.stderr
-    on_target = json.loads((project.build("magic-wand-stm32f746g") / "evaluate"
-                            / "measurements.json").read_text())["on_target"]
+    printed_build = project.build("magic-wand-stm32f746g")
+    printed_m = json.loads((printed_build / "evaluate" / "measurements.json").read_text())
+    on_target = printed_m["on_target"]
     assert (on_target["numeric_path"], on_target["agreement_with_host"]) == ("float32", 1.0)
+    assert json.loads((printed_build / "firmware" / "firmware.json").read_text())[
+        "numeric_path"] == "float32"
+    assert on_target["float_arithmetic"].startswith("FPU (fpv5-sp-d16")  # the part's FPU
+    assert printed_m["accuracy"] == on_target["host_accuracy"] and printed_m["accuracy"] >= 0.8
+    report = (printed_build / "report" / "report.md").read_text()
+    assert "| numeric path | float32 kernels, FPU (fpv5-sp-d16" in report
     assert (folder / "output" / "magic-wand.tflite").is_file()
 
 
@@ -153,6 +160,14 @@ def test_anomaly_detection_flow_runs_on_the_simulated_max32690_as_printed(
     assert measurements["on_target"]["agreement_with_host"] == 1.0
     assert measurements["on_target"]["flash_limit_bytes"] == 3072 * 1024
     assert measurements["anomaly_metrics"]["samples"] > 0
+    # As printed the VAE is float: it runs on the float32 kernels with the part's FPU, and its
+    # one output (a distance) is decided against its threshold on host and target alike.
+    firmware = json.loads((build / "firmware" / "firmware.json").read_text())
+    assert firmware["numeric_path"] == "float32"
+    assert {"LOGISTIC", "SLICE", "SUB", "MUL", "SUM", "SQRT"} <= set(firmware["ops"])
+    on_target = measurements["on_target"]
+    assert on_target["float_arithmetic"] == "FPU (fpv4-sp-d16, -mfloat-abi=hard)"
+    assert measurements["accuracy"] == on_target["host_accuracy"]
     assert (folder / "workspace" / "vae_cats.tflite").read_bytes() == (
         build / "quantize" / "model.tflite").read_bytes()
     assert (build / "report" / "report.html").is_file()
