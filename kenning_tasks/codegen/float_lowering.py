@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from kenning_tasks.codegen import quant
+import kenning_tasks.codegen.quant as quant
 from kenning_tasks.codegen.float_tensor_ops import FloatTensorOps
 from kenning_tasks.codegen.lowering import Lowerer, Step, _c_list, const_name
 from kenning_tasks.codegen.reader import Operator, Tensor

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from kenning_tasks.codegen import quant
+import kenning_tasks.codegen.quant as quant
 from kenning_tasks.codegen.lowering import Step, _c_list
 from kenning_tasks.codegen.reader import Operator, Tensor
 

@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from kenning_tasks.codegen import elementwise, quant
+import kenning_tasks.codegen.elementwise as elementwise
+import kenning_tasks.codegen.quant as quant
 from kenning_tasks.codegen.reader import Graph, Operator, Tensor
 
 FAST_GUARD = "KT_FAST_KERNELS"  # C condition under which the fast-path data is compiled

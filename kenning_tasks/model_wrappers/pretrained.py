@@ -23,13 +23,24 @@ from __future__ import annotations
 import urllib.parse
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from kenning_tasks.errors import ScenarioError, StageError
 from kenning_tasks.numerics import FLOAT32, Numerics
 
-if TYPE_CHECKING:
-    from kenning_tasks.model_wrappers.base import ModelWrapper
+
+class InstallableWrapper(Protocol):
+    """What installing needs of a model wrapper (``model_wrappers.base.ModelWrapper`` has it;
+    named here so this module, which the base class uses, does not import it back)."""
+
+    parameters: dict[str, Any]
+
+    def native_format(self, parameters: dict[str, Any]) -> str: ...
+
+    def output_size(self, dataset_info: dict[str, Any]) -> int: ...
+
+    def torch_architecture(self, dataset_info: dict[str, Any]) -> tuple[str, dict[str, Any]]: ...
+
 
 SUFFIXES = {".tflite": "tflite", ".onnx": "onnx", ".keras": "keras", ".h5": "keras",
             ".pt": "torch", ".pth": "torch"}
@@ -122,7 +133,7 @@ def numerics(parameters: dict[str, Any], base_dir: Path) -> Numerics:
                     source=f"model_path {path.name}")
 
 
-def install(wrapper: ModelWrapper, source: Path, dataset_info: dict[str, Any],
+def install(wrapper: InstallableWrapper, source: Path, dataset_info: dict[str, Any],
             out_model: Path, log: Log) -> None:
     """Check ``source`` against the dataset and write it as ``out_model`` (see module doc)."""
     from kenning_tasks import artifacts
@@ -204,7 +215,7 @@ def _check_shapes(source: Path, inputs: list[list[int]], outputs: list[list[int]
             f"{expected_out} outputs ({len(dataset_info['class_names'])} classes)")
 
 
-def _install_torch(wrapper: ModelWrapper, source: Path, dataset_info: dict[str, Any],
+def _install_torch(wrapper: InstallableWrapper, source: Path, dataset_info: dict[str, Any],
                    out_model: Path, expected_in: list[int], expected_out: int) -> None:
     import pickle
 
