@@ -20,7 +20,7 @@ import numpy as np
 
 import kenning_tasks.codegen.quant as quant
 from kenning_tasks.codegen.float_tensor_ops import FloatTensorOps
-from kenning_tasks.codegen.lowering import Lowerer, Step, _c_list, const_name
+from kenning_tasks.codegen.lowering import Lowerer, Step, const_name
 from kenning_tasks.codegen.reader import Operator, Tensor
 
 FLOAT32 = "float32"
@@ -191,15 +191,10 @@ class Float32Lowerer(FloatTensorOps, Lowerer):
         out = self._expect(op, op.outputs[0], FLOAT32, role="output")
         opts = self._options(op, "AddOptions")
         activation = opts.FusedActivationFunction() if opts is not None else quant.ACT_NONE
-        if len(out.shape) > 4:
-            self.graph.unsupported(op, out, "ADD supports at most 4 dimensions")
-        out_shape = (1,) * (4 - len(out.shape)) + tuple(out.shape)
         step = Step(op, "kt_add_f32", "kt_add_f32_params", args=[
             (in1.index, "const float *"), (in2.index, "const float *"), (out.index, "float *")])
         step.params.update(
-            out_shape=_c_list(out_shape),
-            in1_strides=_c_list(self._broadcast_strides(op, in1, out_shape)),
-            in2_strides=_c_list(self._broadcast_strides(op, in2, out_shape)),
+            **self._broadcast_geometry(op, in1, in2, out),
             **self._float_act(op, activation, out))
         return step
 

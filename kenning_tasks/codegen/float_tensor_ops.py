@@ -71,15 +71,11 @@ class FloatTensorOps:
         out = self._expect(op, op.outputs[0], FLOAT32, role="output")
         opts = self._options(op, {"SUB": "SubOptions", "MUL": "MulOptions"}[op.opcode])
         activation = opts.FusedActivationFunction() if opts is not None else quant.ACT_NONE
-        self._rank_at_most(op, out, 4)
-        out_shape = (1,) * (4 - len(out.shape)) + tuple(out.shape)
         kernel = {"SUB": "kt_sub_f32", "MUL": "kt_mul_f32"}[op.opcode]
         step = Step(op, kernel, "kt_binary_f32_params", args=[
             (in1.index, "const float *"), (in2.index, "const float *"), (out.index, "float *")])
         step.params.update(
-            out_shape=_c_list(out_shape),
-            in1_strides=_c_list(self._broadcast_strides(op, in1, out_shape)),
-            in2_strides=_c_list(self._broadcast_strides(op, in2, out_shape)),
+            **self._broadcast_geometry(op, in1, in2, out),
             **self._float_act(op, activation, out))
         return step
 

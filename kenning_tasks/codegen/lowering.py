@@ -516,15 +516,10 @@ class Lowerer:
         opts = self._options(op, options)
         activation = opts.FusedActivationFunction() if opts is not None else quant.ACT_NONE
         act_min, act_max = self._act_range(op, activation, out)
-        if len(out.shape) > 4:
-            self.graph.unsupported(op, out, "ADD supports at most 4 dimensions")
-        out_shape = (1,) * (4 - len(out.shape)) + tuple(out.shape)
         step = Step(op, "kt_add_s8", "kt_add_params", args=[
             (in1.index, "const int8_t *"), (in2.index, "const int8_t *"), (out.index, "int8_t *")])
         step.params.update(
-            out_shape=_c_list(out_shape),
-            in1_strides=_c_list(self._broadcast_strides(op, in1, out_shape)),
-            in2_strides=_c_list(self._broadcast_strides(op, in2, out_shape)),
+            **self._broadcast_geometry(op, in1, in2, out),
             input1_offset=-in1.zero_point, input2_offset=-in2.zero_point,
             output_offset=out.zero_point, act_min=act_min, act_max=act_max,
             **quant.add_params(in1.scale, in2.scale, out.scale),
@@ -533,6 +528,15 @@ class Lowerer:
             step.params.update(subtract=1, **quant.sub_params(in1.scale, in2.scale, out.scale))
         self._add_tables(step, subtract)
         return step
+
+    def _broadcast_geometry(self, op: Operator, in1: Tensor, in2: Tensor,
+                            out: Tensor) -> dict[str, str]:
+        """The 4-D output shape and each input's strides into it (0 where it broadcasts) of an
+        elementwise binary op: the params every such kernel (int8 and float32) takes."""
+        out_shape = self._shape4(op, out)
+        return {"out_shape": _c_list(out_shape),
+                "in1_strides": _c_list(self._broadcast_strides(op, in1, out_shape)),
+                "in2_strides": _c_list(self._broadcast_strides(op, in2, out_shape))}
 
     def _broadcast_strides(self, op: Operator, tensor: Tensor,
                            out_shape: tuple[int, ...]) -> list[int]:
@@ -614,14 +618,11 @@ class Lowerer:
         opts = self._options(op, "MulOptions")
         activation = opts.FusedActivationFunction() if opts is not None else quant.ACT_NONE
         act_min, act_max = self._act_range(op, activation, out)
-        out_shape = self._shape4(op, out)
         multiplier, shift = quant.quantize_multiplier(in1.scale * in2.scale / out.scale)
         step = Step(op, "kt_mul_s8", "kt_mul_params", args=[
             (in1.index, "const int8_t *"), (in2.index, "const int8_t *"), (out.index, "int8_t *")])
         step.params.update(
-            out_shape=_c_list(out_shape),
-            in1_strides=_c_list(self._broadcast_strides(op, in1, out_shape)),
-            in2_strides=_c_list(self._broadcast_strides(op, in2, out_shape)),
+            **self._broadcast_geometry(op, in1, in2, out),
             input1_offset=-in1.zero_point, input2_offset=-in2.zero_point,
             output_offset=out.zero_point, output_multiplier=multiplier, output_shift=shift,
             act_min=act_min, act_max=act_max)
