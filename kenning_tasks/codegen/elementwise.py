@@ -12,6 +12,7 @@ with TFLite Micro's host interpreter.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -143,7 +144,10 @@ def _table(values: list[int]) -> np.ndarray:
     return np.concatenate([by_value[128:], by_value[:128]])
 
 
-def logistic_table(input_scale: float, input_zero_point: int) -> np.ndarray:
+def _saturating_q4_table(input_scale: float, input_zero_point: int,
+                         inner: Callable[[int], int]) -> np.ndarray:
+    """TFLite's int8 LOGISTIC/TANH shape: -128/127 outside the input radius, else ``inner`` of
+    the input rescaled to Q4 (``_q4_input_params``)."""
     multiplier, left_shift, radius = _q4_input_params(input_scale)
     out = []
     for q in _inputs():
@@ -153,23 +157,18 @@ def logistic_table(input_scale: float, input_zero_point: int) -> np.ndarray:
         elif x >= radius:
             out.append(127)
         else:
-            q0 = fixed_logistic_q4(mbqm(x, multiplier, left_shift))
-            out.append(rdbypot(q0, 23) - 128)
+            out.append(inner(mbqm(x, multiplier, left_shift)))
     return _table(out)
+
+
+def logistic_table(input_scale: float, input_zero_point: int) -> np.ndarray:
+    return _saturating_q4_table(input_scale, input_zero_point,
+                                lambda q4: rdbypot(fixed_logistic_q4(q4), 23) - 128)
 
 
 def tanh_table(input_scale: float, input_zero_point: int) -> np.ndarray:
-    multiplier, left_shift, radius = _q4_input_params(input_scale)
-    out = []
-    for q in _inputs():
-        x = q - input_zero_point
-        if x <= -radius:
-            out.append(-128)
-        elif x >= radius:
-            out.append(127)
-        else:
-            out.append(rdbypot(fixed_tanh_q4(mbqm(x, multiplier, left_shift)), 24))
-    return _table(out)
+    return _saturating_q4_table(input_scale, input_zero_point,
+                                lambda q4: rdbypot(fixed_tanh_q4(q4), 24))
 
 
 def relu_table(input_scale: float, input_zero_point: int, output_scale: float,
