@@ -146,6 +146,57 @@ def test_depthwise_fast_path_matches_tflm(case, tmp_path: Path, runtime_work: Pa
             assert model(x).tobytes() == reference(x).astype(np.int8).tobytes(), variant
 
 
+# AVERAGE_POOL_2D's 4-channel window sums (windows of up to 256 taps; DS-CNN's 25x5 one; a
+# bigger global pool keeps the per-channel loop) and ADD's runs (dense with a tail of fewer
+# than 4 elements, and broadcast from a (1, 1, C) tensor).
+POOL_ADD_CASES = {
+    "avgpool 9x7x6 k3 s2 same": ((9, 7, 6), "pool", (3, 2, "same")),
+    "avgpool 25x5x8 global": ((25, 5, 8), "pool", ((25, 5), 1, "valid")),
+    "avgpool 17x17x5 global": ((17, 17, 5), "pool", ((17, 17), 1, "valid")),
+    "add 5x3x7 dense": ((5, 3, 7), "add", None),
+    "add 4x4x16 dense": ((4, 4, 16), "add", None),
+    "add 3x5x6 broadcast": ((3, 5, 6), "add_broadcast", None),
+}
+
+
+def _pool_add_model(shape: tuple[int, int, int], kind: str, pool: tuple | None):
+    import keras
+
+    inp = keras.Input(shape, batch_size=1)
+    if kind == "pool":
+        size, stride, padding = pool
+        return keras.Model(inp, keras.layers.AveragePooling2D(size, stride, padding)(inp))
+    if kind == "add":
+        other = keras.layers.Conv2D(shape[-1], 1)(inp)
+    else:
+        other = keras.layers.GlobalAveragePooling2D(keepdims=True)(inp)
+        other = keras.layers.Conv2D(shape[-1], 1)(other)
+    return keras.Model(inp, keras.layers.Add()([inp, other]))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(POOL_ADD_CASES))
+def test_pool_and_add_fast_paths_match_tflm(name: str, tmp_path: Path,
+                                            runtime_work: Path) -> None:
+    import keras
+
+    shape, kind, pool = POOL_ADD_CASES[name]
+    keras.utils.set_random_seed(4)
+    rng = np.random.default_rng(list(shape))
+    op_case = single_ops.OpCase("average_pool2d" if kind == "pool" else "add",
+                                _pool_add_model(shape, kind, pool), shape, (-2.0, 3.0))
+    path = convert(op_case, tmp_path / "m.tflite", rng)
+    gen = generate_c_model(path, tmp_path / "gen")
+    assert EXPECTED_OP[op_case.name] in gen.ops, gen.ops
+    reference = TflmModel(path)
+    inputs = _inputs(op_case, gen, path, rng, count=6)
+    inputs += [np.full(gen.input_bytes, v, np.int8) for v in (-128, 127)]  # extreme sums
+    for variant in HOST_VARIANTS:
+        model = HostModel(gen, runtime_work, variant)
+        for x in inputs:
+            assert model(x).tobytes() == reference(x).astype(np.int8).tobytes(), variant
+
+
 _MBQM_CHECK_C = r"""
 #include "kt_fixedpoint.h"
 /* Number of (x, channel) pairs where the fast requantization differs from kt_mbqm + zp. */
@@ -162,13 +213,28 @@ int32_t mismatches(const int32_t *xs, int32_t nx, const int32_t *rows, const int
     }
     return bad;
 }
+/* The same for the Armv7E-M form (rows from quant.dsp_requant_rows), for |x| < 2^30. */
+int32_t dsp_mismatches(const int32_t *xs, int32_t nx, const int32_t *rows, const int32_t *mult,
+                       const int32_t *shift, int32_t nc, int32_t zp)
+{
+    int32_t bad = 0;
+    for (int32_t c = 0; c < nc; ++c) {
+        const int32_t *r = rows + 3 * c;
+        for (int32_t i = 0; i < nx; ++i) {
+            bad += kt_mbqm_dsp(xs[i], r[0], r[1], r[2]) !=
+                   (int32_t)((uint32_t)kt_mbqm(xs[i], mult[c], shift[c]) + (uint32_t)zp);
+        }
+    }
+    return bad;
+}
 """
 
 
 def test_fast_requantization_equals_mbqm(tmp_path: Path) -> None:
     """The one-multiply requantization of the fast paths against TFLite's two-step MBQM on the
-    whole int32 range: extremes, rounding ties, every right shift, edge multipliers and output
-    zero points, which the fast form folds into its rounding constant."""
+    whole int32 range (the Armv7E-M SMMLAR form below 2^30): extremes, rounding ties, every
+    right shift, edge multipliers and output zero points, which the fast form folds into its
+    rounding constant."""
     rng = np.random.default_rng(11)
     shifts = np.arange(-quant.FAST_REQUANT_MAX_SHIFT, 0, dtype=np.int32)
     mults = []
@@ -193,10 +259,20 @@ def test_fast_requantization_equals_mbqm(tmp_path: Path) -> None:
     lib.mismatches.restype = ctypes.c_int32
     ptr, n = ctypes.c_void_p, ctypes.c_int32
     lib.mismatches.argtypes = [ptr, n, ptr, ptr, ptr, n, n]
+    lib.dsp_mismatches.restype = ctypes.c_int32
+    lib.dsp_mismatches.argtypes = [ptr, n, ptr, ptr, ptr, n, n]
+    limit = quant.FAST_REQUANT_MAX_ACC
+    assert quant.fast_requant_rows(mult, shift, 0, acc_bound=limit) is None
+    small = x[np.abs(x.astype(np.int64)) < limit]
+    small = np.concatenate([small, np.array([limit - 1, 1 - limit, -limit // 2], np.int32)])
     for zp in (-128, -1, 0, 5, 127):
         rows = np.ascontiguousarray(quant.fast_requant_rows(mult, shift, zp), dtype=np.int32)
         bad = lib.mismatches(x.ctypes.data, x.size, rows.ctypes.data, mult.ctypes.data,
                              shift.ctypes.data, mult.size, zp)
+        assert bad == 0, zp
+        dsp = np.ascontiguousarray(quant.dsp_requant_rows(rows), dtype=np.int32)
+        bad = lib.dsp_mismatches(small.ctypes.data, small.size, dsp.ctypes.data,
+                                 mult.ctypes.data, shift.ctypes.data, mult.size, zp)
         assert bad == 0, zp
 
 
@@ -234,6 +310,10 @@ def qemu_models(tmp_path_factory: pytest.TempPathFactory) -> dict:
         models[name] = convert_int8(model, input_shape, root / f"perf{i}.tflite", seed=i)
     models["digits"] = build_example("digits", root)
     models["mixed"] = build_example("mixed", root)  # depthwise fast path, ADD, average pool
+    for i, (name, (shape, kind, pool)) in enumerate(POOL_ADD_CASES.items()):
+        keras.utils.set_random_seed(20 + i)
+        models[name] = convert_int8(_pool_add_model(shape, kind, pool), shape,
+                                    root / f"pool_add{i}.tflite", seed=i)
     keras.utils.set_random_seed(7)
     inp = keras.Input((9, 7, 6), batch_size=1)
     dw = keras.layers.DepthwiseConv2D(3, strides=2, padding="same", activation="relu6")(inp)

@@ -85,15 +85,46 @@ static inline int32_t kt_mbqm_fast(int32_t x, int32_t round_lo, int32_t round_hi
     return (int32_t)(q >> 32) >> shift_minus_1;
 }
 
-/* kt_mbqm_fast with a layer's per-channel constants; the 64-bit rounding constant is read in
- * one 8-byte load (LDRD) instead of being assembled from two words. */
+/* Signed most-significant-word multiply-accumulate with rounding:
+ * floor((acc * 2^32 + a * b + 2^31) / 2^32), the Armv7E-M instruction SMMLAR. */
+static inline int32_t kt_smmlar(int32_t a, int32_t b, int32_t acc)
+{
+#if defined(__ARM_FEATURE_DSP)
+    int32_t r;
+    __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+    return r;
+#else
+    const int64_t sum = (int64_t)((uint64_t)(int64_t)acc << 32) + (int64_t)a * b +
+                        ((int64_t)1 << 31);
+    return (int32_t)(sum >> 32);
+#endif
+}
+
+/* kt_mbqm(x, m, -e) + zp for |x| < 2^30 and e in [1, 23] in four instructions (LSL, SMMLAR,
+ * ADD, ASR): the Armv7E-M form of kt_mbqm_fast. With offset = 2^(e-1) + zp * 2^e,
+ * kt_mbqm_fast's round is 2^30 + 2^31 * offset, so its floor((x*m + round - 2^31 [x < 0]) /
+ * 2^(31+e)) equals floor((floor((2x * m + 2^32 * offset + 2^31) / 2^32) - [x < 0]) / 2^e):
+ * SMMLAR of the doubled accumulator (exact: |x| < 2^30), its sign bit subtracted, a shift.
+ * Nothing overflows: |2x * m / 2^32| < 2^30 and |offset| <= 2^22 + 2^30 - 2^23. */
+static inline int32_t kt_mbqm_dsp(int32_t x, int32_t offset, int32_t multiplier, int32_t shift)
+{
+    const int32_t t = kt_smmlar(kt_wrap_shl(x, 1), multiplier, offset);
+    return (t + (x >> 31)) >> shift;
+}
+
+/* The fast paths' requantization with a layer's per-channel constants (kt_rq_channel). */
 static inline int32_t kt_mbqm_channel(int32_t x, const kt_rq_channel *c)
 {
+#if KT_DSP_REQUANT
+    return kt_mbqm_dsp(x, c->offset, c->multiplier, c->shift);
+#else
+    /* the 64-bit rounding constant is read in one 8-byte load (LDRD) */
     int64_t round;
     KT_MEMCPY(&round, &c->round_lo, sizeof round); /* low word first (little-endian) */
     int64_t q = (int64_t)x * c->multiplier + round;
     q -= (int64_t)((uint32_t)x >> 31) << 31;
     return (int32_t)(q >> 32) >> c->shift;
+#endif
 }
 
 /* gemmlowp SaturatingRoundingMultiplyByPOT for a positive exponent (left shift). */

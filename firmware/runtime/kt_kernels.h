@@ -62,14 +62,23 @@ typedef struct {
     const int32_t *shift;
 } kt_requant;
 
-/* Per-output-channel constants of the fast paths' requantization (kt_mbqm_fast), for layers
- * whose every shift is a right shift by e in [1, 23]; the generator emits them
- * (kenning_tasks.codegen.quant.fast_requant_rows) and leaves rq_fast NULL otherwise. */
+/* Per-output-channel constants of the fast paths' requantization (kt_mbqm_channel), for layers
+ * whose every shift is a right shift by e in [1, 23] and whose accumulators stay below 2^30 in
+ * magnitude; the generator emits them (kenning_tasks.codegen.quant.fast_requant_rows) and leaves
+ * rq_fast NULL otherwise. Two forms of the same arithmetic (see kt_fixedpoint.h): SMMLAR on
+ * Armv7E-M (KT_DSP_REQUANT, with the DSP weights), a 64-bit multiply-accumulate elsewhere. */
+#define KT_DSP_REQUANT KT_DSP_WEIGHTS
 typedef struct {
+#if KT_DSP_REQUANT
+    int32_t offset;     /* 2^(e-1) + output_offset * 2^e */
+    int32_t multiplier; /* as in kt_requant */
+    int32_t shift;      /* e */
+#else
     /* the 64-bit constant 2^30 + 2^(30+e) + output_offset * 2^(31+e), low word first */
     int32_t round_lo, round_hi;
     int32_t multiplier;         /* as in kt_requant */
     int32_t shift;              /* e - 1 */
+#endif
 } kt_rq_channel;
 
 typedef struct {

@@ -19,6 +19,7 @@ from kenning_tasks.codegen.reader import Graph, Operator, Tensor
 
 FAST_GUARD = "KT_FAST_KERNELS"  # C condition under which the fast-path data is compiled
 DSP_GUARD = "KT_DSP_WEIGHTS"  # ... and under which its weights are int16 (Armv7E-M)
+DSP_REQUANT_GUARD = "KT_DSP_REQUANT"  # ... and its requantization constants in the SMMLAR form
 
 
 @dataclass
@@ -38,6 +39,14 @@ class FastOrRef:
 
     fast: str
     ref: str
+
+
+def rq_fast_arrays(name: str, rows: np.ndarray) -> list[ConstArray]:
+    """A kt_rq_channel array in the form each fast build reads (quant.dsp_requant_rows on
+    Armv7E-M, the portable rows elsewhere): one name, the runtime headers pick the layout."""
+    return [ConstArray(name, "kt_rq_channel", quant.dsp_requant_rows(rows),
+                       guard=f"{FAST_GUARD} && {DSP_REQUANT_GUARD}"),
+            ConstArray(name, "kt_rq_channel", rows, guard=f"{FAST_GUARD} && !{DSP_REQUANT_GUARD}")]
 
 
 def pack4_rows(rows: np.ndarray) -> np.ndarray:
@@ -256,13 +265,17 @@ class Lowerer:
                         ConstArray(f"kt_op{i}_shift", "int32_t", shifts)]
         step.params["rq"] = f"{{kt_op{i}_mult, kt_op{i}_shift}}"
 
-    def _fast_requant(self, step: Step, mults: np.ndarray, shifts: np.ndarray) -> None:
-        rows = quant.fast_requant_rows(mults, shifts, int(step.params["output_offset"]))
+    def _fast_requant(self, step: Step, mults: np.ndarray, shifts: np.ndarray,
+                      weights: Tensor, bias: Tensor | None) -> None:
+        channels = len(mults)
+        acc_bound = quant.accumulator_bound(weights.data.reshape(channels, -1), _bias_data(bias))
+        rows = quant.fast_requant_rows(mults, shifts, int(step.params["output_offset"]),
+                                       acc_bound)
         if rows is None:
             step.params["rq_fast"] = "0"
             return
         name = f"kt_op{step.op.index}_rq_fast"
-        step.arrays.append(ConstArray(name, "kt_rq_channel", rows, guard=FAST_GUARD))
+        step.arrays += rq_fast_arrays(name, rows)
         step.params["rq_fast"] = FastOrRef(fast=name, ref="0")
 
     def _packed_weights(self, step: Step, weights: Tensor, channels: int,
@@ -338,7 +351,7 @@ class Lowerer:
         )
         self._folded_bias(step, weights, bias, out_c, -inp.zero_point, pad_to_words=True)
         self._requant_arrays(step, mults, shifts)
-        self._fast_requant(step, mults, shifts)
+        self._fast_requant(step, mults, shifts, weights, bias)
         step.macs = n * out_h * out_w * out_c * k_h * k_w * in_c
         step.takes_scratch = True
         length = k_h * k_w * in_c
@@ -378,7 +391,9 @@ class Lowerer:
         step.macs = n * out_h * out_w * out_c * k_h * k_w
         step.takes_scratch = True
         step.params.update(folded_bias="0", rq_fast="0")
-        rq_rows = quant.fast_requant_rows(mults, shifts, out.zero_point)
+        taps = weights.data.reshape(k_h * k_w, out_c).T
+        rq_rows = quant.fast_requant_rows(mults, shifts, out.zero_point,
+                                          quant.accumulator_bound(taps, _bias_data(bias)))
         if out_c == in_c and rq_rows is not None:  # depth multiplier 1: the fast path
             self._depthwise_fast(step, weights, bias, rq_rows, -inp.zero_point)
             pw = (out_w - 1) * geometry["stride_w"] + (k_w - 1) * geometry["dil_w"] + 1
@@ -404,7 +419,7 @@ class Lowerer:
             ConstArray(name, "int8_t", grouped.reshape(-1).astype(np.int8),
                        guard=f"{FAST_GUARD} && !{DSP_GUARD}"),
             ConstArray(f"kt_op{i}_folded_bias", "int32_t", folded, guard=FAST_GUARD),
-            ConstArray(f"kt_op{i}_rq_fast", "kt_rq_channel", rq, guard=FAST_GUARD)]
+            *rq_fast_arrays(f"kt_op{i}_rq_fast", rq)]
         step.params.update(
             weights=FastOrRef(fast=f"(const int8_t *){name}", ref=step.params["weights"]),
             bias=FastOrRef(fast="0", ref=step.params["bias"]),
@@ -438,7 +453,7 @@ class Lowerer:
         )
         self._folded_bias(step, weights, bias, out_depth, -inp.zero_point)
         self._requant_arrays(step, mults, shifts)
-        self._fast_requant(step, mults, shifts)
+        self._fast_requant(step, mults, shifts, weights, bias)
         step.macs = batches * out_depth * in_depth
         step.takes_scratch = True
         step.scratch_bytes = col16_bytes(in_depth)
@@ -593,20 +608,23 @@ class Lowerer:
         """ADD/SUB fast path: each input's shifted, rescaled value tabulated over its 256 byte
         values (TFLite's MBQM, exact integers), the output requantized with kt_mbqm_fast."""
         p = step.params
-        rows = quant.fast_requant_rows(np.array([p["output_multiplier"]]),
-                                       np.array([p["output_shift"]]), int(p["output_offset"]))
-        if rows is None:
-            return  # the reference loop runs
-        i = step.op.index
         tables = []
         for k, sign in ((1, 1), (2, -1 if subtract else 1)):
             values = [sign * elementwise.mbqm((q + p[f"input{k}_offset"]) << p["left_shift"],
                                               p[f"input{k}_multiplier"], p[f"input{k}_shift"])
                       for q in [*range(128), *range(-128, 0)]]  # by the byte as unsigned
-            tables.append(quant.wrap_int32(np.array(values, dtype=np.int64)))
+            tables.append(np.array(values, dtype=np.int64))
+        acc_bound = int(sum(np.abs(t).max() for t in tables))
+        rows = quant.fast_requant_rows(np.array([p["output_multiplier"]]),
+                                       np.array([p["output_shift"]]), int(p["output_offset"]),
+                                       acc_bound)
+        if rows is None:
+            return  # the reference loop runs
+        i = step.op.index
+        tables = [quant.wrap_int32(t) for t in tables]
         step.arrays += [ConstArray(f"kt_op{i}_in1_table", "int32_t", tables[0], FAST_GUARD),
                         ConstArray(f"kt_op{i}_in2_table", "int32_t", tables[1], FAST_GUARD),
-                        ConstArray(f"kt_op{i}_out_rq", "kt_rq_channel", rows, FAST_GUARD)]
+                        *rq_fast_arrays(f"kt_op{i}_out_rq", rows)]
         step.params.update(in1_table=FastOrRef(f"kt_op{i}_in1_table", "0"),
                            in2_table=FastOrRef(f"kt_op{i}_in2_table", "0"),
                            out_rq=FastOrRef(f"kt_op{i}_out_rq", "0"))
@@ -765,6 +783,10 @@ class Lowerer:
         if tuple(out.shape) != tuple(expected):
             self.graph.unsupported(op, out, f"output shape {out.shape} differs from the "
                                             f"computed {expected}")
+
+
+def _bias_data(bias: Tensor | None) -> np.ndarray | int:
+    return bias.data if bias is not None else 0
 
 
 def _c_list(values: Any) -> str:

@@ -40,18 +40,26 @@ def quantize_multiplier(real: float) -> tuple[int, int]:
 
 # Right shifts the fast requantization takes: its 64-bit constant must not overflow.
 FAST_REQUANT_MAX_SHIFT = 23
+# Largest |accumulator| the fast requantization takes: its Armv7E-M form doubles it (see
+# dsp_requant_rows). A layer whose accumulators could reach it keeps the generic path.
+FAST_REQUANT_MAX_ACC = 1 << 30
 
 
-def fast_requant_rows(multipliers: np.ndarray, shifts: np.ndarray,
-                      output_offset: int = 0) -> np.ndarray | None:
+def fast_requant_rows(multipliers: np.ndarray, shifts: np.ndarray, output_offset: int = 0,
+                      acc_bound: int = 0) -> np.ndarray | None:
     """kt_rq_channel rows (round_lo, round_hi, multiplier, e - 1) for the fast requantization.
 
-    Only for layers where every channel shifts right by e = -shift in [1, 23]: MBQM + zp is then
+    Only for layers where every channel shifts right by e = -shift in [1, 23] and no
+    accumulator reaches 2^30 in magnitude (``acc_bound``: the largest one the layer's weights,
+    bias and int8 inputs can produce): MBQM + zp is then
     floor((x * m + 2^30 + 2^(30+e) + zp * 2^(31+e) - 2^31 [x < 0]) / 2^(31+e)) (see
     kt_fixedpoint.h). None otherwise; the kernels then use the generic kt_requant path.
+    These rows are the portable form; the DSP builds' form is ``dsp_requant_rows`` of them.
     """
     shifts = np.asarray(shifts, dtype=np.int64)
     if shifts.size == 0 or shifts.max() > -1 or shifts.min() < -FAST_REQUANT_MAX_SHIFT:
+        return None
+    if acc_bound >= FAST_REQUANT_MAX_ACC:
         return None
     e = -shifts
     one = np.int64(1)
@@ -60,6 +68,27 @@ def fast_requant_rows(multipliers: np.ndarray, shifts: np.ndarray,
     high = (round_ >> 32).astype(np.int32)
     return np.stack([low, high, np.asarray(multipliers, dtype=np.int32),
                      (e - 1).astype(np.int32)], axis=1)
+
+
+def dsp_requant_rows(rows: np.ndarray) -> np.ndarray:
+    """The Armv7E-M form (offset, multiplier, e) of ``fast_requant_rows``' rows.
+
+    round = 2^30 + 2^31 * offset with offset = 2^(e-1) + zp * 2^e, so
+    z = floor((2x * m + 2^32 * offset + 2^31) / 2^32 - [x < 0]) >> e: one SMMLAR of the doubled
+    accumulator, an add of its sign and a shift (kt_mbqm_channel in kt_fixedpoint.h).
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    round_ = (rows[:, 1] << 32) | (rows[:, 0] & 0xFFFFFFFF)
+    offset = (round_ - (1 << 30)) >> 31
+    return np.stack([offset, rows[:, 2], rows[:, 3] + 1], axis=1).astype(np.int32)
+
+
+def accumulator_bound(weights: np.ndarray, bias: np.ndarray | int = 0) -> int:
+    """Largest |bias + sum(w * (x - zp))| over int8 inputs x, per row of ``weights``
+    ([channels, taps]): |x - zp| <= 255."""
+    w = np.abs(np.asarray(weights, dtype=np.int64)).sum(axis=1)
+    b = np.abs(np.asarray(bias, dtype=np.int64)).reshape(-1)
+    return int((b + 255 * w).max(initial=0))
 
 
 def activation_range(activation: int, scale: float, zero_point: int) -> tuple[int, int] | None:
