@@ -16,7 +16,7 @@ from kenning_tasks.codegen import weight_layout
 from kenning_tasks.codegen.arena import layout_arena
 from kenning_tasks.codegen.emit import constant_bytes, header_text, source_text
 from kenning_tasks.codegen.float_lowering import Float32Lowerer, numeric_path
-from kenning_tasks.codegen.lowering import FAST_GUARD, Step
+from kenning_tasks.codegen.lowering import DSP_GUARD, DSP_REQUANT_GUARD, FAST_GUARD, Step
 from kenning_tasks.codegen.reader import Graph, read_tflite
 from kenning_tasks.layout import FIRMWARE_DIR
 
@@ -62,7 +62,7 @@ def _single_io(graph: Graph) -> tuple[int, int]:
     return graph.inputs[0], graph.outputs[0]
 
 
-_DSP_BUILD = {FAST_GUARD: 1, "KT_DSP_WEIGHTS": 1}
+_DSP_BUILD = {FAST_GUARD: 1, DSP_GUARD: 1, DSP_REQUANT_GUARD: 1}
 
 
 def _choose_weight_layout(graph: Graph, steps: list[Step], requested: str, dsp: bool,
