@@ -45,7 +45,7 @@ def test_float_model_with_the_int8_runtime_is_one_line_naming_the_float_one(
         load_scenario(_write(tmp_path, "{target: default}", runtime="MicroInt8Runtime"))
     message = str(info.value)
     assert "\n" not in message
-    assert "runtime.type: MicroInt8Runtime runs full-integer int8 models only" in message
+    assert "runtime.type: MicroInt8Runtime runs int8 models only" in message
     assert "for a float32 model: MicroFloat32Runtime" in message
 
 
@@ -61,10 +61,14 @@ def test_int8_model_with_the_float_runtime_is_refused_without_an_int8_hint(
     assert "set optimizers[0]" not in message
 
 
-def test_int8_weights_with_float_io_are_still_refused(tmp_path: Path) -> None:
-    # Neither kernel set runs this mix (int8 weights behind float32 I/O) as one numeric path.
-    with pytest.raises(ScenarioError, match="MicroInt8Runtime, which runs full-integer"):
-        load_scenario(_write(tmp_path, "{target: int8}"))
+def test_int8_weights_with_float_io_run_on_the_int8_kernels(tmp_path: Path) -> None:
+    # int8 weights behind float32 I/O: the model's own QUANTIZE first and DEQUANTIZE last are
+    # int8-path kernels too (quantize.c, dequantize.c), so the board's int8 runtime runs it.
+    scenario = load_scenario(_write(tmp_path, "{target: int8}"))
+    assert (scenario.runtime.type_name, scenario.runtime_source) == ("MicroInt8Runtime",
+                                                                     "derived")
+    with pytest.raises(ScenarioError, match="MicroInt8Runtime runs int8 models only"):
+        load_scenario(_write(tmp_path, "{target: float16}", runtime="MicroInt8Runtime"))
 
 
 def test_float_arithmetic_follows_the_boards_flags() -> None:
@@ -121,3 +125,24 @@ def test_float_scenario_runs_on_the_cortex_m4f_in_qemu(module_project: Project) 
     report = (build / "report/report.md").read_text()
     assert "| numeric path | float32 kernels, FPU (fpv4-sp-d16, -mfloat-abi=hard) |" in report
     assert "agree with the host TFLite Micro float32 reference within" in report
+
+
+@pytest.mark.slow
+def test_int8_weights_with_float_io_run_bit_exact_on_the_cortex_m4f(
+        module_project: Project) -> None:
+    """TFLiteCompiler target int8 with float32 I/O: QUANTIZE first and DEQUANTIZE last run on
+    the board's int8 path too, float32 bytes over the UART, bit-exact with TFLite Micro."""
+    module_project.edit("scenarios/digits-int8-qemu-m4.yml",
+                        "inference_input_type: int8\n      inference_output_type: int8",
+                        "inference_input_type: float32\n      inference_output_type: float32")
+    run = module_project.doit("scenario=digits-int8-qemu-m4", "report")
+    assert run.returncode == 0, run.stdout + run.stderr
+    build = module_project.build("digits-int8-qemu-m4")
+    firmware = json.loads((build / "firmware/firmware.json").read_text())
+    assert (firmware["ops"][0], firmware["ops"][-1]) == ("QUANTIZE", "DEQUANTIZE")
+    assert (firmware["numeric_path"], firmware["input_bytes"]) == ("int8", 4 * 64)
+    on_target = json.loads((build / "evaluate/measurements.json").read_text())["on_target"]
+    assert (on_target["agreement_with_host"], on_target["agreement_rule"]) == (1.0, "bit-exact")
+    assert on_target["host_accuracy"] >= 0.9
+    outputs = np.load(build / "simulate/target_outputs.npz")["outputs"]
+    assert outputs.dtype == np.float32

@@ -46,7 +46,7 @@ VALID = {
     "iree-vmvx.json": (1, 0), "iree-llvm-cpu.yml": (1, 0), "report-markdown.yml": (1, 0),
     "report-without-type.yml": (1, 0), "baremetal-qemu-int8.json": (1, 0),
     "zephyr-real-board.yml": (1, 0), "zephyr-tflite-runtime-uart.json": (1, 0),
-    "csv-anomaly-tflite.yml": (1, 0),
+    "csv-anomaly-tflite.yml": (1, 0), "mcu-int8-float-io.yml": (1, 0),
     # simulated: true (Kenning's default, Renode there): the board's QEMU stand-in here
     "zephyr-simulated.yml": (1, 0),
     # Kenning's documented grid: 1 TFLite × 2 TVM variants → chains [T], [V1], [T, V1], [V2],
@@ -88,7 +88,9 @@ REFUSED = {
     "zephyr-without-board.yml": ["platform.parameters.name: missing; ZephyrPlatform needs a "
                                  "board; allowed: stm32f746g_disco"],
     "mcu-float-model.yml": ["platform.type: BareMetalPlatform runs the model with "
-                            "MicroInt8Runtime, which runs full-integer int8 models only",
+                            "MicroInt8Runtime, which runs int8 models only (int8 weights and "
+                            "activations, int8 or float32 input and output), got float16 "
+                            "weights",
                             "set optimizers[0].parameters target: int8, inference_input_type: "
                             "int8 and inference_output_type: int8"],
     "tvm-microtvm.json": ["optimizers[0].parameters.target: 'zephyr': microTVM is not part "

@@ -171,3 +171,74 @@ def test_anomaly_detection_flow_runs_on_the_simulated_max32690_as_printed(
     assert (folder / "workspace" / "vae_cats.tflite").read_bytes() == (
         build / "quantize" / "model.tflite").read_bytes()
     assert (build / "report" / "report.html").is_file()
+    _int8_variant_stops_at_its_sqrt(project, folder)
+
+
+# The full-integer VAE as TFLiteCompiler target int8 (litert-torch + ai-edge-quantizer) writes it.
+VAE_INT8_OPS = ["RESHAPE", *["FULLY_CONNECTED"] * 6, "LOGISTIC", "SLICE", "SUB", "MUL", "SUM",
+                "SQRT", "RESHAPE"]
+
+
+def _int8_variant_stops_at_its_sqrt(project: Project, folder: Path) -> None:
+    """The int8 variant: every op of its VAE has an int8 kernel but its distance's SQRT, which
+    TFLite Micro runs in float32 only (elementwise.cc; its host interpreter fails to invoke an
+    int8 SQRT), so there is no reference to be bit-exact with and the firmware stage refuses it
+    in one line. The graph up to SUM (SLICE and SUM included) runs bit-exact with TFLM."""
+    from kenning_tasks.codegen.reader import read_tflite
+
+    run = project.doit("scenario=kenning/anomaly-detection-max32690-int8", "report",
+                       timeout=900)
+    assert run.returncode != 0
+    exported = folder / "workspace" / "vae_cats_int8.tflite"  # compiled_model_path
+    graph = read_tflite(exported)
+    assert [op.opcode for op in graph.operators] == VAE_INT8_OPS
+    assert all(graph.tensors[t].dtype == "int8" for op in graph.operators[7:13]
+               for t in op.outputs)
+    lines = [line for line in (run.stdout + run.stderr).splitlines()
+             if "not supported by the kenning-tasks C runtime" in line]
+    assert len(lines) == 1, run.stdout + run.stderr
+    assert ": 1 operator(s) not supported by the kenning-tasks C runtime: SQRT (#12, " in lines[0]
+    assert "TFLite Micro's SQRT kernel is float32 only" in lines[0]
+    assert "SLICE (#" not in lines[0] and "SUM (#" not in lines[0]
+    _vae_up_to_sum_matches_tflm(exported, project.root / "vae_up_to_sum")
+
+
+def _vae_up_to_sum_matches_tflm(model: Path, work: Path) -> None:
+    """The int8 VAE cut after SUM (its output the squared distance): generated C on the host
+    (every variant) and on the Cortex-M4F in QEMU, against TFLite Micro, bit for bit."""
+    import numpy as np
+    from codegen_support import qemu
+    from codegen_support.build import HOST_VARIANTS, HostModel, TflmModel
+
+    from kenning_tasks.codegen import generate_c_model
+
+    cut = _truncated_tflite(model, 12, work / "vae_up_to_sum.tflite")
+    gen = generate_c_model(cut, work / "gen")
+    assert gen.ops == VAE_INT8_OPS[:12] and gen.numeric_path == "int8"
+    reference = TflmModel(cut)
+    rng = np.random.default_rng(3)
+    inputs = [rng.integers(-128, 128, gen.input_bytes, dtype=np.int8) for _ in range(16)]
+    expected = [np.asarray(reference(x)).astype(np.int8) for x in inputs]
+    assert len({e.tobytes() for e in expected}) > 1  # the distance varies with the input
+    for variant in HOST_VARIANTS:
+        model_c = HostModel(gen, work / "host", variant)
+        assert [model_c(x).tobytes() for x in inputs] == [e.tobytes() for e in expected], variant
+    if qemu.tools_available():
+        run = qemu.run_on_qemu(gen, "cortex-m4f", inputs[:6], work / "qemu")
+        assert [o.tobytes() for o in run.outputs] == [e.tobytes() for e in expected[:6]]
+
+
+def _truncated_tflite(model: Path, n_ops: int, out: Path) -> Path:
+    """``model`` with only its first ``n_ops`` operators, the last one's output the model's."""
+    import flatbuffers
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    tree = schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(model.read_bytes(), 0))
+    subgraph = tree.subgraphs[0]
+    subgraph.operators = subgraph.operators[:n_ops]
+    subgraph.outputs = [int(subgraph.operators[-1].outputs[0])]
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(tree.Pack(builder), file_identifier=b"TFL3")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(builder.Output())
+    return out

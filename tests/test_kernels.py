@@ -30,7 +30,7 @@ EXPECTED_OP = {
     "quantize_dequantize": "DEQUANTIZE", "tanh": "TANH", "logistic": "LOGISTIC", "relu": "RELU",
     "relu6": "RELU6", "leaky_relu": "LEAKY_RELU", "hard_swish": "HARD_SWISH", "mul": "MUL",
     "sub": "SUB", "concatenation": "CONCATENATION", "mean": "MEAN", "pad": "PAD",
-    "transpose": "TRANSPOSE",
+    "transpose": "TRANSPOSE", "slice": "SLICE", "sum": "SUM",
 }
 
 
@@ -93,7 +93,7 @@ def test_kernel_matches_tflm(builder, seed: int, tmp_path: Path, runtime_work: P
 @pytest.mark.parametrize("builder", MORE_BUILDERS, ids=lambda b: b.__name__)
 def test_more_ops_match_tflm(builder, tmp_path: Path, runtime_work: Path) -> None:
     """TANH, LOGISTIC, RELU(6), LEAKY_RELU, HARD_SWISH (tables: every int8 input value fed),
-    MUL, SUB, CONCATENATION, MEAN, PAD, TRANSPOSE: bit-exact with TFLite Micro."""
+    MUL, SUB, CONCATENATION, MEAN, PAD, TRANSPOSE, SLICE, SUM: bit-exact with TFLite Micro."""
     import keras
 
     index = MORE_BUILDERS.index(builder)
@@ -297,7 +297,8 @@ def qemu_models(tmp_path_factory: pytest.TempPathFactory) -> dict:
     builders = [single_ops.conv2d, single_ops.conv2d, single_ops.fully_connected,
                 single_ops.add, single_ops.sub, single_ops.mul, single_ops.tanh,
                 single_ops.logistic, single_ops.hard_swish, single_ops.mean, single_ops.pad,
-                single_ops.concatenation, single_ops.transpose]
+                single_ops.concatenation, single_ops.transpose, single_ops.slice_,
+                single_ops.sum_, single_ops.sum_]
     for seed, builder in enumerate(builders):
         keras.utils.set_random_seed(100 + seed)
         rng = np.random.default_rng(100 + seed)

@@ -314,4 +314,13 @@ typedef struct {
 
 void kt_dequantize_s8_f32(const kt_dequantize_params *p, const int8_t *input, float *output);
 
+/* -- SLICE and SUM int8 (SUM runs kt_mean_s8 with kt_mean_params: the sums requantized by
+ * input scale / output scale, nothing divided) ----------------------------------------- */
+typedef struct {
+    kt_transpose_params gather; /* out_shape = the slice's sizes, in_strides = the input's */
+    int32_t offset;             /* element offset of the slice's first element (its begin) */
+} kt_slice_params;
+
+void kt_slice_s8(const kt_slice_params *p, const int8_t *input, int8_t *output);
+
 #endif /* KT_KERNELS_H */

@@ -21,6 +21,13 @@ FAST_GUARD = "KT_FAST_KERNELS"  # C condition under which the fast-path data is 
 DSP_GUARD = "KT_DSP_WEIGHTS"  # ... and under which its weights are int16 (Armv7E-M)
 DSP_REQUANT_GUARD = "KT_DSP_REQUANT"  # ... and its requantization constants in the SMMLAR form
 
+# int8 ops TFLite Micro refuses (its kernel is float32 only): no reference arithmetic to be
+# bit-exact with, so the generator refuses them too, saying why. Checked in TFLM's
+# elementwise.cc (SQRT: IsNumericSupportedType, float32) and its host interpreter (fails to
+# invoke an int8 SQRT).
+NO_TFLM_INT8 = {"SQRT": "TFLite Micro's SQRT kernel is float32 only (no int8 SQRT to be "
+                        "bit-exact with)"}
+
 
 @dataclass
 class ConstArray:
@@ -161,6 +168,8 @@ class Lowerer:
             "LEAKY_RELU": self._lut,
             "HARD_SWISH": self._lut,
             "MEAN": self._mean,
+            "SUM": self._sum,
+            "SLICE": self._slice,
             "PAD": self._pad,
             "PADV2": self._pad,
             "CONCATENATION": self._concatenation,
@@ -173,7 +182,8 @@ class Lowerer:
             # One line naming every operator the runtime lacks, not just the first.
             names = ", ".join(
                 f"{op.opcode} (#{op.index}"
-                + (f", output '{self._tensor(op.outputs[0]).name}')" if op.outputs else ")")
+                + (f", output '{self._tensor(op.outputs[0]).name}'" if op.outputs else "")
+                + self._why_missing(op) + ")"
                 for op in missing)
             from kenning_tasks.errors import UnsupportedModelError
 
@@ -181,6 +191,14 @@ class Lowerer:
                 f"{self.graph.path}: {len(missing)} operator(s) not supported by the "
                 f"kenning-tasks C runtime: {names}; supported: {self._supported()}")
         return [self._rule_for(op)(op) for op in self.graph.operators]  # type: ignore[misc]
+
+    def _why_missing(self, op: Operator) -> str:
+        """Why an op TFLite Micro has no int8 kernel for is refused (there is no arithmetic to
+        be bit-exact with), or "" for the rest."""
+        if op.opcode in NO_TFLM_INT8 and op.inputs and op.inputs[0] >= 0 \
+                and self._tensor(op.inputs[0]).dtype == "int8":
+            return f": {NO_TFLM_INT8[op.opcode]}"
+        return ""
 
     def _rule_for(self, op: Operator) -> Callable[[Operator], Step] | None:
         """The lowering rule of ``op`` (float_lowering.Float32Lowerer adds float32 ones)."""
@@ -696,6 +714,17 @@ class Lowerer:
                                           "quantization to be equal (as TFLite Micro)")
 
     def _mean(self, op: Operator) -> Step:
+        return self._reduce_sum_s8(op, mean=True)
+
+    def _sum(self, op: Operator) -> Step:
+        return self._reduce_sum_s8(op, mean=False)
+
+    def _reduce_sum_s8(self, op: Operator, mean: bool) -> Step:
+        """MEAN and SUM int8: TFLite Micro's QuantizedMeanOrSum, i.e. int32 sums of the raw
+        inputs, then MBQM(sum - zp_in * n, M, s) + zp_out saturated, with M, s from
+        QuantizeMultiplier(s_in / s_out); MEAN folds the division by the n reduced elements
+        into M, s (quant.mean_multiplier), SUM does not. Both run kt_mean_s8; keep_dims only
+        changes the output's shape, not its bytes."""
         inp = self._expect(op, op.inputs[0], "int8")
         out = self._expect(op, op.outputs[0], "int8", role="output")
         shape = self._shape4(op, inp)
@@ -708,7 +737,13 @@ class Lowerer:
             if axis not in axes:
                 strides[axis] = step_size
                 step_size *= shape[axis]
-        multiplier, shift = quant.mean_multiplier(inp.scale, out.scale, count)
+        if step_size != out.size:
+            self.graph.unsupported(op, out, f"output size {out.size} differs from the "
+                                            f"computed {step_size}")
+        if mean:
+            multiplier, shift = quant.mean_multiplier(inp.scale, out.scale, count)
+        else:
+            multiplier, shift = quant.quantize_multiplier(inp.scale / out.scale)
         step = Step(op, "kt_mean_s8", "kt_mean_params", args=[
             (inp.index, "const int8_t *"), (out.index, "int8_t *")])
         step.params.update(
@@ -717,6 +752,35 @@ class Lowerer:
             multiplier=multiplier, shift=shift, output_zero_point=out.zero_point)
         step.takes_scratch = True
         step.scratch_bytes = 4 * out.size
+        return step
+
+    def _slice(self, op: Operator) -> Step:
+        """SLICE int8 (up to 4-D): the input's row-major strides over the slice's sizes, from
+        its begin (kt_slice_s8, TRANSPOSE's gather). Bytes are copied as TFLite Micro does."""
+        inp = self._expect(op, op.inputs[0], "int8")
+        out = self._expect(op, op.outputs[0], "int8", role="output")
+        rank = len(inp.shape)
+        if rank > 4:
+            self.graph.unsupported(op, inp, "SLICE supports at most 4 dimensions")
+        begin = self._const_ints(op, op.inputs[1], "begin")
+        size = self._const_ints(op, op.inputs[2], "size")
+        if len(begin) != rank or len(size) != rank:
+            self.graph.unsupported(op, inp, "begin/size do not match the input's rank")
+        sizes = [d - b if s == -1 else s for d, b, s in zip(inp.shape, begin, size, strict=True)]
+        if any(b < 0 or s < 0 or b + s > d for b, s, d in zip(begin, sizes, inp.shape,
+                                                                strict=True)):
+            self.graph.unsupported(op, inp, f"slice begin {begin} size {size} lies outside "
+                                            f"{inp.shape}")
+        if int(np.prod(sizes)) != out.size:
+            self.graph.unsupported(op, out, f"output shape {out.shape} differs from the "
+                                            f"computed {tuple(sizes)}")
+        strides = [int(np.prod(inp.shape[a + 1:])) for a in range(rank)]
+        step = Step(op, "kt_slice_s8", "kt_slice_params", args=[
+            (inp.index, "const int8_t *"), (out.index, "int8_t *")])
+        step.params.update(
+            gather=f"{{{_c_list([1] * (4 - rank) + sizes)}, "
+                   f"{_c_list([0] * (4 - rank) + strides)}}}",
+            offset=sum(b * st for b, st in zip(begin, strides, strict=True)))
         return step
 
     def _pad(self, op: Operator) -> Step:

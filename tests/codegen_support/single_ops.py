@@ -280,5 +280,43 @@ def transpose(rng: np.random.Generator) -> OpCase:
     return OpCase("transpose", keras.Model(inp, out), (h, w), _input_range(rng))
 
 
+def _rank_input(rng: np.random.Generator) -> tuple[Any, Any, tuple[int, ...]]:
+    """A 2-, 3- or 4-D activation (batch 1 included) behind a layer with its own quantization:
+    (the Keras input, the activation, the input shape without the batch)."""
+    import keras
+
+    rank = int(rng.integers(2, 5))
+    shape = tuple(int(v) for v in rng.integers(1, 7, rank - 1))
+    shape = (*shape[:-1], max(shape[-1], 2))
+    inp = keras.Input(shape, batch_size=1)
+    layer = keras.layers.Conv2D(shape[-1], 1) if rank == 4 else keras.layers.Dense(shape[-1])
+    return inp, layer(inp), shape
+
+
+def slice_(rng: np.random.Generator) -> OpCase:
+    """SLICE (keras.ops.slice) of a random box of a 2- to 4-D tensor."""
+    import keras
+
+    inp, x, shape = _rank_input(rng)
+    begin = [0] + [int(rng.integers(0, d)) for d in shape]
+    size = [1] + [int(rng.integers(1, d - b + 1)) for d, b in zip(shape, begin[1:],
+                                                                   strict=True)]
+    out = keras.ops.slice(x, begin, size)
+    return OpCase("slice", keras.Model(inp, out), shape, _input_range(rng))
+
+
+def sum_(rng: np.random.Generator) -> OpCase:
+    """SUM (keras.ops.sum) over one or two random axes of a 2- to 4-D tensor, keepdims or not;
+    the output's own scale makes TFLite requantize the int32 sums."""
+    import keras
+
+    inp, x, shape = _rank_input(rng)
+    axes = sorted({int(a) for a in rng.choice(np.arange(1, len(shape) + 1),
+                                              size=min(len(shape), int(rng.integers(1, 3))),
+                                              replace=False)})
+    out = keras.ops.sum(x, axis=tuple(axes), keepdims=bool(rng.random() < 0.5))
+    return OpCase("sum", keras.Model(inp, out), shape, _input_range(rng))
+
+
 MORE_BUILDERS = [tanh, logistic, relu, relu6, leaky_relu, hard_swish, mul, sub, concatenation,
-                 mean, pad, transpose]
+                 mean, pad, transpose, slice_, sum_]
