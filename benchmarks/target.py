@@ -6,7 +6,8 @@ chosen for the board's flash), builds the firmware, runs ``--samples`` test inpu
 ``-icount`` and reports the numeric path (int8 or float32 kernels), instructions per
 inference, MACs, instructions per MAC, flash and RAM bytes, and how the outputs compare with
 TFLite Micro's host interpreter (share of bit-exact samples, largest absolute difference),
-and the instructions of each operator (``per_op``, the last inference's).
+and the instructions of each operator (``per_op``, the last inference's), per operator type
+(``layer_types``) and against the core's speed targets (``target``: TARGETS below).
 With ``--mlperf``, the models are the four MLPerf Tiny reference networks' shapes (FC
 autoencoder, ResNet-8, DS-CNN, MobileNetV1-0.25 at 96x96x3), built with Keras at run time with
 seeded random weights and random int8 inputs, each output checked against TFLite Micro.
@@ -32,6 +33,35 @@ sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 BOARDS = ("mps2-an385", "mps2-an386", "mps2-an500")
 MLPERF_BOARDS = ("mps2-an385", "mps2-an386")  # Cortex-M3, Cortex-M4F
+# The speed targets per core (-mcpu): instructions/MAC of the whole model and, where set, of
+# every layer type (the op's instructions summed over its layers / their MACs).
+TARGETS = {"cortex-m4": {"model": 1.5, "layer_type": 3.0}, "cortex-m3": {"model": 3.5}}
+
+
+def layer_types(per_op: list[dict]) -> dict[str, float]:
+    """Instructions/MAC of each operator type that does MACs."""
+    sums: dict[str, list[int]] = {}
+    for op in per_op:
+        if op.get("macs"):
+            total = sums.setdefault(op["op"], [0, 0])
+            total[0] += op["instructions"]
+            total[1] += op["macs"]
+    return {name: round(insns / macs, 3) for name, (insns, macs) in sums.items()}
+
+
+def target_check(compilation_flags: tuple[str, ...], per_mac: float,
+                 per_type: dict[str, float]) -> dict | None:
+    """The core's targets and which of them this model misses (None: no target for it)."""
+    cpu = next((f.split("=", 1)[1] for f in compilation_flags if f.startswith("-mcpu=")), "")
+    target = TARGETS.get(cpu)
+    if target is None:
+        return None
+    missed = [f"model {per_mac:.2f} > {target['model']}"] if per_mac > target["model"] else []
+    limit = target.get("layer_type")
+    if limit is not None:
+        missed += [f"{name} {value:.2f} > {limit}" for name, value in per_type.items()
+                   if value > limit]
+    return {**target, "met": not missed, "missed": missed}
 
 
 def build_default_model(root: Path, scenario: str | None = None) -> tuple[Path, Path]:
@@ -84,6 +114,9 @@ def measure_board(board_name: str, model: Path, inputs: list[bytes], work: Path,
         # The last inference's exact instructions per kernel call, from the firmware's hooks.
         "per_op": per_op_counts(list(generated.kernel_ops), run.op_counts),
     }
+    result["layer_types"] = layer_types(result["per_op"])
+    result["target"] = target_check(board.compilation_flags, result["instructions_per_mac"],
+                                    result["layer_types"])
     if reference is not None:
         want = np.stack([np.asarray(reference(x)).reshape(-1) for x in inputs])
         got = np.stack([np.frombuffer(bytes(o), dtype=want.dtype) for o in run.outputs])
