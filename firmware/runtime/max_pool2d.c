@@ -57,58 +57,84 @@ static inline uint32_t lane_splat(int32_t v)
     return lanes_in((uint32_t)(uint8_t)v * 0x01010101u);
 }
 
+/* 4 channels of one output pixel over a window of rows x cols taps. */
+static inline uint32_t window_max4(const int8_t *in, int32_t rows, int32_t cols,
+                                   int32_t row_stride, int32_t channels)
+{
+    if (rows == 2 && cols == 2) { /* the common 2x2 window, unrolled */
+        const uint32_t top = lane_max(lane_load(in), lane_load(in + channels));
+        const uint32_t bottom = lane_max(lane_load(in + row_stride),
+                                         lane_load(in + row_stride + channels));
+        return lane_max(top, bottom);
+    }
+    uint32_t m = lane_splat(-128); /* TFLite starts from the lowest int8 */
+    for (int32_t fy = 0; fy < rows; ++fy, in += row_stride) {
+        const int8_t *tap = in;
+        for (int32_t fx = 0; fx < cols; ++fx, tap += channels) {
+            m = lane_max(m, lane_load(tap));
+        }
+    }
+    return m;
+}
+
 void kt_max_pool2d_s8(const kt_pool2d_params *p, const int8_t *input, int8_t *output)
 {
-    const int32_t channels = p->channels;
-    const int32_t row_stride = p->in_w * channels;
-    const uint32_t lowest = lane_splat(-128); /* TFLite starts from the lowest int8 */
-    const uint32_t act_min = lane_splat(p->act_min), act_max = lane_splat(p->act_max);
-    for (int32_t b = 0; b < p->batches; ++b) {
-        const int8_t *image = input + b * p->in_h * row_stride;
-        for (int32_t oy = 0; oy < p->out_h; ++oy) {
-            const int32_t iy0 = oy * p->stride_h - p->pad_h;
-            const int32_t fy0 = kt_max_i32(0, -iy0);
-            const int32_t fy1 = kt_min_i32(p->k_h, p->in_h - iy0);
-            for (int32_t ox = 0; ox < p->out_w; ++ox) {
-                const int32_t ix0 = ox * p->stride_w - p->pad_w;
-                const int32_t fx0 = kt_max_i32(0, -ix0);
-                const int32_t fx1 = kt_min_i32(p->k_w, p->in_w - ix0);
-                const int8_t *window = image + (iy0 + fy0) * row_stride + (ix0 + fx0) * channels;
-                int32_t c = 0;
-                if (fy1 - fy0 == 2 && fx1 - fx0 == 2) { /* the common 2x2 window, unrolled */
-                    for (; c + 4 <= channels; c += 4) {
-                        const int8_t *in = window + c;
-                        const uint32_t top = lane_max(lane_load(in), lane_load(in + channels));
-                        const uint32_t bottom = lane_max(lane_load(in + row_stride),
-                                                         lane_load(in + row_stride + channels));
-                        uint32_t m = lane_max(top, bottom);
+    /* Everything the loops read is copied into locals first: the int8 stores may alias any
+     * object, so GCC would otherwise reload the parameters after every store. */
+    const int32_t channels = p->channels, in_h = p->in_h, in_w = p->in_w;
+    const int32_t out_h = p->out_h, out_w = p->out_w, k_h = p->k_h, k_w = p->k_w;
+    const int32_t stride_h = p->stride_h, stride_w = p->stride_w;
+    const int32_t pad_h = p->pad_h, pad_w = p->pad_w, lo = p->act_min, hi = p->act_max;
+    const int32_t row_stride = in_w * channels;
+    const uint32_t act_min = lane_splat(lo), act_max = lane_splat(hi);
+    /* The common 2x2 (or any) window with no padding and every window inside the image, on
+     * whole words of channels: no bounds per pixel, pointers stepped. */
+    const int32_t inside = pad_h == 0 && pad_w == 0 && (out_h - 1) * stride_h + k_h <= in_h &&
+                           (out_w - 1) * stride_w + k_w <= in_w && channels % 4 == 0;
+    if (inside) {
+        const int32_t pixel_step = stride_w * channels;
+        for (int32_t b = 0; b < p->batches; ++b) {
+            const int8_t *row = input + b * in_h * row_stride;
+            for (int32_t oy = 0; oy < out_h; ++oy, row += stride_h * row_stride) {
+                const int8_t *window = row;
+                for (int32_t ox = 0; ox < out_w; ++ox, window += pixel_step) {
+                    for (int32_t c = 0; c < channels; c += 4, output += 4) {
+                        uint32_t m = window_max4(window + c, k_h, k_w, row_stride, channels);
                         m = lane_min(lane_max(m, act_min), act_max) ^ lanes_in(0);
-                        KT_MEMCPY(output + c, &m, sizeof m);
+                        KT_MEMCPY(output, &m, sizeof m);
                     }
                 }
+            }
+        }
+        return;
+    }
+    for (int32_t b = 0; b < p->batches; ++b) {
+        const int8_t *image = input + b * in_h * row_stride;
+        for (int32_t oy = 0; oy < out_h; ++oy) {
+            const int32_t iy0 = oy * stride_h - pad_h;
+            const int32_t fy0 = kt_max_i32(0, -iy0);
+            const int32_t rows = kt_min_i32(k_h, in_h - iy0) - fy0;
+            const int8_t *row = image + (iy0 + fy0) * row_stride;
+            for (int32_t ox = 0; ox < out_w; ++ox, output += channels) {
+                const int32_t ix0 = ox * stride_w - pad_w;
+                const int32_t fx0 = kt_max_i32(0, -ix0);
+                const int32_t cols = kt_min_i32(k_w, in_w - ix0) - fx0;
+                const int8_t *window = row + (ix0 + fx0) * channels;
+                int32_t c = 0;
                 for (; c + 4 <= channels; c += 4) {
-                    uint32_t m = lowest;
-                    const int8_t *row = window + c;
-                    for (int32_t fy = fy0; fy < fy1; ++fy, row += row_stride) {
-                        const int8_t *in = row;
-                        for (int32_t fx = fx0; fx < fx1; ++fx, in += channels) {
-                            m = lane_max(m, lane_load(in));
-                        }
-                    }
+                    uint32_t m = window_max4(window + c, rows, cols, row_stride, channels);
                     m = lane_min(lane_max(m, act_min), act_max) ^ lanes_in(0);
                     KT_MEMCPY(output + c, &m, sizeof m);
                 }
                 for (; c < channels; ++c) {
                     int32_t m = -128;
-                    const int8_t *row = window + c;
-                    for (int32_t fy = fy0; fy < fy1; ++fy, row += row_stride) {
-                        for (int32_t fx = fx0; fx < fx1; ++fx) {
-                            m = kt_max_i32(m, row[(fx - fx0) * channels]);
+                    for (int32_t fy = 0; fy < rows; ++fy) {
+                        for (int32_t fx = 0; fx < cols; ++fx) {
+                            m = kt_max_i32(m, window[fy * row_stride + fx * channels + c]);
                         }
                     }
-                    output[c] = (int8_t)kt_clamp_i32(m, p->act_min, p->act_max);
+                    output[c] = (int8_t)kt_clamp_i32(m, lo, hi);
                 }
-                output += channels;
             }
         }
     }
