@@ -147,12 +147,15 @@ def test_depthwise_fast_path_matches_tflm(case, tmp_path: Path, runtime_work: Pa
 
 
 # AVERAGE_POOL_2D's 4-channel window sums (windows of up to 256 taps; DS-CNN's 25x5 one; a
-# bigger global pool keeps the per-channel loop) and ADD's runs (dense with a tail of fewer
+# bigger global pool keeps the per-channel loop), MAX_POOL_2D's windows inside the image, and
+# ADD's runs (dense with a tail of fewer
 # than 4 elements, and broadcast from a (1, 1, C) tensor).
 POOL_ADD_CASES = {
     "avgpool 9x7x6 k3 s2 same": ((9, 7, 6), "pool", (3, 2, "same")),
     "avgpool 25x5x8 global": ((25, 5, 8), "pool", ((25, 5), 1, "valid")),
     "avgpool 17x17x5 global": ((17, 17, 5), "pool", ((17, 17), 1, "valid")),
+    "maxpool 8x8x8 k2 s2": ((8, 8, 8), "maxpool", (2, 2, "valid")),
+    "maxpool 9x9x4 k3 s2": ((9, 9, 4), "maxpool", (3, 2, "valid")),
     "add 5x3x7 dense": ((5, 3, 7), "add", None),
     "add 4x4x16 dense": ((4, 4, 16), "add", None),
     "add 3x5x6 broadcast": ((3, 5, 6), "add_broadcast", None),
@@ -163,9 +166,10 @@ def _pool_add_model(shape: tuple[int, int, int], kind: str, pool: tuple | None):
     import keras
 
     inp = keras.Input(shape, batch_size=1)
-    if kind == "pool":
+    if kind in ("pool", "maxpool"):
         size, stride, padding = pool
-        return keras.Model(inp, keras.layers.AveragePooling2D(size, stride, padding)(inp))
+        layer = keras.layers.AveragePooling2D if kind == "pool" else keras.layers.MaxPooling2D
+        return keras.Model(inp, layer(size, stride, padding)(inp))
     if kind == "add":
         other = keras.layers.Conv2D(shape[-1], 1)(inp)
     else:
@@ -183,7 +187,8 @@ def test_pool_and_add_fast_paths_match_tflm(name: str, tmp_path: Path,
     shape, kind, pool = POOL_ADD_CASES[name]
     keras.utils.set_random_seed(4)
     rng = np.random.default_rng(list(shape))
-    op_case = single_ops.OpCase("average_pool2d" if kind == "pool" else "add",
+    op_name = {"pool": "average_pool2d", "maxpool": "max_pool2d"}.get(kind, "add")
+    op_case = single_ops.OpCase(op_name,
                                 _pool_add_model(shape, kind, pool), shape, (-2.0, 3.0))
     path = convert(op_case, tmp_path / "m.tflite", rng)
     gen = generate_c_model(path, tmp_path / "gen")
