@@ -133,6 +133,46 @@ static void pad_image(const kt_conv2d_params *p, const int8_t *image, int8_t *pa
                 image + (y * p->in_w + x0) * c, (x1 - x0) * c);
     }
 }
+#if defined(__GNUC__)
+#define KT_CONV_INLINE inline __attribute__((always_inline))
+#else
+#define KT_CONV_INLINE inline
+#endif
+
+/* Where the columns come from, per image. */
+typedef struct {
+    const int8_t *image; /* this batch's input (checked im2col) */
+    const int8_t *src;   /* the input or its padded copy: every tap inside, no bounds checks */
+    int32_t row_bytes;   /* bytes per row of src */
+    int32_t mode;        /* COL_DIRECT, COL_INSIDE or COL_CHECKED */
+} conv_src;
+
+enum { COL_DIRECT, COL_INSIDE, COL_CHECKED };
+
+/* The column of output pixel (oy, ox). A 1x1 convolution whose taps never leave the input
+ * reads the input pixel itself: it is already the column (no copy). */
+static KT_CONV_INLINE const int8_t *pixel_column(const kt_conv2d_params *p, const conv_src *s, int32_t oy,
+                                  int32_t ox, int8_t *col)
+{
+    const int8_t *origin = s->src + oy * p->stride_h * s->row_bytes + ox * p->stride_w * p->in_c;
+    if (s->mode == COL_DIRECT) {
+        return origin;
+    }
+    if (s->mode == COL_INSIDE) {
+        im2col_pixel_inside(p, origin, s->row_bytes, col);
+    } else {
+        im2col_pixel(p, s->image, oy, ox, col);
+    }
+    return col;
+}
+
+static KT_CONV_INLINE void next_pixel(const kt_conv2d_params *p, int32_t *oy, int32_t *ox)
+{
+    if (++*ox == p->out_w) {
+        *ox = 0;
+        ++*oy;
+    }
+}
 #endif
 
 void kt_conv2d_s8(const kt_conv2d_params *p, const int8_t *input, int8_t *output,
@@ -140,8 +180,10 @@ void kt_conv2d_s8(const kt_conv2d_params *p, const int8_t *input, int8_t *output
 {
 #if KT_FAST_KERNELS
     const int32_t len = p->k_h * p->k_w * p->in_c;
+    const int32_t len_w = KT_ROUND4(len);
     uint32_t *col16 = (uint32_t *)scratch;
-    int8_t *col = (int8_t *)scratch + KT_COL16_BYTES(KT_ROUND4(len));
+    int8_t *col_a = (int8_t *)scratch + KT_CONV_COL16_BYTES(len);
+    int8_t *col_b = col_a + len_w;
     int32_t acc[KT_CONV_BLOCK];
     /* Extent of the taps: rows/columns -pad .. -pad + ph - 1 of the input. */
     const int32_t ph = (p->out_h - 1) * p->stride_h + (p->k_h - 1) * p->dil_h + 1;
@@ -149,46 +191,60 @@ void kt_conv2d_s8(const kt_conv2d_params *p, const int8_t *input, int8_t *output
     const int32_t inside = p->pad_h == 0 && p->pad_w == 0 && ph <= p->in_h && pw <= p->in_w;
     int8_t *padded = (int8_t *)scratch + KT_CONV_PADDED_OFFSET(len);
     /* With int16 weights the rows are zero-padded to whole words (no tail in the dot product);
-     * the padding taps of the column are zeroed once, im2col never writes them. */
-    const int32_t dot_len = p->weights_s16 ? KT_ROUND4(len) : len;
-    fill_s8(col + len, 0, KT_ROUND4(len) - len);
+     * the padding taps of the columns are zeroed once, im2col never writes them. */
+    const int32_t dot_len = p->weights_s16 ? len_w : len;
+    fill_s8(col_a + len, 0, len_w - len);
+    fill_s8(col_b + len, 0, len_w - len);
     const kt_dot_job job = {p->weights, p->folded_bias, p->rq_fast, p->out_c, dot_len,
                             p->act_min, p->act_max, p->weights_s16};
+    conv_src s = {input, input, p->in_w * p->in_c, COL_CHECKED};
+    if (inside) {
+        /* A direct column must hold dot_len readable bytes: not with padded int16 rows. */
+        s.mode = p->k_h == 1 && p->k_w == 1 && dot_len == len ? COL_DIRECT : COL_INSIDE;
+    } else if (p->padded_copy) {
+        s.mode = COL_INSIDE;
+        s.src = padded;
+        s.row_bytes = pw * p->in_c;
+    }
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *image = input + b * p->in_h * p->in_w * p->in_c;
-        /* Without bounds checks, pixel (oy, ox) reads rows oy * stride_h + ... of `src`. */
-        const int8_t *src = image;
-        int32_t src_w = p->in_w;
-        if (!inside && p->padded_copy) {
+        s.image = image;
+        if (s.src != padded) {
+            s.src = image;
+        } else {
             pad_image(p, image, padded, ph, pw);
-            src = padded;
-            src_w = pw;
         }
-        const int32_t row_bytes = src_w * p->in_c;
-        for (int32_t oy = 0; oy < p->out_h; ++oy) {
-            for (int32_t ox = 0; ox < p->out_w; ++ox) {
-                if (inside || p->padded_copy) {
-                    im2col_pixel_inside(p, src + oy * p->stride_h * row_bytes +
-                                               ox * p->stride_w * p->in_c, row_bytes, col);
-                } else {
-                    im2col_pixel(p, image, oy, ox, col);
-                }
-                kt_widen_col_s8(col, dot_len, col16);
-                if (p->rq_fast) {
-                    kt_dot_requant_s8(&job, col, col16, output);
-                    output += p->out_c;
-                    continue;
-                }
-                for (int32_t oc0 = 0; oc0 < p->out_c; oc0 += KT_CONV_BLOCK) {
-                    const int32_t n = kt_min_i32(KT_CONV_BLOCK, p->out_c - oc0);
-                    kt_dot_rows_s8(col, col16,
-                                   p->weights + oc0 * dot_len *
-                                                    KT_PACKED_WEIGHT_BYTES(p->weights_s16),
-                                   n, dot_len, p->weights_s16, p->folded_bias + oc0, acc);
-                    kt_requant_block_s8(acc, n, p->rq.multiplier + oc0, p->rq.shift + oc0,
-                                        p->output_offset, p->act_min, p->act_max, output);
-                    output += n;
-                }
+        int32_t oy = 0, ox = 0;
+        int32_t left = p->out_h * p->out_w;
+        if (p->rq_fast) {
+            /* Two pixels per pass, in raster order (a pair may span two output rows). */
+            for (; left >= 2; left -= 2) {
+                const int8_t *ca = pixel_column(p, &s, oy, ox, col_a);
+                next_pixel(p, &oy, &ox);
+                const int8_t *cb = pixel_column(p, &s, oy, ox, col_b);
+                next_pixel(p, &oy, &ox);
+                kt_widen_cols2_s8(ca, cb, dot_len, col16);
+                kt_dot_requant2_s8(&job, ca, cb, col16, output, output + p->out_c);
+                output += 2 * p->out_c;
+            }
+        }
+        for (; left > 0; --left) {
+            const int8_t *col = pixel_column(p, &s, oy, ox, col_a);
+            next_pixel(p, &oy, &ox);
+            kt_widen_col_s8(col, dot_len, col16);
+            if (p->rq_fast) {
+                kt_dot_requant_s8(&job, col, col16, output);
+                output += p->out_c;
+                continue;
+            }
+            for (int32_t oc0 = 0; oc0 < p->out_c; oc0 += KT_CONV_BLOCK) {
+                const int32_t n = kt_min_i32(KT_CONV_BLOCK, p->out_c - oc0);
+                kt_dot_rows_s8(col, col16,
+                               p->weights + oc0 * dot_len * KT_PACKED_WEIGHT_BYTES(p->weights_s16),
+                               n, dot_len, p->weights_s16, p->folded_bias + oc0, acc);
+                kt_requant_block_s8(acc, n, p->rq.multiplier + oc0, p->rq.shift + oc0,
+                                    p->output_offset, p->act_min, p->act_max, output);
+                output += n;
             }
         }
     }

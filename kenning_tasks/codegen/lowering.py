@@ -94,9 +94,10 @@ def col16_bytes(length: int) -> int:
 
 
 def conv_scratch_bytes(length: int) -> int:
-    """KT_CONV_SCRATCH_BYTES: int16 column + int8 im2col column, both for whole words."""
+    """KT_CONV_SCRATCH_BYTES: two int16 columns + two int8 im2col columns (two output pixels
+    per pass), all for whole words."""
     words = (length + 3) // 4 * 4
-    return col16_bytes(words) + words
+    return 2 * (col16_bytes(words) + words)
 
 
 # Largest zero-point-padded input copy a fast CONV_2D gets in the arena (bounds-check-free
