@@ -188,9 +188,12 @@ void kt_dot_requant2_s8(const kt_dot_job *job, const int8_t *col_a, const int8_t
  * it has two widened columns (interleaved, KT_CONV_COL16_BYTES) and two int8 columns. */
 #define KT_ROUND4(len) ((((len) + 3) / 4) * 4)
 #define KT_CONV_COL16_BYTES(len) (2 * KT_COL16_BYTES(KT_ROUND4(len)))
-#define KT_CONV_SCRATCH_BYTES(len) (KT_CONV_COL16_BYTES(len) + 2 * KT_ROUND4(len))
+/* An int8 column, with 4 bytes of slack for im2col's whole-word run copies. */
+#define KT_CONV_COL_BYTES(len) (KT_ROUND4(len) + 4)
+#define KT_CONV_SCRATCH_BYTES(len) (KT_CONV_COL16_BYTES(len) + 2 * KT_CONV_COL_BYTES(len))
 /* With padded_copy, the padded image follows at KT_CONV_PADDED_OFFSET: ph x pw x in_c bytes,
- * ph = (out_h - 1) * stride_h + (k_h - 1) * dil_h + 1 and pw likewise. */
+ * ph = (out_h - 1) * stride_h + (k_h - 1) * dil_h + 1 and pw likewise, plus 4 bytes of slack
+ * (im2col's whole-word reads). */
 #define KT_CONV_PADDED_OFFSET(len) KT_CONV_SCRATCH_BYTES(len)
 #define KT_FC_SCRATCH_BYTES(in_depth) (KT_COL16_BYTES(in_depth))
 
