@@ -149,8 +149,10 @@ def test_depthwise_fast_path_matches_tflm(case, tmp_path: Path, runtime_work: Pa
 # CONV_2D shapes for the fast path's variants: one input channel (3x3 and a DS-CNN-like 4x3
 # stride 2), 3 channels stride 2, 1x1 stride 1 and 2 (the input pixel read as the column),
 # 1x1 with channels not a multiple of 4 (im2col with int16 rows), dilation, out_c not a multiple
-# of 4 (leftover rows) and odd pixel counts (the two-pixel pass leaves a single pixel).
+# of 4 (leftover rows) and odd pixel counts (the two-pixel pass leaves a single pixel); the
+# 40x36x3 input's padded copy exceeds MAX_PADDED_COPY_BYTES (checked im2col, word runs inside).
 CONV_FAST_CASES = [
+    ((40, 36, 3), (3, 3), 2, 1, "same", 8),
     ((8, 8, 1), (3, 3), 1, 1, "same", 8), ((11, 6, 1), (4, 3), 2, 1, "same", 5),
     ((9, 7, 3), (3, 3), 2, 1, "same", 6), ((7, 5, 8), (1, 1), 1, 1, "same", 16),
     ((7, 7, 12), (1, 1), 2, 1, "valid", 10), ((5, 5, 5), (1, 1), 1, 1, "valid", 7),

@@ -87,12 +87,24 @@ static void im2col_pixel(const kt_conv2d_params *p, const int8_t *image, int32_t
     const int8_t pad_value = (int8_t)(-p->input_offset);
     const int32_t row_bytes = p->k_w * p->in_c;
     const int32_t contiguous = p->dil_w == 1 && ix0 >= 0 && ix0 + p->k_w <= p->in_w;
+    /* A contiguous run is copied as whole words when the 3 bytes past it are still in the
+     * image: what lands past the run is overwritten by the next row (every row writes all its
+     * row_bytes) or falls into the column's slack, as in im2col_pixel_inside. */
+    const int32_t image_bytes = p->in_h * p->in_w * p->in_c;
+    const int32_t run_words = KT_ROUND4(row_bytes);
     for (int32_t ky = 0; ky < p->k_h; ++ky) {
         const int32_t iy = iy0 + p->dil_h * ky;
         if (iy < 0 || iy >= p->in_h) {
             fill_s8(col, pad_value, row_bytes);
         } else if (contiguous) {
-            copy_s8(col, image + (iy * p->in_w + ix0) * p->in_c, row_bytes);
+            const int32_t at = (iy * p->in_w + ix0) * p->in_c;
+            if (at + run_words <= image_bytes) {
+                for (int32_t i = 0; i < row_bytes; i += 4) {
+                    KT_MEMCPY(col + i, image + at + i, 4);
+                }
+            } else {
+                copy_s8(col, image + at, row_bytes);
+            }
         } else {
             for (int32_t kx = 0; kx < p->k_w; ++kx) {
                 const int32_t ix = ix0 + p->dil_w * kx;
@@ -154,6 +166,7 @@ static void pad_image(const kt_conv2d_params *p, const int8_t *image, int8_t *pa
                 image + (y * p->in_w + x0) * c, (x1 - x0) * c);
     }
 }
+
 /* Where the columns come from, per image. */
 typedef struct {
     const int8_t *image; /* this batch's input (checked im2col) */
@@ -166,8 +179,6 @@ typedef struct {
 
 enum { COL_DIRECT, COL_INSIDE, COL_CHECKED };
 
-/* The column of output pixel (oy, ox). A 1x1 convolution whose taps never leave the input
- * reads the input pixel itself: it is already the column (no copy). */
 /* Raster-order walk over the output pixels: (oy, ox) and the pixel's first tap in src, moved
  * by additions (no multiplies per pixel). */
 typedef struct {
@@ -175,6 +186,8 @@ typedef struct {
     const int8_t *origin, *row;
 } conv_cursor;
 
+/* The column of the cursor's output pixel. A 1x1 convolution whose taps never leave the input
+ * reads the input pixel itself: it is already the column (no copy). */
 static KT_CONV_INLINE const int8_t *pixel_column(const kt_conv2d_params *p, const conv_src *s,
                                                  const conv_cursor *at, int8_t *col)
 {
@@ -183,6 +196,18 @@ static KT_CONV_INLINE const int8_t *pixel_column(const kt_conv2d_params *p, cons
     }
     if (s->mode == COL_INSIDE) {
         im2col_pixel_inside(p, at->origin, s->row_bytes, s->words, col);
+        return col;
+    }
+    /* Checked: a pixel whose taps are all inside the image (most of them) takes the unchecked
+     * copy, with word runs where the last run has 3 more bytes inside the image. */
+    const int32_t iy0 = at->oy * p->stride_h - p->pad_h;
+    const int32_t ix0 = at->ox * p->stride_w - p->pad_w;
+    const int32_t span_h = (p->k_h - 1) * p->dil_h, span_w = (p->k_w - 1) * p->dil_w;
+    if (iy0 >= 0 && ix0 >= 0 && iy0 + span_h < p->in_h && ix0 + span_w < p->in_w) {
+        const int32_t at0 = (iy0 * p->in_w + ix0) * p->in_c;
+        const int32_t end = at0 + span_h * s->row_bytes + KT_ROUND4(p->k_w * p->in_c);
+        im2col_pixel_inside(p, s->image + at0, s->row_bytes,
+                            p->dil_w == 1 && end <= p->in_h * s->row_bytes, col);
     } else {
         im2col_pixel(p, s->image, at->oy, at->ox, col);
     }
