@@ -202,6 +202,71 @@ def test_pool_and_add_fast_paths_match_tflm(name: str, tmp_path: Path,
             assert model(x).tobytes() == reference(x).astype(np.int8).tobytes(), variant
 
 
+# CONV_2D shapes for the fast path's variants: one input channel (3x3 and a DS-CNN-like 4x3
+# stride 2), 3 channels stride 2, 1x1 stride 1 and 2 (the input pixel read as the column),
+# 1x1 with channels not a multiple of 4 (im2col with int16 rows), dilation, out_c not a multiple
+# of 4 (leftover rows) and odd pixel counts (the two-pixel pass leaves a single pixel); the
+# 40x36x3 input's padded copy exceeds MAX_PADDED_COPY_BYTES (checked im2col, word runs inside).
+CONV_FAST_CASES = [
+    ((40, 36, 3), (3, 3), 2, 1, "same", 8),
+    ((8, 8, 1), (3, 3), 1, 1, "same", 8), ((11, 6, 1), (4, 3), 2, 1, "same", 5),
+    ((9, 7, 3), (3, 3), 2, 1, "same", 6), ((7, 5, 8), (1, 1), 1, 1, "same", 16),
+    ((7, 7, 12), (1, 1), 2, 1, "valid", 10), ((5, 5, 5), (1, 1), 1, 1, "valid", 7),
+    ((6, 7, 4), (3, 3), 1, 2, "same", 9), ((5, 3, 2), (2, 2), 1, 1, "valid", 3),
+]
+
+
+def _conv_fast_case(case, path: Path, rng: np.random.Generator):
+    import keras
+
+    shape, kernel, stride, dilation, padding, filters = case
+    keras.utils.set_random_seed(4)
+    inp = keras.Input(shape, batch_size=1)
+    out = keras.layers.Conv2D(filters, kernel, strides=stride, dilation_rate=dilation,
+                              padding=padding, activation="relu")(inp)
+    op_case = single_ops.OpCase("conv2d", keras.Model(inp, out), shape, (-1.5, 2.0))
+    return op_case, convert(op_case, path, rng)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", CONV_FAST_CASES, ids=lambda c: "x".join(map(str, c[0])) +
+                         f"_k{c[1][0]}{c[1][1]}s{c[2]}")
+def test_conv_fast_paths_match_tflm(case, tmp_path: Path, runtime_work: Path) -> None:
+    """Every CONV_2D fast path (two pixels per pass and its single-pixel tail, direct 1x1
+    columns, checked and padded im2col), with int16 and with int8 weights on the DSP build."""
+    rng = np.random.default_rng(list(case[0]))
+    op_case, path = _conv_fast_case(case, tmp_path / "conv.tflite", rng)
+    reference = TflmModel(path)
+    for layout in ("auto", "int8"):
+        gen = generate_c_model(path, tmp_path / f"gen_{layout}", weight_layout_request=layout)
+        assert "_rq_fast" in gen.sources[0].read_text()  # the fused fast path is generated
+        inputs = _inputs(op_case, gen, path, rng, count=8)
+        for variant in HOST_VARIANTS:
+            model = HostModel(gen, runtime_work, variant)
+            for x in inputs:
+                want = reference(x).astype(np.int8).tobytes()
+                assert model(x).tobytes() == want, (variant, layout)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not qemu.tools_available(), reason="needs qemu-system-arm, arm-none-eabi-gcc")
+@pytest.mark.parametrize("cpu", list(qemu.BOARDS))
+def test_conv_fast_paths_on_cortex_m_match_tflm(cpu: str, tmp_path: Path) -> None:
+    """The CONV_2D fast paths on the real instruction sets (SMLAD inline assembly, int8 weights
+    widened by SXTB16 on the DSP cores), both weight layouts."""
+    rng = np.random.default_rng(9)
+    for i, case in enumerate(CONV_FAST_CASES):
+        _, path = _conv_fast_case(case, tmp_path / f"conv{i}.tflite", rng)
+        reference = TflmModel(path)
+        for layout in ("auto", "int8"):
+            gen = generate_c_model(path, tmp_path / f"gen{i}_{layout}",
+                                   weight_layout_request=layout)
+            inputs = [rng.integers(-128, 128, gen.input_bytes, dtype=np.int8) for _ in range(2)]
+            run = qemu.run_on_qemu(gen, cpu, inputs, tmp_path / f"q{i}_{layout}")
+            for x, got in zip(inputs, run.outputs, strict=True):
+                assert got.tobytes() == reference(x).astype(np.int8).tobytes(), (cpu, case, layout)
+
+
 _MBQM_CHECK_C = r"""
 #include "kt_fixedpoint.h"
 /* Number of (x, channel) pairs where the fast requantization differs from kt_mbqm + zp. */

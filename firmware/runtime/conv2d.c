@@ -52,6 +52,12 @@ void kt_conv2d_s8_ref(const kt_conv2d_params *p, const int8_t *input, int8_t *ou
 }
 
 #if KT_FAST_KERNELS
+#if defined(__GNUC__)
+#define KT_CONV_INLINE inline __attribute__((always_inline))
+#else
+#define KT_CONV_INLINE inline
+#endif
+
 static void copy_s8(int8_t *dst, const int8_t *src, int32_t n)
 {
     /* Inline word/byte copy: the runs are short (in_c or k_w * in_c), a libc call would
@@ -81,12 +87,24 @@ static void im2col_pixel(const kt_conv2d_params *p, const int8_t *image, int32_t
     const int8_t pad_value = (int8_t)(-p->input_offset);
     const int32_t row_bytes = p->k_w * p->in_c;
     const int32_t contiguous = p->dil_w == 1 && ix0 >= 0 && ix0 + p->k_w <= p->in_w;
+    /* A contiguous run is copied as whole words when the 3 bytes past it are still in the
+     * image: what lands past the run is overwritten by the next row (every row writes all its
+     * row_bytes) or falls into the column's slack, as in im2col_pixel_inside. */
+    const int32_t image_bytes = p->in_h * p->in_w * p->in_c;
+    const int32_t run_words = KT_ROUND4(row_bytes);
     for (int32_t ky = 0; ky < p->k_h; ++ky) {
         const int32_t iy = iy0 + p->dil_h * ky;
         if (iy < 0 || iy >= p->in_h) {
             fill_s8(col, pad_value, row_bytes);
         } else if (contiguous) {
-            copy_s8(col, image + (iy * p->in_w + ix0) * p->in_c, row_bytes);
+            const int32_t at = (iy * p->in_w + ix0) * p->in_c;
+            if (at + run_words <= image_bytes) {
+                for (int32_t i = 0; i < row_bytes; i += 4) {
+                    KT_MEMCPY(col + i, image + at + i, 4);
+                }
+            } else {
+                copy_s8(col, image + at, row_bytes);
+            }
         } else {
             for (int32_t kx = 0; kx < p->k_w; ++kx) {
                 const int32_t ix = ix0 + p->dil_w * kx;
@@ -102,13 +120,28 @@ static void im2col_pixel(const kt_conv2d_params *p, const int8_t *image, int32_t
 }
 
 /* im2col of one output pixel from an image that needs no bounds checks (the input itself when
- * every tap is inside it, or the padded copy); `origin` is the pixel's first tap. */
-static void im2col_pixel_inside(const kt_conv2d_params *p, const int8_t *origin,
-                                int32_t row_bytes, int8_t *col)
+ * every tap is inside it, or the padded copy); `origin` is the pixel's first tap. With `words`
+ * (dil_w == 1 and 3 readable bytes past every run) each row's run is copied as whole words:
+ * the up to 3 bytes written past a run are overwritten by the next row's, the last row's land in
+ * the column's slack (KT_CONV_COL_BYTES), and the taps past len meet zero weights or none. A
+ * 1-channel 3x3 row is then one LDR/STR pair instead of a 3-byte loop. */
+static KT_CONV_INLINE void im2col_pixel_inside(const kt_conv2d_params *p, const int8_t *origin,
+                                               int32_t row_bytes, int32_t words, int8_t *col)
 {
     const int32_t run = p->k_w * p->in_c;
+    const int32_t row_step = p->dil_h * row_bytes;
+    if (words) {
+        for (int32_t ky = 0; ky < p->k_h; ++ky) {
+            for (int32_t i = 0; i < run; i += 4) {
+                KT_MEMCPY(col + i, origin + i, 4);
+            }
+            origin += row_step;
+            col += run;
+        }
+        return;
+    }
     for (int32_t ky = 0; ky < p->k_h; ++ky) {
-        const int8_t *src = origin + ky * p->dil_h * row_bytes;
+        const int8_t *src = origin + ky * row_step;
         if (p->dil_w == 1) {
             copy_s8(col, src, run);
         } else {
@@ -133,6 +166,66 @@ static void pad_image(const kt_conv2d_params *p, const int8_t *image, int8_t *pa
                 image + (y * p->in_w + x0) * c, (x1 - x0) * c);
     }
 }
+
+/* Where the columns come from, per image. */
+typedef struct {
+    const int8_t *image; /* this batch's input (checked im2col) */
+    const int8_t *src;   /* the input or its padded copy: every tap inside, no bounds checks */
+    int32_t row_bytes;   /* bytes per row of src */
+    int32_t mode;        /* COL_DIRECT, COL_INSIDE or COL_CHECKED */
+    int32_t words;       /* COL_INSIDE: runs copied as whole words (im2col_pixel_inside) */
+    int32_t step_x, step_y; /* bytes of src between horizontally / vertically next pixels */
+} conv_src;
+
+enum { COL_DIRECT, COL_INSIDE, COL_CHECKED };
+
+/* Raster-order walk over the output pixels: (oy, ox) and the pixel's first tap in src, moved
+ * by additions (no multiplies per pixel). */
+typedef struct {
+    int32_t oy, ox;
+    const int8_t *origin, *row;
+} conv_cursor;
+
+/* The column of the cursor's output pixel. A 1x1 convolution whose taps never leave the input
+ * reads the input pixel itself: it is already the column (no copy). */
+static KT_CONV_INLINE const int8_t *pixel_column(const kt_conv2d_params *p, const conv_src *s,
+                                                 const conv_cursor *at, int8_t *col)
+{
+    if (s->mode == COL_DIRECT) {
+        return at->origin;
+    }
+    if (s->mode == COL_INSIDE) {
+        im2col_pixel_inside(p, at->origin, s->row_bytes, s->words, col);
+        return col;
+    }
+    /* Checked: a pixel whose taps are all inside the image (most of them) takes the unchecked
+     * copy, with word runs where the last run has 3 more bytes inside the image. */
+    const int32_t iy0 = at->oy * p->stride_h - p->pad_h;
+    const int32_t ix0 = at->ox * p->stride_w - p->pad_w;
+    const int32_t span_h = (p->k_h - 1) * p->dil_h, span_w = (p->k_w - 1) * p->dil_w;
+    if (iy0 >= 0 && ix0 >= 0 && iy0 + span_h < p->in_h && ix0 + span_w < p->in_w) {
+        const int32_t at0 = (iy0 * p->in_w + ix0) * p->in_c;
+        const int32_t end = at0 + span_h * s->row_bytes + KT_ROUND4(p->k_w * p->in_c);
+        im2col_pixel_inside(p, s->image + at0, s->row_bytes,
+                            p->dil_w == 1 && end <= p->in_h * s->row_bytes, col);
+    } else {
+        im2col_pixel(p, s->image, at->oy, at->ox, col);
+    }
+    return col;
+}
+
+static KT_CONV_INLINE void next_pixel(const kt_conv2d_params *p, const conv_src *s,
+                                      conv_cursor *at)
+{
+    if (++at->ox == p->out_w) {
+        at->ox = 0;
+        ++at->oy;
+        at->row += s->step_y;
+        at->origin = at->row;
+    } else {
+        at->origin += s->step_x;
+    }
+}
 #endif
 
 void kt_conv2d_s8(const kt_conv2d_params *p, const int8_t *input, int8_t *output,
@@ -140,8 +233,10 @@ void kt_conv2d_s8(const kt_conv2d_params *p, const int8_t *input, int8_t *output
 {
 #if KT_FAST_KERNELS
     const int32_t len = p->k_h * p->k_w * p->in_c;
+    const int32_t len_w = KT_ROUND4(len);
     uint32_t *col16 = (uint32_t *)scratch;
-    int8_t *col = (int8_t *)scratch + KT_COL16_BYTES(KT_ROUND4(len));
+    int8_t *col_a = (int8_t *)scratch + KT_CONV_COL16_BYTES(len);
+    int8_t *col_b = col_a + KT_CONV_COL_BYTES(len);
     int32_t acc[KT_CONV_BLOCK];
     /* Extent of the taps: rows/columns -pad .. -pad + ph - 1 of the input. */
     const int32_t ph = (p->out_h - 1) * p->stride_h + (p->k_h - 1) * p->dil_h + 1;
@@ -149,46 +244,69 @@ void kt_conv2d_s8(const kt_conv2d_params *p, const int8_t *input, int8_t *output
     const int32_t inside = p->pad_h == 0 && p->pad_w == 0 && ph <= p->in_h && pw <= p->in_w;
     int8_t *padded = (int8_t *)scratch + KT_CONV_PADDED_OFFSET(len);
     /* With int16 weights the rows are zero-padded to whole words (no tail in the dot product);
-     * the padding taps of the column are zeroed once, im2col never writes them. */
-    const int32_t dot_len = p->weights_s16 ? KT_ROUND4(len) : len;
-    fill_s8(col + len, 0, KT_ROUND4(len) - len);
+     * the padding taps of the columns are zeroed once (only word-run im2col writes them, and
+     * they meet zero weights). */
+    const int32_t dot_len = p->weights_s16 ? len_w : len;
+    fill_s8(col_a + len, 0, len_w - len);
+    fill_s8(col_b + len, 0, len_w - len);
     const kt_dot_job job = {p->weights, p->folded_bias, p->rq_fast, p->out_c, dot_len,
                             p->act_min, p->act_max, p->weights_s16};
+    conv_src s = {input, input, p->in_w * p->in_c, COL_CHECKED, 0, 0, 0};
+    const int32_t use_padded = !inside && p->padded_copy;
+    const int32_t run = p->k_w * p->in_c;
+    if (inside) {
+        /* A direct column must hold dot_len readable bytes: not with padded int16 rows. */
+        s.mode = p->k_h == 1 && p->k_w == 1 && dot_len == len ? COL_DIRECT : COL_INSIDE;
+        /* Word runs only where the last pixel's last run has 3 more bytes inside the input. */
+        const int32_t last = (ph - 1) * s.row_bytes + (pw - p->k_w) * p->in_c + KT_ROUND4(run);
+        s.words = p->dil_w == 1 && last <= p->in_h * s.row_bytes;
+    } else if (use_padded) {
+        s.mode = COL_INSIDE;
+        s.src = padded;
+        s.row_bytes = pw * p->in_c;
+        s.words = p->dil_w == 1; /* the padded copy has 4 bytes of slack */
+    }
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *image = input + b * p->in_h * p->in_w * p->in_c;
-        /* Without bounds checks, pixel (oy, ox) reads rows oy * stride_h + ... of `src`. */
-        const int8_t *src = image;
-        int32_t src_w = p->in_w;
-        if (!inside && p->padded_copy) {
+        s.image = image;
+        if (use_padded) {
             pad_image(p, image, padded, ph, pw);
-            src = padded;
-            src_w = pw;
+        } else {
+            s.src = image;
         }
-        const int32_t row_bytes = src_w * p->in_c;
-        for (int32_t oy = 0; oy < p->out_h; ++oy) {
-            for (int32_t ox = 0; ox < p->out_w; ++ox) {
-                if (inside || p->padded_copy) {
-                    im2col_pixel_inside(p, src + oy * p->stride_h * row_bytes +
-                                               ox * p->stride_w * p->in_c, row_bytes, col);
-                } else {
-                    im2col_pixel(p, image, oy, ox, col);
-                }
-                kt_widen_col_s8(col, dot_len, col16);
-                if (p->rq_fast) {
-                    kt_dot_requant_s8(&job, col, col16, output);
-                    output += p->out_c;
-                    continue;
-                }
-                for (int32_t oc0 = 0; oc0 < p->out_c; oc0 += KT_CONV_BLOCK) {
-                    const int32_t n = kt_min_i32(KT_CONV_BLOCK, p->out_c - oc0);
-                    kt_dot_rows_s8(col, col16,
-                                   p->weights + oc0 * dot_len *
-                                                    KT_PACKED_WEIGHT_BYTES(p->weights_s16),
-                                   n, dot_len, p->weights_s16, p->folded_bias + oc0, acc);
-                    kt_requant_block_s8(acc, n, p->rq.multiplier + oc0, p->rq.shift + oc0,
-                                        p->output_offset, p->act_min, p->act_max, output);
-                    output += n;
-                }
+        s.step_x = p->stride_w * p->in_c;
+        s.step_y = p->stride_h * s.row_bytes;
+        conv_cursor at = {0, 0, s.src, s.src};
+        int32_t left = p->out_h * p->out_w;
+        if (p->rq_fast) {
+            /* Two pixels per pass, in raster order (a pair may span two output rows). */
+            for (; left >= 2; left -= 2) {
+                const int8_t *ca = pixel_column(p, &s, &at, col_a);
+                next_pixel(p, &s, &at);
+                const int8_t *cb = pixel_column(p, &s, &at, col_b);
+                next_pixel(p, &s, &at);
+                kt_widen_cols2_s8(ca, cb, dot_len, col16);
+                kt_dot_requant2_s8(&job, ca, cb, col16, output, output + p->out_c);
+                output += 2 * p->out_c;
+            }
+        }
+        for (; left > 0; --left) {
+            const int8_t *col = pixel_column(p, &s, &at, col_a);
+            next_pixel(p, &s, &at);
+            kt_widen_col_s8(col, dot_len, col16);
+            if (p->rq_fast) {
+                kt_dot_requant_s8(&job, col, col16, output);
+                output += p->out_c;
+                continue;
+            }
+            for (int32_t oc0 = 0; oc0 < p->out_c; oc0 += KT_CONV_BLOCK) {
+                const int32_t n = kt_min_i32(KT_CONV_BLOCK, p->out_c - oc0);
+                kt_dot_rows_s8(col, col16,
+                               p->weights + oc0 * dot_len * KT_PACKED_WEIGHT_BYTES(p->weights_s16),
+                               n, dot_len, p->weights_s16, p->folded_bias + oc0, acc);
+                kt_requant_block_s8(acc, n, p->rq.multiplier + oc0, p->rq.shift + oc0,
+                                    p->output_offset, p->act_min, p->act_max, output);
+                output += n;
             }
         }
     }

@@ -349,6 +349,283 @@ static KT_ALWAYS_INLINE void dot_rows(const int8_t *col, const uint32_t *col16,
 #endif
 }
 
+/* ---- Two output pixels per pass (CONV_2D) ----------------------------------------------
+ * The same sums for two columns a and b at once (CMSIS-NN's two-column im2col): each weight
+ * load feeds both pixels' accumulators, and the per-call and per-group costs (setup, loop,
+ * the requantization constants, which GCC loads once for both) are shared by two pixels.
+ * On Armv7E-M the two columns are widened into one interleaved array, per 4 taps
+ * (a0, a2), (a1, a3), (b0, b2), (b1, b3) (kt_widen_cols2_s8), so one pointer walks both.
+ * Rows go 4 at a time (a pack4 group) with 8 accumulators; on Armv7E-M as two passes of
+ * 2 rows x 2 pixels, the register budget of SMLAD with paired loads (CMSIS-NN's 2x2 kernel). */
+
+#if KT_HAVE_DSP
+void kt_widen_cols2_s8(const int8_t *col_a, const int8_t *col_b, int32_t len, uint32_t *col16)
+{
+    for (int32_t k = 0; k + 4 <= len; k += 4) {
+        const uint32_t xa = kt_load_u32(col_a + k);
+        const uint32_t xb = kt_load_u32(col_b + k);
+        col16[0] = kt_sxtb16(xa);
+        col16[1] = kt_sxtb16_ror8(xa);
+        col16[2] = kt_sxtb16(xb);
+        col16[3] = kt_sxtb16_ror8(xb);
+        col16 += 4;
+    }
+}
+
+#if defined(__ARM_FEATURE_DSP)
+/* One chunk of 4 taps for 2 rows x 2 pixels: the 4 column words and 2 rows' weight pairs by
+ * post-incremented LDRD (the second row's post-increment skips the group's other two rows),
+ * 8 SMLAD: 12 instructions per 16 MACs. */
+#define KT_DSP_CHUNK2X2(A0, A1, B0, B1, C, W)                                                  \
+    do {                                                                                     \
+        uint32_t ae_, ao_, be_, bo_, we_, wo_;                                               \
+        __asm__("ldrd %[ae], %[ao], [%[c]], #8\n\t"                                           \
+                "ldrd %[be], %[bo], [%[c]], #8\n\t"                                           \
+                "ldrd %[we], %[wo], [%[w]], #8\n\t"                                           \
+                "smlad %[a0], %[we], %[ae], %[a0]\n\t"                                        \
+                "smlad %[a0], %[wo], %[ao], %[a0]\n\t"                                        \
+                "smlad %[b0], %[we], %[be], %[b0]\n\t"                                        \
+                "smlad %[b0], %[wo], %[bo], %[b0]\n\t"                                        \
+                "ldrd %[we], %[wo], [%[w]], #24\n\t"                                          \
+                "smlad %[a1], %[we], %[ae], %[a1]\n\t"                                        \
+                "smlad %[a1], %[wo], %[ao], %[a1]\n\t"                                        \
+                "smlad %[b1], %[we], %[be], %[b1]\n\t"                                        \
+                "smlad %[b1], %[wo], %[bo], %[b1]"                                             \
+                : [a0] "+r"(A0), [a1] "+r"(A1), [b0] "+r"(B0), [b1] "+r"(B1), [c] "+r"(C),   \
+                  [w] "+r"(W), [ae] "=&r"(ae_), [ao] "=&r"(ao_), [be] "=&r"(be_),            \
+                  [bo] "=&r"(bo_), [we] "=&r"(we_), [wo] "=&r"(wo_)                          \
+                :                                                                            \
+                : "memory");                                                                 \
+    } while (0)
+#endif
+
+/* Rows (r0, r1) of a group against both columns, sums into (a0, a1) for pixel a and (b0, b1)
+ * for pixel b; w points at row r0's first chunk. Plain scalars (no array: the asm's memory
+ * clobber would keep an array in memory). */
+#if defined(__ARM_FEATURE_DSP)
+#define KT_PASS2X2_S16(a0, a1, b0, b1, col16, w0, len4)                                      \
+    do {                                                                                     \
+        const uint32_t *c_ = (col16);                                                        \
+        const uint32_t *c_end_ = c_ + (len4);                                                \
+        const uint32_t *w_ = (const uint32_t *)(const void *)(w0);                           \
+        if (((len4) / 4) & 1) {                                                              \
+            KT_DSP_CHUNK2X2(a0, a1, b0, b1, c_, w_);                                         \
+        }                                                                                    \
+        while (c_ != c_end_) {                                                               \
+            KT_DSP_CHUNK2X2(a0, a1, b0, b1, c_, w_);                                         \
+            KT_DSP_CHUNK2X2(a0, a1, b0, b1, c_, w_);                                         \
+        }                                                                                    \
+    } while (0)
+#else
+#define KT_PASS2X2_S16(a0, a1, b0, b1, col16, w0, len4)                                      \
+    do {                                                                                     \
+        const uint32_t *c_ = (col16);                                                        \
+        const uint32_t *c_end_ = c_ + (len4);                                                \
+        const kt_u64_alias *w = (const kt_u64_alias *)(const void *)(w0);                    \
+        while (c_ != c_end_) {                                                               \
+            KT_W2(w, 0, w0e, w0o);                                                           \
+            a0 = kt_smlad(w0e, c_[0], kt_smlad(w0o, c_[1], a0));                             \
+            b0 = kt_smlad(w0e, c_[2], kt_smlad(w0o, c_[3], b0));                             \
+            KT_W2(w, 1, w1e, w1o);                                                           \
+            a1 = kt_smlad(w1e, c_[0], kt_smlad(w1o, c_[1], a1));                             \
+            b1 = kt_smlad(w1e, c_[2], kt_smlad(w1o, c_[3], b1));                             \
+            c_ += 4;                                                                         \
+            w += 4;                                                                          \
+        }                                                                                    \
+    } while (0)
+#endif
+
+/* The same for int8 pack4 weights: each weight word widened once by SXTB16 (+ ROR 8) into the
+ * column's lane order feeds 4 SMLAD (2 per pixel). */
+#define KT_PASS2X2_S8(a0, a1, b0, b1, col16, w0, len4)                                       \
+    do {                                                                                     \
+        const uint32_t *c_ = (col16);                                                        \
+        const uint32_t *c_end_ = c_ + (len4);                                                \
+        const int8_t *w_ = (w0);                                                             \
+        while (c_ != c_end_) {                                                               \
+            const uint32_t ae_ = c_[0], ao_ = c_[1], be_ = c_[2], bo_ = c_[3];               \
+            c_ += 4;                                                                         \
+            uint32_t x_ = kt_load_u32(w_);                                                   \
+            uint32_t we_ = kt_sxtb16(x_), wo_ = kt_sxtb16_ror8(x_);                          \
+            a0 = kt_smlad(we_, ae_, kt_smlad(wo_, ao_, a0));                                 \
+            b0 = kt_smlad(we_, be_, kt_smlad(wo_, bo_, b0));                                 \
+            x_ = kt_load_u32(w_ + 4);                                                        \
+            we_ = kt_sxtb16(x_);                                                             \
+            wo_ = kt_sxtb16_ror8(x_);                                                        \
+            a1 = kt_smlad(we_, ae_, kt_smlad(wo_, ao_, a1));                                 \
+            b1 = kt_smlad(we_, be_, kt_smlad(wo_, bo_, b1));                                 \
+            w_ += 16;                                                                        \
+        }                                                                                    \
+    } while (0)
+#else
+/* Portable: the two columns' whole words interleaved byte by byte (a0, b0, a1, b1, ...) so the
+ * dot product reads both pixels' taps through one pointer (a register short of spilling). */
+void kt_widen_cols2_s8(const int8_t *col_a, const int8_t *col_b, int32_t len, uint32_t *col16)
+{
+    int8_t *ab = (int8_t *)col16;
+    for (int32_t k = 0; k + 4 <= len; k += 4) {
+        ab[0] = col_a[k], ab[1] = col_b[k], ab[2] = col_a[k + 1], ab[3] = col_b[k + 1];
+        ab[4] = col_a[k + 2], ab[5] = col_b[k + 2], ab[6] = col_a[k + 3], ab[7] = col_b[k + 3];
+        ab += 8;
+    }
+}
+
+/* A group of 4 int8 pack4 rows against both (interleaved) columns, plain C (Cortex-M0/M3):
+ * each weight byte is loaded once for two MLAs, each column byte once for four: per 8 MACs
+ * 2 + 4 loads and 8 MLA (one pixel at a time: 1 + 4 loads per 4 MLA). */
+#define KT_TAP4X2_C(j)                                                                       \
+    do {                                                                                     \
+        const int32_t xa_ = ab_[2 * (j)], xb_ = ab_[2 * (j) + 1];                            \
+        int32_t w_j_ = w_[(j)];                                                              \
+        a0 += w_j_ * xa_, b0 += w_j_ * xb_;                                                  \
+        w_j_ = w_[4 + (j)];                                                                  \
+        a1 += w_j_ * xa_, b1 += w_j_ * xb_;                                                  \
+        w_j_ = w_[8 + (j)];                                                                  \
+        a2 += w_j_ * xa_, b2 += w_j_ * xb_;                                                  \
+        w_j_ = w_[12 + (j)];                                                                 \
+        a3 += w_j_ * xa_, b3 += w_j_ * xb_;                                                  \
+    } while (0)
+#define KT_GROUP4X2_C(a0, a1, a2, a3, b0, b1, b2, b3, ab, w0, len4)                          \
+    do {                                                                                     \
+        const int8_t *w_ = (w0);                                                             \
+        const int8_t *ab_ = (ab);                                                            \
+        const int8_t *ab_end_ = ab_ + 2 * (len4);                                            \
+        while (ab_ != ab_end_) {                                                             \
+            KT_TAP4X2_C(0);                                                                  \
+            KT_TAP4X2_C(1);                                                                  \
+            KT_TAP4X2_C(2);                                                                  \
+            KT_TAP4X2_C(3);                                                                  \
+            ab_ += 8;                                                                        \
+            w_ += 16;                                                                        \
+        }                                                                                    \
+    } while (0)
+#endif
+
+/* The requantized outputs of rows r .. r + 3 for both pixels, pixel a stored before pixel b is
+ * requantized: sharing the constants' loads would not pay (SMLAL accumulates onto the rounding
+ * constant, so each pixel needs its own copy: two MOVs instead of one LDRD), and it keeps the
+ * live registers down to one pixel's four sums. */
+static KT_ALWAYS_INLINE void sink4x2(const kt_dot_job *job, int32_t r, int32_t a0, int32_t a1,
+                                     int32_t a2, int32_t a3, int32_t b0, int32_t b1, int32_t b2,
+                                     int32_t b3, uint32_t lo4, uint32_t hi4, int8_t *out_a,
+                                     int8_t *out_b)
+{
+    const kt_rq_channel *rq = job->rq + r;
+#if defined(__ARM_FEATURE_DSP)
+    const uint32_t wa = kt_requant4_s8(a0, a1, a2, a3, rq, lo4, hi4);
+    KT_MEMCPY(out_a + r, &wa, 4);
+    const uint32_t wb = kt_requant4_s8(b0, b1, b2, b3, rq, lo4, hi4);
+    KT_MEMCPY(out_b + r, &wb, 4);
+#else
+    (void)lo4;
+    (void)hi4;
+    const int32_t lo = job->act_min, hi = job->act_max;
+    const int8_t qa[4] = {(int8_t)kt_clamp_i32(kt_mbqm_channel(a0, rq), lo, hi),
+                          (int8_t)kt_clamp_i32(kt_mbqm_channel(a1, rq + 1), lo, hi),
+                          (int8_t)kt_clamp_i32(kt_mbqm_channel(a2, rq + 2), lo, hi),
+                          (int8_t)kt_clamp_i32(kt_mbqm_channel(a3, rq + 3), lo, hi)};
+    const int8_t qb[4] = {(int8_t)kt_clamp_i32(kt_mbqm_channel(b0, rq), lo, hi),
+                          (int8_t)kt_clamp_i32(kt_mbqm_channel(b1, rq + 1), lo, hi),
+                          (int8_t)kt_clamp_i32(kt_mbqm_channel(b2, rq + 2), lo, hi),
+                          (int8_t)kt_clamp_i32(kt_mbqm_channel(b3, rq + 3), lo, hi)};
+    KT_MEMCPY(out_a + r, qa, 4);
+    KT_MEMCPY(out_b + r, qb, 4);
+#endif
+}
+
+/* The groups of 4 rows for one weight layout (s16 is a constant after inlining). */
+static KT_ALWAYS_INLINE int32_t groups4x2(const kt_dot_job *job, const int8_t *col_a,
+                                          const int8_t *col_b, const uint32_t *col16,
+                                          int8_t *out_a, int8_t *out_b, int32_t s16)
+{
+    const int32_t len = job->len;
+    const int32_t len4 = len & ~3;
+    const int32_t tail = len - len4;
+    const uint32_t lo4 = (uint32_t)(uint8_t)job->act_min * 0x01010101u;
+    const uint32_t hi4 = (uint32_t)(uint8_t)job->act_max * 0x01010101u;
+    int32_t r = 0;
+    for (; r + 4 <= job->n_rows; r += 4) {
+        const int8_t *group = job->rows + r * len * KT_PACKED_WEIGHT_BYTES(s16);
+        int32_t a0 = job->bias[r], a1 = job->bias[r + 1];
+        int32_t a2 = job->bias[r + 2], a3 = job->bias[r + 3];
+        int32_t b0 = a0, b1 = a1, b2 = a2, b3 = a3;
+#if KT_HAVE_DSP
+        (void)col16;
+        if (s16) {
+            /* rows 0, 1 at the chunk's start, rows 2, 3 one row pair (8 int16) further */
+            KT_PASS2X2_S16(a0, a1, b0, b1, col16, group, len4);
+            KT_PASS2X2_S16(a2, a3, b2, b3, col16, group + 16, len4);
+        } else {
+            KT_PASS2X2_S8(a0, a1, b0, b1, col16, group, len4);
+            KT_PASS2X2_S8(a2, a3, b2, b3, col16, group + 8, len4);
+        }
+#else
+        KT_GROUP4X2_C(a0, a1, a2, a3, b0, b1, b2, b3, (const int8_t *)col16, group, len4);
+#endif
+        if (tail) { /* the group's len % 4 tail weights follow its chunks, row by row */
+            const int32_t base = 4 * len4;
+            for (int32_t t = 0; t < tail; ++t) {
+                const int32_t xa = col_a[len4 + t], xb = col_b[len4 + t];
+                int32_t wv[4];
+                for (int32_t i = 0; i < 4; ++i) {
+                    const int32_t k = base + i * tail + t;
+                    wv[i] = s16 ? ((const int16_t *)(const void *)group)[k] : group[k];
+                }
+                a0 += wv[0] * xa, b0 += wv[0] * xb;
+                a1 += wv[1] * xa, b1 += wv[1] * xb;
+                a2 += wv[2] * xa, b2 += wv[2] * xb;
+                a3 += wv[3] * xa, b3 += wv[3] * xb;
+            }
+        }
+        sink4x2(job, r, a0, a1, a2, a3, b0, b1, b2, b3, lo4, hi4, out_a, out_b);
+    }
+    return r;
+}
+
+void kt_dot_requant2_s8(const kt_dot_job *job, const int8_t *col_a, const int8_t *col_b,
+                        const uint32_t *col16, int8_t *out_a, int8_t *out_b)
+{
+    const int32_t len = job->len;
+    const int32_t esize = KT_PACKED_WEIGHT_BYTES(job->weights_s16);
+#if KT_HAVE_DSP
+    const int32_t len4 = len & ~3;
+    int32_t r = job->weights_s16 ? groups4x2(job, col_a, col_b, col16, out_a, out_b, 1)
+                                 : groups4x2(job, col_a, col_b, col16, out_a, out_b, 0);
+#else
+    int32_t r = groups4x2(job, col_a, col_b, col16, out_a, out_b, 0);
+#endif
+    for (; r < job->n_rows; ++r) { /* leftover rows are stored row-major */
+        const int8_t *row = job->rows + r * len * esize;
+        int32_t a = job->bias[r], b = a;
+        int32_t k = 0;
+#if KT_HAVE_DSP
+        const uint32_t *c = col16;
+        for (; k < len4; k += 4, c += 4) {
+            uint32_t we, wo;
+            if (job->weights_s16) {
+                we = load_w16x2((const int16_t *)(const void *)row + k);
+                wo = load_w16x2((const int16_t *)(const void *)row + k + 2);
+            } else {
+                const uint32_t x = kt_load_u32(row + k);
+                we = kt_sxtb16(x);
+                wo = kt_sxtb16_ror8(x);
+            }
+            a = kt_smlad(we, c[0], kt_smlad(wo, c[1], a));
+            b = kt_smlad(we, c[2], kt_smlad(wo, c[3], b));
+        }
+#endif
+        for (; k < len; ++k) {
+            const int32_t wv = job->weights_s16 ? ((const int16_t *)(const void *)row)[k]
+                                                : row[k];
+            a += wv * col_a[k];
+            b += wv * col_b[k];
+        }
+        const kt_rq_channel *ch = job->rq + r;
+        out_a[r] = (int8_t)kt_clamp_i32(kt_mbqm_channel(a, ch), job->act_min, job->act_max);
+        out_b[r] = (int8_t)kt_clamp_i32(kt_mbqm_channel(b, ch), job->act_min, job->act_max);
+    }
+}
+
 void kt_dot_rows_s8(const int8_t *col, const uint32_t *col16, const int8_t *rows,
                     int32_t n_rows, int32_t len, int32_t weights_s16, const int32_t *acc_init,
                     int32_t *out)

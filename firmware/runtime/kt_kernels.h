@@ -102,7 +102,8 @@ typedef struct {
     int32_t weights_s16;
 } kt_conv2d_params;
 
-/* scratch: KT_CONV_SCRATCH_BYTES(k_h * k_w * in_c) bytes, word aligned (fast path only). */
+/* scratch: KT_CONV_SCRATCH_BYTES(k_h * k_w * in_c) bytes (+ the padded copy with padded_copy),
+ * word aligned (fast path only). */
 void kt_conv2d_s8(const kt_conv2d_params *p, const int8_t *input, int8_t *output,
                   void *scratch);
 void kt_conv2d_s8_ref(const kt_conv2d_params *p, const int8_t *input, int8_t *output);
@@ -180,15 +181,28 @@ typedef struct {
 void kt_dot_requant_s8(const kt_dot_job *job, const int8_t *col, const uint32_t *col16,
                        int8_t *out);
 
+/* kt_dot_requant_s8 for two columns at once (two output pixels of a CONV_2D), each weight load
+ * feeding both: out_a from col_a, out_b from col_b. col16 (2 * KT_COL16_BYTES(len) bytes) must
+ * first be filled by kt_widen_cols2_s8: on Armv7E-M both columns widened to int16 pairs and
+ * interleaved per 4 taps, elsewhere their bytes interleaved (a0, b0, a1, b1, ...). */
+void kt_widen_cols2_s8(const int8_t *col_a, const int8_t *col_b, int32_t len, uint32_t *col16);
+void kt_dot_requant2_s8(const kt_dot_job *job, const int8_t *col_a, const int8_t *col_b,
+                        const uint32_t *col16, int8_t *out_a, int8_t *out_b);
+
 /* Scratch bytes the fast paths need: the int16 column (word aligned) then the int8 im2col
  * column. The generator allocates this in the arena for every CONV_2D / FULLY_CONNECTED. */
 #define KT_COL16_BYTES(len) ((((len) / 4) * 8))
 /* CONV_2D's column is rounded up to whole words (with KT_DSP_WEIGHTS its rows are zero-padded
- * to that length, so the dot product has no tail). */
+ * to that length, so the dot product has no tail). It computes two output pixels per pass, so
+ * it has two widened columns (interleaved, KT_CONV_COL16_BYTES) and two int8 columns. */
 #define KT_ROUND4(len) ((((len) + 3) / 4) * 4)
-#define KT_CONV_SCRATCH_BYTES(len) (KT_COL16_BYTES(KT_ROUND4(len)) + KT_ROUND4(len))
+#define KT_CONV_COL16_BYTES(len) (2 * KT_COL16_BYTES(KT_ROUND4(len)))
+/* An int8 column, with 4 bytes of slack for im2col's whole-word run copies. */
+#define KT_CONV_COL_BYTES(len) (KT_ROUND4(len) + 4)
+#define KT_CONV_SCRATCH_BYTES(len) (KT_CONV_COL16_BYTES(len) + 2 * KT_CONV_COL_BYTES(len))
 /* With padded_copy, the padded image follows at KT_CONV_PADDED_OFFSET: ph x pw x in_c bytes,
- * ph = (out_h - 1) * stride_h + (k_h - 1) * dil_h + 1 and pw likewise. */
+ * ph = (out_h - 1) * stride_h + (k_h - 1) * dil_h + 1 and pw likewise, plus 4 bytes of slack
+ * (im2col's whole-word reads). */
 #define KT_CONV_PADDED_OFFSET(len) KT_CONV_SCRATCH_BYTES(len)
 #define KT_FC_SCRATCH_BYTES(in_depth) (KT_COL16_BYTES(in_depth))
 

@@ -110,9 +110,11 @@ def col16_bytes(length: int) -> int:
 
 
 def conv_scratch_bytes(length: int) -> int:
-    """KT_CONV_SCRATCH_BYTES: int16 column + int8 im2col column, both for whole words."""
+    """KT_CONV_SCRATCH_BYTES: two int16 columns + two int8 im2col columns (two output pixels
+    per pass), all for whole words, each int8 column with 4 bytes of slack (KT_CONV_COL_BYTES:
+    im2col copies runs as whole words)."""
     words = (length + 3) // 4 * 4
-    return col16_bytes(words) + words
+    return 2 * (col16_bytes(words) + words + 4)
 
 
 # Largest zero-point-padded input copy a fast CONV_2D gets in the arena (bounds-check-free
@@ -123,15 +125,16 @@ MAX_PADDED_COPY_BYTES = 4096
 def conv_padded_copy_bytes(in_hwc: tuple[int, int, int], out_hw: tuple[int, int],
                            kernel: tuple[int, int], stride: tuple[int, int],
                            dilation: tuple[int, int], pad: tuple[int, int]) -> int:
-    """Bytes of the padded input copy (KT_CONV_PADDED_BYTES), 0 when the taps never leave the
-    input or the copy would be larger than MAX_PADDED_COPY_BYTES."""
+    """Bytes of the padded input copy (KT_CONV_PADDED_BYTES) with its 4 bytes of slack for
+    im2col's whole-word reads, 0 when the taps never leave the input or the copy would be
+    larger than MAX_PADDED_COPY_BYTES."""
     in_h, in_w, in_c = in_hwc
     ph = (out_hw[0] - 1) * stride[0] + (kernel[0] - 1) * dilation[0] + 1
     pw = (out_hw[1] - 1) * stride[1] + (kernel[1] - 1) * dilation[1] + 1
     if pad == (0, 0) and ph <= in_h and pw <= in_w:
         return 0
     size = ph * pw * in_c
-    return size if size <= MAX_PADDED_COPY_BYTES else 0
+    return size + 4 if size <= MAX_PADDED_COPY_BYTES else 0
 
 
 def const_name(tensor: Tensor) -> str:
