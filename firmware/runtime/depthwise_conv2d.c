@@ -63,45 +63,117 @@ void kt_depthwise_conv2d_s8_ref(const kt_depthwise_conv2d_params *p, const int8_
 }
 
 #if KT_FAST_KERNELS
-static void fill_s8(int8_t *dst, int8_t value, int32_t n)
+/* ---- The band: zero-point-padded input rows, channel-planar int16 --------------------------
+ * Slot s of the band holds one input row as C rows of pwp int16 values, channel c's row at
+ * band + s * C * pwp + c * pwp, column j = input column j - pad_w. Columns outside the input
+ * and the extra slot `span` (rows above/below the input) hold the input zero point; they are
+ * written once per call. The span = (k_h - 1) * dil_h + 1 ring slots keep the input rows the
+ * current output row reads, so a stride-1 layer widens each input row once, not k_h times. */
+
+static void fill_s16(int16_t *dst, int16_t value, int32_t n)
 {
     for (int32_t i = 0; i < n; ++i) {
         dst[i] = value;
     }
 }
 
-static void copy_s8(int8_t *dst, const int8_t *src, int32_t n)
+#if defined(__ARM_FEATURE_DSP)
+/* (lo(a), lo(b)) and (hi(a), hi(b)) */
+static inline uint32_t dw_pkhbt(uint32_t a, uint32_t b)
 {
-    for (; n >= 8; n -= 8, dst += 8, src += 8) {
-        KT_MEMCPY(dst, src, 8);
+    uint32_t r;
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+static inline uint32_t dw_pkhtb(uint32_t a, uint32_t b)
+{
+    uint32_t r;
+    __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(b), "r"(a));
+    return r;
+}
+#else
+static inline uint32_t dw_pkhbt(uint32_t a, uint32_t b) { return (a & 0xffffu) | b << 16; }
+static inline uint32_t dw_pkhtb(uint32_t a, uint32_t b) { return a >> 16 | (b & 0xffff0000u); }
+#endif
+
+static inline void dw_store_u32(void *p, uint32_t v) { KT_MEMCPY(p, &v, sizeof v); }
+
+/* n input pixels (NHWC int8 from src) into one slot from column x0 on (dst = slot + x0). */
+static void widen_row(const int8_t *src, int32_t c_all, int16_t *dst, int32_t pwp, int32_t n)
+{
+    int32_t c = 0;
+#if KT_HAVE_DSP
+    /* 4 channels of 2 pixels per step: 2 LDR, 4 SXTB16, 4 PKHBT/PKHTB, 4 STR for 8 values. */
+    for (; c + 4 <= c_all; c += 4) {
+        const int8_t *s = src + c;
+        int16_t *d = dst + c * pwp;
+        int32_t j = 0;
+        for (; j + 2 <= n; j += 2, s += 2 * c_all) {
+            const uint32_t a = kt_load_u32(s), b = kt_load_u32(s + c_all);
+            const uint32_t ae = kt_sxtb16(a), ao = kt_sxtb16_ror8(a);
+            const uint32_t be = kt_sxtb16(b), bo = kt_sxtb16_ror8(b);
+            dw_store_u32(d + j, dw_pkhbt(ae, be));
+            dw_store_u32(d + pwp + j, dw_pkhbt(ao, bo));
+            dw_store_u32(d + 2 * pwp + j, dw_pkhtb(ae, be));
+            dw_store_u32(d + 3 * pwp + j, dw_pkhtb(ao, bo));
+        }
+        if (j < n) {
+            d[j] = s[0];
+            d[pwp + j] = s[1];
+            d[2 * pwp + j] = s[2];
+            d[3 * pwp + j] = s[3];
+        }
     }
-    for (; n >= 4; n -= 4, dst += 4, src += 4) {
-        KT_MEMCPY(dst, src, 4);
+#elif !defined(__ARM_ARCH_6M__)
+    /* One (unaligned-capable) LDR per 4 channels; Armv6-M has no unaligned loads. */
+    for (; c + 4 <= c_all; c += 4) {
+        const int8_t *s = src + c;
+        int16_t *d = dst + c * pwp;
+        for (int32_t j = 0; j < n; ++j, s += c_all) {
+            const uint32_t v = kt_load_u32(s);
+            d[j] = (int8_t)v;
+            d[pwp + j] = (int8_t)(v >> 8);
+            d[2 * pwp + j] = (int8_t)(v >> 16);
+            d[3 * pwp + j] = (int8_t)(v >> 24);
+        }
     }
-    for (int32_t i = 0; i < n; ++i) {
-        dst[i] = src[i];
+#endif
+    for (; c < c_all; ++c) {
+        const int8_t *s = src + c;
+        int16_t *d = dst + c * pwp;
+        for (int32_t j = 0; j < n; ++j, s += c_all) {
+            d[j] = *s;
+        }
     }
 }
 
-/* The k_h input rows output row oy reads, zero-point padded to pw pixels each. */
-static void fill_band(const kt_depthwise_conv2d_params *p, const int8_t *image, int32_t oy,
-                      int32_t pw, int8_t *band)
+/* The slot holding input row iy, widening it first if no slot does. held[s] = the row in slot
+ * s; the rows the current output row reads start at iy_first, and rows are visited in
+ * increasing order, so a slot holding a row < iy_first is free. There is always one: the held
+ * rows >= iy_first lie in the span rows from iy_first, and at most span - k_h of those are
+ * held without being read. */
+static int32_t band_row(const kt_depthwise_conv2d_params *p, const int8_t *image, int32_t iy,
+                        int32_t iy_first, int32_t *held, int16_t *band, int32_t pwp)
 {
-    const int32_t c = p->in_c;
-    const int8_t zp = (int8_t)(-p->input_offset);
-    /* band column j is input column j - pad_w; the columns inside the input: */
-    const int32_t x0 = kt_min_i32(p->pad_w, pw);
-    const int32_t x1 = kt_max_i32(x0, kt_min_i32(pw, p->in_w + p->pad_w));
-    for (int32_t ky = 0; ky < p->k_h; ++ky, band += pw * c) {
-        const int32_t iy = oy * p->stride_h - p->pad_h + ky * p->dil_h;
-        if (iy < 0 || iy >= p->in_h) {
-            fill_s8(band, zp, pw * c);
-            continue;
-        }
-        fill_s8(band, zp, x0 * c);
-        copy_s8(band + x0 * c, image + (iy * p->in_w + x0 - p->pad_w) * c, (x1 - x0) * c);
-        fill_s8(band + x1 * c, zp, (pw - x1) * c);
+    const int32_t span = (p->k_h - 1) * p->dil_h + 1;
+    const int32_t slot = p->in_c * pwp;
+    if (iy < 0 || iy >= p->in_h) {
+        return span * slot;
     }
+    int32_t s = 0;
+    for (; s < span && held[s] != iy; ++s) {
+    }
+    if (s == span) {
+        for (s = 0; held[s] >= iy_first; ++s) {
+        }
+        const int32_t pw = (p->out_w - 1) * p->stride_w + (p->k_w - 1) * p->dil_w + 1;
+        const int32_t x0 = kt_min_i32(p->pad_w, pw);
+        const int32_t x1 = kt_max_i32(x0, kt_min_i32(pw, p->in_w + p->pad_w));
+        widen_row(image + (iy * p->in_w + x0 - p->pad_w) * p->in_c, p->in_c,
+                  band + s * slot + x0, pwp, x1 - x0);
+        held[s] = iy;
+    }
+    return s * slot;
 }
 
 static KT_ALWAYS_INLINE int8_t requant(int32_t acc, const kt_rq_channel *rq, int32_t lo,
@@ -111,101 +183,177 @@ static KT_ALWAYS_INLINE int8_t requant(int32_t acc, const kt_rq_channel *rq, int
     return (int8_t)kt_clamp_i32(z, lo, hi);
 }
 
+/* One channel of one output row. r = the channel's band row of each kernel row (already
+ * offset by the pixel), out = its first output, written every `step` bytes. */
+typedef struct {
+    const int16_t *r0, *r1, *r2; /* 3x3 kernels */
+    const int16_t *band;         /* other kernels: the channel's row in slot 0 ... */
+    const int32_t *off;          /* ... and each kernel row's slot offset */
+    int32_t bias;
+    const kt_rq_channel *rq;
+    int8_t *out;
+} dw_channel;
 
-/* The taps of one channel group: t = tap index, `in` = the tap's 4 channels in the band. */
 #if KT_DSP_WEIGHTS
-#define KT_DW_TAP(t, in)                                                                      \
-    do {                                                                                      \
-        const uint32_t x_ = kt_load_u32(in);                                                  \
-        const uint32_t xe_ = kt_sxtb16(x_), xo_ = kt_sxtb16_ror8(x_);                         \
-        const uint32_t we_ = w[2 * (t)], wo_ = w[2 * (t) + 1];                                \
-        a0 = kt_smlabb(xe_, we_, a0);                                                         \
-        a2 = kt_smlatt(xe_, we_, a2);                                                         \
-        a1 = kt_smlabb(xo_, wo_, a1);                                                         \
-        a3 = kt_smlatt(xo_, wo_, a3);                                                         \
-    } while (0)
-#define KT_DW_WORDS_PER_TAP 2
-typedef uint32_t kt_dw_weight;
-#else
-#define KT_DW_TAP(t, in)                                                                      \
-    do {                                                                                      \
-        const int8_t *x_ = (in);                                                              \
-        a0 += w[4 * (t)] * x_[0];                                                             \
-        a1 += w[4 * (t) + 1] * x_[1];                                                         \
-        a2 += w[4 * (t) + 2] * x_[2];                                                         \
-        a3 += w[4 * (t) + 3] * x_[3];                                                         \
-    } while (0)
-#define KT_DW_WORDS_PER_TAP 4
-typedef int8_t kt_dw_weight;
-#endif
+/* Armv7E-M. A channel's weights are int16 pairs per kernel row: (w0, w1), (w2, w3), ..., an odd
+ * last tap as (w, w); with dilation every tap alone as (w, w). A word of the band at column j is
+ * (x[j], x[j + 1]), so one SMLAD multiplies two horizontally adjacent taps of one pixel, and
+ * the odd tap is SMLABB (low half) or SMLATT (high half) of a word loaded anyway. */
 
-/* One output pixel: every channel group's taps from the band (`px` = the pixel's first tap).
- * The 3x3 kernel without dilation (nearly every depthwise layer) has its 9 taps written out:
- * fixed weight offsets, no loop counters. */
-static KT_NOINLINE KT_NO_SCHED1 void dw_pixel(const kt_depthwise_conv2d_params *p, const int8_t *px,
-                                 int32_t row_bytes,
-                                 int8_t *out)
+/* 3x3, stride 1, 4 pixels: the words at x .. x + 4 give every pixel's pair (x + k) and third tap
+ * (low half of x + k + 2; pixel 3's is the high half of x + 4). */
+#define KT_DW_ROW3_S1(r, w01, w2)                                                             \
+    do {                                                                                      \
+        const uint32_t x0_ = kt_load_u32(r), x1_ = kt_load_u32((r) + 1);                     \
+        const uint32_t x2_ = kt_load_u32((r) + 2), x3_ = kt_load_u32((r) + 3);               \
+        const uint32_t x4_ = kt_load_u32((r) + 4);                                            \
+        a0 = kt_smlad(x0_, w01, a0);                                                          \
+        a1 = kt_smlad(x1_, w01, a1);                                                          \
+        a2 = kt_smlad(x2_, w01, a2);                                                          \
+        a3 = kt_smlad(x3_, w01, a3);                                                          \
+        a0 = kt_smlabb(x2_, w2, a0);                                                          \
+        a1 = kt_smlabb(x3_, w2, a1);                                                          \
+        a2 = kt_smlabb(x4_, w2, a2);                                                          \
+        a3 = kt_smlatt(x4_, w2, a3);                                                          \
+    } while (0)
+/* 3x3, stride 2, 4 pixels: pixel k's pair is the word at 2k, its third tap the low half of the
+ * next pixel's pair. */
+#define KT_DW_ROW3_S2(r, w01, w2)                                                             \
+    do {                                                                                      \
+        const uint32_t x0_ = kt_load_u32(r), x1_ = kt_load_u32((r) + 2);                     \
+        const uint32_t x2_ = kt_load_u32((r) + 4), x3_ = kt_load_u32((r) + 6);               \
+        const uint32_t x4_ = kt_load_u32((r) + 8);                                            \
+        a0 = kt_smlabb(x1_, w2, kt_smlad(x0_, w01, a0));                                      \
+        a1 = kt_smlabb(x2_, w2, kt_smlad(x1_, w01, a1));                                      \
+        a2 = kt_smlabb(x3_, w2, kt_smlad(x2_, w01, a2));                                      \
+        a3 = kt_smlabb(x4_, w2, kt_smlad(x3_, w01, a3));                                      \
+    } while (0)
+#define KT_DW_ROW3_1(r, w01, w2) \
+    (a0 = kt_smlabb(kt_load_u32((r) + 2), w2, kt_smlad(kt_load_u32(r), w01, a0)))
+
+static KT_NOINLINE void dw_channel_3x3(const dw_channel *ch, const uint32_t *w, int32_t stride,
+                                       int32_t step, int32_t n, int32_t lo, int32_t hi)
 {
-    const int32_t c_all = p->in_c;
-    const int32_t tap_x = p->dil_w * c_all;
-    const int32_t taps = p->k_h * p->k_w;
-    const int32_t *bias = p->folded_bias;
-    const kt_rq_channel *rq = p->rq_fast;
-    const kt_dw_weight *w = (const kt_dw_weight *)(const void *)p->weights;
-    const int32_t unrolled = p->k_h == 3 && p->k_w == 3 && p->dil_w == 1;
-#if defined(__ARM_FEATURE_DSP)
-    const uint32_t lo4 = (uint32_t)(uint8_t)p->act_min * 0x01010101u;
-    const uint32_t hi4 = (uint32_t)(uint8_t)p->act_max * 0x01010101u;
-#endif
-    for (int32_t c = 0; c < c_all; c += 4, bias += 4, rq += 4) {
-        int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
-        const int8_t *r0 = px + c;
-#if defined(__GNUC__)
-        /* Opaque to the optimizer: otherwise GCC keeps each of the 9 tap addresses as its own
-         * induction variable over c, spilled to the stack (twice the instructions). */
-        __asm__("" : "+r"(r0));
-#endif
-        if (unrolled) {
-            const int8_t *r1 = r0 + row_bytes, *r2 = r1 + row_bytes;
-            KT_DW_TAP(0, r0);
-            KT_DW_TAP(1, r0 + tap_x);
-            KT_DW_TAP(2, r0 + 2 * tap_x);
-            KT_DW_TAP(3, r1);
-            KT_DW_TAP(4, r1 + tap_x);
-            KT_DW_TAP(5, r1 + 2 * tap_x);
-            KT_DW_TAP(6, r2);
-            KT_DW_TAP(7, r2 + tap_x);
-            KT_DW_TAP(8, r2 + 2 * tap_x);
-        } else {
-            int32_t t = 0;
-            for (int32_t ky = 0; ky < p->k_h; ++ky, r0 += row_bytes) {
-                const int8_t *in = r0;
-                for (int32_t kx = 0; kx < p->k_w; ++kx, in += tap_x, ++t) {
-                    KT_DW_TAP(t, in);
-                }
-            }
+    const int16_t *r0 = ch->r0, *r1 = ch->r1, *r2 = ch->r2;
+    const kt_rq_channel *rq = ch->rq;
+    int8_t *out = ch->out;
+    const uint32_t w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4], w5 = w[5];
+    int32_t x = 0;
+    if (stride == 1) {
+        for (; x + 4 <= n; x += 4, r0 += 4, r1 += 4, r2 += 4, out += 4 * step) {
+            int32_t a0 = ch->bias, a1 = a0, a2 = a0, a3 = a0;
+            KT_DW_ROW3_S1(r0, w0, w1);
+            KT_DW_ROW3_S1(r1, w2, w3);
+            KT_DW_ROW3_S1(r2, w4, w5);
+            out[0] = requant(a0, rq, lo, hi);
+            out[step] = requant(a1, rq, lo, hi);
+            out[2 * step] = requant(a2, rq, lo, hi);
+            out[3 * step] = requant(a3, rq, lo, hi);
         }
-        w += taps * KT_DW_WORDS_PER_TAP;
-        const int32_t lo = p->act_min, hi = p->act_max;
-        if (c + 4 <= c_all) {
-#if defined(__ARM_FEATURE_DSP)
-            const uint32_t word = kt_requant4_s8(a0, a1, a2, a3, rq, lo4, hi4);
-#else
-            const uint32_t word = (uint32_t)(uint8_t)requant(a0, rq, lo, hi) |
-                                  (uint32_t)(uint8_t)requant(a1, rq + 1, lo, hi) << 8 |
-                                  (uint32_t)(uint8_t)requant(a2, rq + 2, lo, hi) << 16 |
-                                  (uint32_t)(uint8_t)requant(a3, rq + 3, lo, hi) << 24;
-#endif
-            KT_MEMCPY(out + c, &word, 4);
-        } else {
-            const int32_t acc[4] = {a0, a1, a2, a3};
-            for (int32_t i = 0; c + i < c_all; ++i) {
-                out[c + i] = requant(acc[i], rq + i, lo, hi);
-            }
+    } else {
+        for (; x + 4 <= n; x += 4, r0 += 8, r1 += 8, r2 += 8, out += 4 * step) {
+            int32_t a0 = ch->bias, a1 = a0, a2 = a0, a3 = a0;
+            KT_DW_ROW3_S2(r0, w0, w1);
+            KT_DW_ROW3_S2(r1, w2, w3);
+            KT_DW_ROW3_S2(r2, w4, w5);
+            out[0] = requant(a0, rq, lo, hi);
+            out[step] = requant(a1, rq, lo, hi);
+            out[2 * step] = requant(a2, rq, lo, hi);
+            out[3 * step] = requant(a3, rq, lo, hi);
         }
     }
+    for (; x < n; ++x, r0 += stride, r1 += stride, r2 += stride, out += step) {
+        int32_t a0 = ch->bias;
+        KT_DW_ROW3_1(r0, w0, w1);
+        KT_DW_ROW3_1(r1, w2, w3);
+        KT_DW_ROW3_1(r2, w4, w5);
+        out[0] = requant(a0, rq, lo, hi);
+    }
 }
+
+/* Any kernel: one pixel at a time, each kernel row's pairs then its odd tap. */
+static KT_NOINLINE void dw_channel_any(const kt_depthwise_conv2d_params *p, const dw_channel *ch,
+                                       const uint32_t *w)
+{
+    const int32_t pairs = p->dil_w == 1 ? p->k_w / 2 : 0;
+    const int32_t singles = p->dil_w == 1 ? p->k_w % 2 : p->k_w;
+    const int32_t tap = p->dil_w == 1 ? 2 : p->dil_w; /* band columns between the words */
+    int8_t *out = ch->out;
+    for (int32_t x = 0; x < p->out_w; ++x, out += p->in_c) {
+        int32_t acc = ch->bias;
+        const uint32_t *wr = w;
+        for (int32_t ky = 0; ky < p->k_h; ++ky) {
+            const int16_t *r = ch->band + ch->off[ky] + x * p->stride_w;
+            for (int32_t j = 0; j < pairs; ++j, r += 2) {
+                acc = kt_smlad(kt_load_u32(r), *wr++, acc);
+            }
+            for (int32_t j = 0; j < singles; ++j, r += tap) {
+                acc = kt_smlabb(kt_load_u32(r), *wr++, acc);
+            }
+        }
+        out[0] = requant(acc, ch->rq, p->act_min, p->act_max);
+    }
+}
+#define KT_DW_WEIGHTS_PER_ROW(p) ((p)->dil_w == 1 ? ((p)->k_w + 1) / 2 : (p)->k_w)
+typedef uint32_t kt_dw_weight;
+#else
+/* Elsewhere the weights are int16 [channel][ky][kx] and each tap is a 16x16 MLA; unsigned
+ * accumulators wrap like int32 addition. */
+static KT_NOINLINE void dw_channel_3x3(const dw_channel *ch, const int16_t *w, int32_t stride,
+                                       int32_t step, int32_t n, int32_t lo, int32_t hi)
+{
+    const int16_t *r0 = ch->r0, *r1 = ch->r1, *r2 = ch->r2;
+    const kt_rq_channel *rq = ch->rq;
+    int8_t *out = ch->out;
+    int32_t x = 0;
+    /* 4 pixels share each weight load (stride 1: and the inputs between them). */
+    for (; x + 4 <= n; x += 4, out += 4 * step) {
+        uint32_t a0 = (uint32_t)ch->bias, a1 = a0, a2 = a0, a3 = a0;
+        for (int32_t ky = 0; ky < 3; ++ky) {
+            const int16_t *r = ky == 0 ? r0 : ky == 1 ? r1 : r2;
+            r += x * stride;
+            const int32_t k0 = w[3 * ky], k1 = w[3 * ky + 1], k2 = w[3 * ky + 2];
+            const int32_t s = stride;
+            a0 += (uint32_t)(k0 * r[0] + k1 * r[1] + k2 * r[2]);
+            a1 += (uint32_t)(k0 * r[s] + k1 * r[s + 1] + k2 * r[s + 2]);
+            a2 += (uint32_t)(k0 * r[2 * s] + k1 * r[2 * s + 1] + k2 * r[2 * s + 2]);
+            a3 += (uint32_t)(k0 * r[3 * s] + k1 * r[3 * s + 1] + k2 * r[3 * s + 2]);
+        }
+        out[0] = requant((int32_t)a0, rq, lo, hi);
+        out[step] = requant((int32_t)a1, rq, lo, hi);
+        out[2 * step] = requant((int32_t)a2, rq, lo, hi);
+        out[3 * step] = requant((int32_t)a3, rq, lo, hi);
+    }
+    for (; x < n; ++x, out += step) {
+        uint32_t a = (uint32_t)ch->bias;
+        for (int32_t ky = 0; ky < 3; ++ky) {
+            const int16_t *r = (ky == 0 ? r0 : ky == 1 ? r1 : r2) + x * stride;
+            a += (uint32_t)(w[3 * ky] * r[0] + w[3 * ky + 1] * r[1] + w[3 * ky + 2] * r[2]);
+        }
+        out[0] = requant((int32_t)a, rq, lo, hi);
+    }
+}
+
+static KT_NOINLINE void dw_channel_any(const kt_depthwise_conv2d_params *p, const dw_channel *ch,
+                                       const int16_t *w)
+{
+    int8_t *out = ch->out;
+    for (int32_t x = 0; x < p->out_w; ++x, out += p->in_c) {
+        uint32_t acc = (uint32_t)ch->bias;
+        const int16_t *wr = w;
+        for (int32_t ky = 0; ky < p->k_h; ++ky) {
+            const int16_t *r = ch->band + ch->off[ky] + x * p->stride_w;
+            for (int32_t kx = 0; kx < p->k_w; ++kx, r += p->dil_w) {
+                acc += (uint32_t)(*wr++ * *r);
+            }
+        }
+        out[0] = requant((int32_t)acc, ch->rq, p->act_min, p->act_max);
+    }
+}
+#define KT_DW_WEIGHTS_PER_ROW(p) ((p)->k_w)
+typedef int16_t kt_dw_weight;
 #endif
+#endif /* KT_FAST_KERNELS */
 
 void kt_depthwise_conv2d_s8(const kt_depthwise_conv2d_params *p, const int8_t *input,
                             int8_t *output, void *scratch)
@@ -215,16 +363,46 @@ void kt_depthwise_conv2d_s8(const kt_depthwise_conv2d_params *p, const int8_t *i
         kt_depthwise_conv2d_s8_ref(p, input, output);
         return;
     }
-    const int32_t c = p->in_c;
+    const int32_t c_all = p->in_c;
     const int32_t pw = (p->out_w - 1) * p->stride_w + (p->k_w - 1) * p->dil_w + 1;
-    int8_t *band = (int8_t *)scratch;
+    const int32_t pwp = KT_DW_ROW16(pw);
+    const int32_t span = (p->k_h - 1) * p->dil_h + 1;
+    int32_t *held = (int32_t *)scratch;
+    int32_t *off = held + span;
+    int16_t *band = (int16_t *)(void *)(off + p->k_h);
+    const int32_t per_channel = p->k_h * KT_DW_WEIGHTS_PER_ROW(p);
+    const int32_t fast3x3 = p->k_h == 3 && p->k_w == 3 && p->dil_w == 1 &&
+                            (p->stride_w == 1 || p->stride_w == 2);
+    fill_s16(band, (int16_t)(-p->input_offset), (span + 1) * c_all * pwp);
     for (int32_t b = 0; b < p->batches; ++b) {
-        const int8_t *image = input + b * p->in_h * p->in_w * c;
+        const int8_t *image = input + b * p->in_h * p->in_w * c_all;
+        for (int32_t s = 0; s < span; ++s) {
+            held[s] = INT32_MIN;
+        }
         for (int32_t oy = 0; oy < p->out_h; ++oy) {
-            fill_band(p, image, oy, pw, band);
-            for (int32_t ox = 0; ox < p->out_w; ++ox, output += c) {
-                dw_pixel(p, band + ox * p->stride_w * c, pw * c, output);
+            const int32_t iy0 = oy * p->stride_h - p->pad_h;
+            for (int32_t ky = 0; ky < p->k_h; ++ky) {
+                off[ky] = band_row(p, image, iy0 + ky * p->dil_h, iy0, held, band, pwp);
             }
+            const kt_dw_weight *w = (const kt_dw_weight *)(const void *)p->weights;
+            dw_channel ch = {0};
+            ch.off = off;
+            ch.out = output;
+            for (int32_t c = 0; c < c_all; ++c, w += per_channel, ++ch.out) {
+                ch.band = band + c * pwp;
+                ch.bias = p->folded_bias[c];
+                ch.rq = p->rq_fast + c;
+                if (fast3x3) {
+                    ch.r0 = ch.band + off[0];
+                    ch.r1 = ch.band + off[1];
+                    ch.r2 = ch.band + off[2];
+                    dw_channel_3x3(&ch, w, p->stride_w, c_all, p->out_w, p->act_min,
+                                   p->act_max);
+                } else {
+                    dw_channel_any(p, &ch, w);
+                }
+            }
+            output += p->out_w * c_all;
         }
     }
 #else
