@@ -1,19 +1,25 @@
 /* DEPTHWISE_CONV_2D, int8 per-channel (TFLite reference_integer_ops::DepthwiseConvPerChannel).
  *
- * Fast path (KT_FAST_KERNELS, depth multiplier 1, every channel's shift a right shift by
- * 1..23; the generator emits rq_fast only then, otherwise the reference loop runs):
- * - For each output row, the k_h input rows its taps read are copied into a band in the
- *   scratch, padded with the input zero point: no per-tap bounds checks. A padding tap then
- *   contributes w * zp_in, which the folded bias (bias + input_offset * sum of the channel's
- *   taps) cancels exactly, as in the reference where it contributes nothing.
- * - Channels go 4 at a time (one word of the band per tap); the generator stores each group's
- *   weights tap by tap ([group][tap][4], channels padded to a multiple of 4 with zero weights,
- *   so the extra lanes compute garbage that is never stored). On Armv7E-M they are int16 in
- *   SXTB16 lane order, (w0, w2), (w1, w3): per tap and 4 channels 1 LDR + 2 SXTB16 + 1 LDRD +
- *   4 SMLABB/SMLATT. Elsewhere int8, 4 MLAs.
- * - Requantization: kt_mbqm_fast (see kt_fixedpoint.h), the same as CONV_2D's fast path.
- * The accumulation order differs from the reference but int32 addition wraps identically in
- * any order, so the sums are the same bits.
+ * Fast paths (KT_FAST_KERNELS, depth multiplier 1, every channel's shift a right shift by
+ * 1..23; the generator emits rq_fast only then, otherwise the reference loop runs). Both read
+ * the input through a band padded with the input zero point, so no tap needs a bounds check: a
+ * padding tap contributes w * zp_in, which the folded bias (bias + input_offset * sum of the
+ * channel's taps, input_offset = -zp_in) cancels exactly, as in the reference where it
+ * contributes nothing. Requantization is kt_mbqm_channel (see kt_fixedpoint.h). The
+ * accumulation order differs from the reference but int32 addition wraps identically in any
+ * order, so the sums are the same bits.
+ *
+ * Armv7E-M (KT_DSP_WEIGHTS): the band is channel-planar int16 (each input row widened once
+ * into a ring of (k_h - 1) * dil_h + 1 rows), so a word of it holds two horizontally adjacent
+ * inputs of one channel and one SMLAD multiplies two taps. One channel at a time, 4 output
+ * pixels per pass (3x3, stride 1 or 2): per kernel row 1 LDRD (weights), 5 LDR, 4 SMLAD and 4
+ * SMLABB/SMLATT for 12 MACs; the 4 pixels share the channel's requantization constants, and
+ * outputs are stored every in_c bytes. Other kernels and dilations: one pixel at a time, the
+ * same pairs.
+ * Elsewhere (Cortex-M0/M3, host): the band is int8 NHWC (the k_h rows of each output row),
+ * channels go 4 at a time, the generator stores each group's int8 weights tap by tap
+ * ([group][tap][4], channels padded to a multiple of 4 with zero weights, so the extra lanes
+ * compute garbage that is never stored), 4 MLAs per tap.
  */
 #include "kt_dsp.h"
 #include "kt_fixedpoint.h"
@@ -62,7 +68,146 @@ void kt_depthwise_conv2d_s8_ref(const kt_depthwise_conv2d_params *p, const int8_
     }
 }
 
-#if KT_FAST_KERNELS
+#if KT_FAST_KERNELS && !KT_DSP_WEIGHTS
+static void fill_s8(int8_t *dst, int8_t value, int32_t n)
+{
+    for (int32_t i = 0; i < n; ++i) {
+        dst[i] = value;
+    }
+}
+
+static void copy_s8(int8_t *dst, const int8_t *src, int32_t n)
+{
+    for (; n >= 8; n -= 8, dst += 8, src += 8) {
+        KT_MEMCPY(dst, src, 8);
+    }
+    for (; n >= 4; n -= 4, dst += 4, src += 4) {
+        KT_MEMCPY(dst, src, 4);
+    }
+    for (int32_t i = 0; i < n; ++i) {
+        dst[i] = src[i];
+    }
+}
+
+/* The k_h input rows output row oy reads, zero-point padded to pw pixels each. */
+static void fill_band(const kt_depthwise_conv2d_params *p, const int8_t *image, int32_t oy,
+                      int32_t pw, int8_t *band)
+{
+    const int32_t c = p->in_c;
+    const int8_t zp = (int8_t)(-p->input_offset);
+    /* band column j is input column j - pad_w; the columns inside the input: */
+    const int32_t x0 = kt_min_i32(p->pad_w, pw);
+    const int32_t x1 = kt_max_i32(x0, kt_min_i32(pw, p->in_w + p->pad_w));
+    for (int32_t ky = 0; ky < p->k_h; ++ky, band += pw * c) {
+        const int32_t iy = oy * p->stride_h - p->pad_h + ky * p->dil_h;
+        if (iy < 0 || iy >= p->in_h) {
+            fill_s8(band, zp, pw * c);
+            continue;
+        }
+        fill_s8(band, zp, x0 * c);
+        copy_s8(band + x0 * c, image + (iy * p->in_w + x0 - p->pad_w) * c, (x1 - x0) * c);
+        fill_s8(band + x1 * c, zp, (pw - x1) * c);
+    }
+}
+
+static KT_ALWAYS_INLINE int8_t requant(int32_t acc, const kt_rq_channel *rq, int32_t lo,
+                                      int32_t hi)
+{
+    const int32_t z = kt_mbqm_channel(acc, rq);
+    return (int8_t)kt_clamp_i32(z, lo, hi);
+}
+
+
+/* The taps of one channel group: t = tap index, `in` = the tap's 4 channels in the band. */
+#define KT_DW_TAP(t, in)                                                                      \
+    do {                                                                                      \
+        const int8_t *x_ = (in);                                                              \
+        a0 += w[4 * (t)] * x_[0];                                                             \
+        a1 += w[4 * (t) + 1] * x_[1];                                                         \
+        a2 += w[4 * (t) + 2] * x_[2];                                                         \
+        a3 += w[4 * (t) + 3] * x_[3];                                                         \
+    } while (0)
+#define KT_DW_WORDS_PER_TAP 4
+typedef int8_t kt_dw_weight;
+
+/* One output pixel: every channel group's taps from the band (`px` = the pixel's first tap).
+ * The 3x3 kernel without dilation (nearly every depthwise layer) has its 9 taps written out:
+ * fixed weight offsets, no loop counters. */
+static KT_NOINLINE KT_NO_SCHED1 void dw_pixel(const kt_depthwise_conv2d_params *p, const int8_t *px,
+                                 int32_t row_bytes,
+                                 int8_t *out)
+{
+    const int32_t c_all = p->in_c;
+    const int32_t tap_x = p->dil_w * c_all;
+    const int32_t taps = p->k_h * p->k_w;
+    const int32_t *bias = p->folded_bias;
+    const kt_rq_channel *rq = p->rq_fast;
+    const kt_dw_weight *w = (const kt_dw_weight *)(const void *)p->weights;
+    const int32_t unrolled = p->k_h == 3 && p->k_w == 3 && p->dil_w == 1;
+    for (int32_t c = 0; c < c_all; c += 4, bias += 4, rq += 4) {
+        int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
+        const int8_t *r0 = px + c;
+#if defined(__GNUC__)
+        /* Opaque to the optimizer: otherwise GCC keeps each of the 9 tap addresses as its own
+         * induction variable over c, spilled to the stack (twice the instructions). */
+        __asm__("" : "+r"(r0));
+#endif
+        if (unrolled) {
+            const int8_t *r1 = r0 + row_bytes, *r2 = r1 + row_bytes;
+            KT_DW_TAP(0, r0);
+            KT_DW_TAP(1, r0 + tap_x);
+            KT_DW_TAP(2, r0 + 2 * tap_x);
+            KT_DW_TAP(3, r1);
+            KT_DW_TAP(4, r1 + tap_x);
+            KT_DW_TAP(5, r1 + 2 * tap_x);
+            KT_DW_TAP(6, r2);
+            KT_DW_TAP(7, r2 + tap_x);
+            KT_DW_TAP(8, r2 + 2 * tap_x);
+        } else {
+            int32_t t = 0;
+            for (int32_t ky = 0; ky < p->k_h; ++ky, r0 += row_bytes) {
+                const int8_t *in = r0;
+                for (int32_t kx = 0; kx < p->k_w; ++kx, in += tap_x, ++t) {
+                    KT_DW_TAP(t, in);
+                }
+            }
+        }
+        w += taps * KT_DW_WORDS_PER_TAP;
+        const int32_t lo = p->act_min, hi = p->act_max;
+        if (c + 4 <= c_all) {
+            const uint32_t word = (uint32_t)(uint8_t)requant(a0, rq, lo, hi) |
+                                  (uint32_t)(uint8_t)requant(a1, rq + 1, lo, hi) << 8 |
+                                  (uint32_t)(uint8_t)requant(a2, rq + 2, lo, hi) << 16 |
+                                  (uint32_t)(uint8_t)requant(a3, rq + 3, lo, hi) << 24;
+            KT_MEMCPY(out + c, &word, 4);
+        } else {
+            const int32_t acc[4] = {a0, a1, a2, a3};
+            for (int32_t i = 0; c + i < c_all; ++i) {
+                out[c + i] = requant(acc[i], rq + i, lo, hi);
+            }
+        }
+    }
+}
+
+static void dw_fast(const kt_depthwise_conv2d_params *p, const int8_t *input, int8_t *output,
+                    void *scratch)
+{
+    const int32_t c = p->in_c;
+    const int32_t pw = (p->out_w - 1) * p->stride_w + (p->k_w - 1) * p->dil_w + 1;
+    int8_t *band = (int8_t *)scratch;
+    for (int32_t b = 0; b < p->batches; ++b) {
+        const int8_t *image = input + b * p->in_h * p->in_w * c;
+        for (int32_t oy = 0; oy < p->out_h; ++oy) {
+            fill_band(p, image, oy, pw, band);
+            for (int32_t ox = 0; ox < p->out_w; ++ox, output += c) {
+                dw_pixel(p, band + ox * p->stride_w * c, pw * c, output);
+            }
+        }
+    }
+}
+#endif /* KT_FAST_KERNELS && !KT_DSP_WEIGHTS */
+
+#if KT_FAST_KERNELS && KT_DSP_WEIGHTS
 /* ---- The band: zero-point-padded input rows, channel-planar int16 --------------------------
  * Slot s of the band holds one input row as C rows of pwp int16 values, channel c's row at
  * band + s * C * pwp + c * pwp, column j = input column j - pad_w. Columns outside the input
@@ -102,7 +247,6 @@ static inline void dw_store_u32(void *p, uint32_t v) { KT_MEMCPY(p, &v, sizeof v
 static void widen_row(const int8_t *src, int32_t c_all, int16_t *dst, int32_t pwp, int32_t n)
 {
     int32_t c = 0;
-#if KT_HAVE_DSP
     /* 4 channels of 2 pixels per step: 2 LDR, 4 SXTB16, 4 PKHBT/PKHTB, 4 STR for 8 values. */
     for (; c + 4 <= c_all; c += 4) {
         const int8_t *s = src + c;
@@ -124,20 +268,6 @@ static void widen_row(const int8_t *src, int32_t c_all, int16_t *dst, int32_t pw
             d[3 * pwp + j] = s[3];
         }
     }
-#elif !defined(__ARM_ARCH_6M__)
-    /* One (unaligned-capable) LDR per 4 channels; Armv6-M has no unaligned loads. */
-    for (; c + 4 <= c_all; c += 4) {
-        const int8_t *s = src + c;
-        int16_t *d = dst + c * pwp;
-        for (int32_t j = 0; j < n; ++j, s += c_all) {
-            const uint32_t v = kt_load_u32(s);
-            d[j] = (int8_t)v;
-            d[pwp + j] = (int8_t)(v >> 8);
-            d[2 * pwp + j] = (int8_t)(v >> 16);
-            d[3 * pwp + j] = (int8_t)(v >> 24);
-        }
-    }
-#endif
     for (; c < c_all; ++c) {
         const int8_t *s = src + c;
         int16_t *d = dst + c * pwp;
@@ -186,88 +316,175 @@ static KT_ALWAYS_INLINE int8_t requant(int32_t acc, const kt_rq_channel *rq, int
 /* One channel of one output row. r = the channel's band row of each kernel row (already
  * offset by the pixel), out = its first output, written every `step` bytes. */
 typedef struct {
-    const int16_t *r0, *r1, *r2; /* 3x3 kernels */
-    const int16_t *band;         /* other kernels: the channel's row in slot 0 ... */
+    const int16_t *band;         /* the channel's row in slot 0 ... */
     const int32_t *off;          /* ... and each kernel row's slot offset */
     int32_t bias;
     const kt_rq_channel *rq;
     int8_t *out;
 } dw_channel;
 
-#if KT_DSP_WEIGHTS
-/* Armv7E-M. A channel's weights are int16 pairs per kernel row: (w0, w1), (w2, w3), ..., an odd
+/* A channel's weights are int16 pairs per kernel row: (w0, w1), (w2, w3), ..., an odd
  * last tap as (w, w); with dilation every tap alone as (w, w). A word of the band at column j is
  * (x[j], x[j + 1]), so one SMLAD multiplies two horizontally adjacent taps of one pixel, and
  * the odd tap is SMLABB (low half) or SMLATT (high half) of a word loaded anyway. */
 
 /* 3x3, stride 1, 4 pixels: the words at x .. x + 4 give every pixel's pair (x + k) and third tap
- * (low half of x + k + 2; pixel 3's is the high half of x + 4). */
-#define KT_DW_ROW3_S1(r, w01, w2)                                                             \
+ * (low half of x + k + 2; pixel 3's is the high half of x + 4). On the real instructions the
+ * row is written in assembly (GCC otherwise interleaves the three rows and spills): LDRD of the
+ * row's two weight words, 5 LDR, 4 SMLAD, 4 SMLABB/SMLATT for 12 MACs.
+ * 3x3, stride 2, 4 pixels: pixel k's pair is the word at 2k, its third tap the low half of the
+ * next pixel's pair (5 LDR for the 4 pixels as well). */
+#if defined(__ARM_FEATURE_DSP)
+#define KT_DW_ROW3_S1(r, wp, woff)                                                            \
     do {                                                                                      \
+        uint32_t wa_, wb_, t_;                                                                \
+        __asm__("ldrd %[wa], %[wb], [%[wgt_], #" #woff "]\n\t"                                 \
+                "ldr %[t], [%[row_]]\n\t"                                                        \
+                "smlad %[a0], %[t], %[wa], %[a0]\n\t"                                         \
+                "ldr %[t], [%[row_], #2]\n\t"                                                    \
+                "smlad %[a1], %[t], %[wa], %[a1]\n\t"                                         \
+                "ldr %[t], [%[row_], #4]\n\t"                                                    \
+                "smlad %[a2], %[t], %[wa], %[a2]\n\t"                                         \
+                "smlabb %[a0], %[t], %[wb], %[a0]\n\t"                                        \
+                "ldr %[t], [%[row_], #6]\n\t"                                                    \
+                "smlad %[a3], %[t], %[wa], %[a3]\n\t"                                         \
+                "smlabb %[a1], %[t], %[wb], %[a1]\n\t"                                        \
+                "ldr %[t], [%[row_], #8]\n\t"                                                    \
+                "smlabb %[a2], %[t], %[wb], %[a2]\n\t"                                        \
+                "smlatt %[a3], %[t], %[wb], %[a3]"                                            \
+                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [wa] "=&r"(wa_),  \
+                  [wb] "=&r"(wb_), [t] "=&r"(t_)                                              \
+                : [row_] "r"(r), [wgt_] "r"(wp)                                                    \
+                : "memory");                                                                  \
+    } while (0)
+#define KT_DW_ROW3_S2(r, wp, woff)                                                            \
+    do {                                                                                      \
+        uint32_t wa_, wb_, t_;                                                                \
+        __asm__("ldrd %[wa], %[wb], [%[wgt_], #" #woff "]\n\t"                                 \
+                "ldr %[t], [%[row_]]\n\t"                                                        \
+                "smlad %[a0], %[t], %[wa], %[a0]\n\t"                                         \
+                "ldr %[t], [%[row_], #4]\n\t"                                                    \
+                "smlabb %[a0], %[t], %[wb], %[a0]\n\t"                                        \
+                "smlad %[a1], %[t], %[wa], %[a1]\n\t"                                         \
+                "ldr %[t], [%[row_], #8]\n\t"                                                    \
+                "smlabb %[a1], %[t], %[wb], %[a1]\n\t"                                        \
+                "smlad %[a2], %[t], %[wa], %[a2]\n\t"                                         \
+                "ldr %[t], [%[row_], #12]\n\t"                                                   \
+                "smlabb %[a2], %[t], %[wb], %[a2]\n\t"                                        \
+                "smlad %[a3], %[t], %[wa], %[a3]\n\t"                                         \
+                "ldr %[t], [%[row_], #16]\n\t"                                                   \
+                "smlabb %[a3], %[t], %[wb], %[a3]"                                            \
+                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [wa] "=&r"(wa_),  \
+                  [wb] "=&r"(wb_), [t] "=&r"(t_)                                              \
+                : [row_] "r"(r), [wgt_] "r"(wp)                                                    \
+                : "memory");                                                                  \
+    } while (0)
+#else
+#define KT_DW_ROW3_S1(r, wp, woff)                                                            \
+    do {                                                                                      \
+        const uint32_t w01_ = (wp)[(woff) / 4], w2_ = (wp)[(woff) / 4 + 1];                   \
         const uint32_t x0_ = kt_load_u32(r), x1_ = kt_load_u32((r) + 1);                     \
         const uint32_t x2_ = kt_load_u32((r) + 2), x3_ = kt_load_u32((r) + 3);               \
         const uint32_t x4_ = kt_load_u32((r) + 4);                                            \
-        a0 = kt_smlad(x0_, w01, a0);                                                          \
-        a1 = kt_smlad(x1_, w01, a1);                                                          \
-        a2 = kt_smlad(x2_, w01, a2);                                                          \
-        a3 = kt_smlad(x3_, w01, a3);                                                          \
-        a0 = kt_smlabb(x2_, w2, a0);                                                          \
-        a1 = kt_smlabb(x3_, w2, a1);                                                          \
-        a2 = kt_smlabb(x4_, w2, a2);                                                          \
-        a3 = kt_smlatt(x4_, w2, a3);                                                          \
+        a0 = kt_smlad(x0_, w01_, a0);                                                         \
+        a1 = kt_smlad(x1_, w01_, a1);                                                         \
+        a2 = kt_smlad(x2_, w01_, a2);                                                         \
+        a3 = kt_smlad(x3_, w01_, a3);                                                         \
+        a0 = kt_smlabb(x2_, w2_, a0);                                                         \
+        a1 = kt_smlabb(x3_, w2_, a1);                                                         \
+        a2 = kt_smlabb(x4_, w2_, a2);                                                         \
+        a3 = kt_smlatt(x4_, w2_, a3);                                                         \
     } while (0)
-/* 3x3, stride 2, 4 pixels: pixel k's pair is the word at 2k, its third tap the low half of the
- * next pixel's pair. */
-#define KT_DW_ROW3_S2(r, w01, w2)                                                             \
+#define KT_DW_ROW3_S2(r, wp, woff)                                                            \
     do {                                                                                      \
+        const uint32_t w01_ = (wp)[(woff) / 4], w2_ = (wp)[(woff) / 4 + 1];                   \
         const uint32_t x0_ = kt_load_u32(r), x1_ = kt_load_u32((r) + 2);                     \
         const uint32_t x2_ = kt_load_u32((r) + 4), x3_ = kt_load_u32((r) + 6);               \
         const uint32_t x4_ = kt_load_u32((r) + 8);                                            \
-        a0 = kt_smlabb(x1_, w2, kt_smlad(x0_, w01, a0));                                      \
-        a1 = kt_smlabb(x2_, w2, kt_smlad(x1_, w01, a1));                                      \
-        a2 = kt_smlabb(x3_, w2, kt_smlad(x2_, w01, a2));                                      \
-        a3 = kt_smlabb(x4_, w2, kt_smlad(x3_, w01, a3));                                      \
+        a0 = kt_smlabb(x1_, w2_, kt_smlad(x0_, w01_, a0));                                    \
+        a1 = kt_smlabb(x2_, w2_, kt_smlad(x1_, w01_, a1));                                    \
+        a2 = kt_smlabb(x3_, w2_, kt_smlad(x2_, w01_, a2));                                    \
+        a3 = kt_smlabb(x4_, w2_, kt_smlad(x3_, w01_, a3));                                    \
     } while (0)
+#endif
 #define KT_DW_ROW3_1(r, w01, w2) \
     (a0 = kt_smlabb(kt_load_u32((r) + 2), w2, kt_smlad(kt_load_u32(r), w01, a0)))
 
-static KT_NOINLINE void dw_channel_3x3(const dw_channel *ch, const uint32_t *w, int32_t stride,
-                                       int32_t step, int32_t n, int32_t lo, int32_t hi)
+/* z (a requantized output) clamped to [act_min, act_max] in its low byte: SSAT to int8, then
+ * SSUB8 + SEL against the bounds replicated to 4 bytes (max, then min), as kt_requant4_s8 does
+ * (exact: the bounds lie inside [-128, 127]); branch-free, 5 instructions. */
+#if defined(__ARM_FEATURE_DSP)
+static KT_ALWAYS_INLINE uint32_t dw_clamp(int32_t z, uint32_t lo4, uint32_t hi4)
 {
-    const int16_t *r0 = ch->r0, *r1 = ch->r1, *r2 = ch->r2;
-    const kt_rq_channel *rq = ch->rq;
-    int8_t *out = ch->out;
-    const uint32_t w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4], w5 = w[5];
-    int32_t x = 0;
-    if (stride == 1) {
-        for (; x + 4 <= n; x += 4, r0 += 4, r1 += 4, r2 += 4, out += 4 * step) {
-            int32_t a0 = ch->bias, a1 = a0, a2 = a0, a3 = a0;
-            KT_DW_ROW3_S1(r0, w0, w1);
-            KT_DW_ROW3_S1(r1, w2, w3);
-            KT_DW_ROW3_S1(r2, w4, w5);
-            out[0] = requant(a0, rq, lo, hi);
-            out[step] = requant(a1, rq, lo, hi);
-            out[2 * step] = requant(a2, rq, lo, hi);
-            out[3 * step] = requant(a3, rq, lo, hi);
+    uint32_t r, t;
+    __asm__("ssat %0, #8, %1" : "=r"(r) : "r"(z));
+    __asm__("ssub8 %1, %0, %2\n\tsel %0, %0, %2" : "+r"(r), "=&r"(t) : "r"(lo4) : "cc");
+    __asm__("ssub8 %1, %0, %2\n\tsel %0, %2, %0" : "+r"(r), "=&r"(t) : "r"(hi4) : "cc");
+    return r;
+}
+#else
+static KT_ALWAYS_INLINE uint32_t dw_clamp(int32_t z, uint32_t lo4, uint32_t hi4)
+{
+    return (uint32_t)kt_clamp_i32(z, (int8_t)lo4, (int8_t)hi4);
+}
+#endif
+
+/* The 4 accumulators of one channel requantized (the channel's constants loaded once: nothing
+ * is stored in between) and stored every `step` bytes. */
+#define KT_DW_STORE4(out, step)                                                               \
+    do {                                                                                      \
+        const uint32_t b0_ = dw_clamp(kt_mbqm_channel(a0, rq), lo4, hi4);                     \
+        const uint32_t b1_ = dw_clamp(kt_mbqm_channel(a1, rq), lo4, hi4);                     \
+        const uint32_t b2_ = dw_clamp(kt_mbqm_channel(a2, rq), lo4, hi4);                     \
+        const uint32_t b3_ = dw_clamp(kt_mbqm_channel(a3, rq), lo4, hi4);                     \
+        (out)[0] = (int8_t)b0_;                                                               \
+        (out)[step] = (int8_t)b1_;                                                            \
+        (out)[2 * (step)] = (int8_t)b2_;                                                      \
+        (out)[3 * (step)] = (int8_t)b3_;                                                      \
+    } while (0)
+
+/* 3x3, stride 1 or 2: every channel of one output row. band = channel 0's row in slot 0, off =
+ * each kernel row's slot offset. */
+static KT_NOINLINE KT_NO_SCHED1 void dw_row_3x3(const kt_depthwise_conv2d_params *p,
+                                                const int16_t *band, const int32_t *off,
+                                                int32_t pwp, int8_t *out_row)
+{
+    const int32_t step = p->in_c, n = p->out_w, stride = p->stride_w;
+    const uint32_t lo4 = (uint32_t)(uint8_t)p->act_min * 0x01010101u;
+    const uint32_t hi4 = (uint32_t)(uint8_t)p->act_max * 0x01010101u;
+    const uint32_t *w = (const uint32_t *)(const void *)p->weights;
+    const kt_rq_channel *rq = p->rq_fast;
+    for (int32_t c = 0; c < step; ++c, w += 6, ++rq) {
+        const int16_t *r0 = band + off[0] + c * pwp;
+        const int16_t *r1 = band + off[1] + c * pwp;
+        const int16_t *r2 = band + off[2] + c * pwp;
+        const int32_t bias = p->folded_bias[c];
+        int8_t *out = out_row + c;
+        int32_t x = 0;
+        if (stride == 1) {
+            for (; x + 4 <= n; x += 4, r0 += 4, r1 += 4, r2 += 4, out += 4 * step) {
+                int32_t a0 = bias, a1 = a0, a2 = a0, a3 = a0;
+                KT_DW_ROW3_S1(r0, w, 0);
+                KT_DW_ROW3_S1(r1, w, 8);
+                KT_DW_ROW3_S1(r2, w, 16);
+                KT_DW_STORE4(out, step);
+            }
+        } else {
+            for (; x + 4 <= n; x += 4, r0 += 8, r1 += 8, r2 += 8, out += 4 * step) {
+                int32_t a0 = bias, a1 = a0, a2 = a0, a3 = a0;
+                KT_DW_ROW3_S2(r0, w, 0);
+                KT_DW_ROW3_S2(r1, w, 8);
+                KT_DW_ROW3_S2(r2, w, 16);
+                KT_DW_STORE4(out, step);
+            }
         }
-    } else {
-        for (; x + 4 <= n; x += 4, r0 += 8, r1 += 8, r2 += 8, out += 4 * step) {
-            int32_t a0 = ch->bias, a1 = a0, a2 = a0, a3 = a0;
-            KT_DW_ROW3_S2(r0, w0, w1);
-            KT_DW_ROW3_S2(r1, w2, w3);
-            KT_DW_ROW3_S2(r2, w4, w5);
-            out[0] = requant(a0, rq, lo, hi);
-            out[step] = requant(a1, rq, lo, hi);
-            out[2 * step] = requant(a2, rq, lo, hi);
-            out[3 * step] = requant(a3, rq, lo, hi);
+        for (; x < n; ++x, r0 += stride, r1 += stride, r2 += stride, out += step) {
+            int32_t a0 = bias;
+            KT_DW_ROW3_1(r0, w[0], w[1]);
+            KT_DW_ROW3_1(r1, w[2], w[3]);
+            KT_DW_ROW3_1(r2, w[4], w[5]);
+            out[0] = (int8_t)dw_clamp(kt_mbqm_channel(a0, rq), lo4, hi4);
         }
-    }
-    for (; x < n; ++x, r0 += stride, r1 += stride, r2 += stride, out += step) {
-        int32_t a0 = ch->bias;
-        KT_DW_ROW3_1(r0, w0, w1);
-        KT_DW_ROW3_1(r1, w2, w3);
-        KT_DW_ROW3_1(r2, w4, w5);
-        out[0] = requant(a0, rq, lo, hi);
     }
 }
 
@@ -294,83 +511,18 @@ static KT_NOINLINE void dw_channel_any(const kt_depthwise_conv2d_params *p, cons
         out[0] = requant(acc, ch->rq, p->act_min, p->act_max);
     }
 }
-#define KT_DW_WEIGHTS_PER_ROW(p) ((p)->dil_w == 1 ? ((p)->k_w + 1) / 2 : (p)->k_w)
-typedef uint32_t kt_dw_weight;
-#else
-/* Elsewhere the weights are int16 [channel][ky][kx] and each tap is a 16x16 MLA; unsigned
- * accumulators wrap like int32 addition. */
-static KT_NOINLINE void dw_channel_3x3(const dw_channel *ch, const int16_t *w, int32_t stride,
-                                       int32_t step, int32_t n, int32_t lo, int32_t hi)
-{
-    const int16_t *r0 = ch->r0, *r1 = ch->r1, *r2 = ch->r2;
-    const kt_rq_channel *rq = ch->rq;
-    int8_t *out = ch->out;
-    int32_t x = 0;
-    /* 4 pixels share each weight load (stride 1: and the inputs between them). */
-    for (; x + 4 <= n; x += 4, out += 4 * step) {
-        uint32_t a0 = (uint32_t)ch->bias, a1 = a0, a2 = a0, a3 = a0;
-        for (int32_t ky = 0; ky < 3; ++ky) {
-            const int16_t *r = ky == 0 ? r0 : ky == 1 ? r1 : r2;
-            r += x * stride;
-            const int32_t k0 = w[3 * ky], k1 = w[3 * ky + 1], k2 = w[3 * ky + 2];
-            const int32_t s = stride;
-            a0 += (uint32_t)(k0 * r[0] + k1 * r[1] + k2 * r[2]);
-            a1 += (uint32_t)(k0 * r[s] + k1 * r[s + 1] + k2 * r[s + 2]);
-            a2 += (uint32_t)(k0 * r[2 * s] + k1 * r[2 * s + 1] + k2 * r[2 * s + 2]);
-            a3 += (uint32_t)(k0 * r[3 * s] + k1 * r[3 * s + 1] + k2 * r[3 * s + 2]);
-        }
-        out[0] = requant((int32_t)a0, rq, lo, hi);
-        out[step] = requant((int32_t)a1, rq, lo, hi);
-        out[2 * step] = requant((int32_t)a2, rq, lo, hi);
-        out[3 * step] = requant((int32_t)a3, rq, lo, hi);
-    }
-    for (; x < n; ++x, out += step) {
-        uint32_t a = (uint32_t)ch->bias;
-        for (int32_t ky = 0; ky < 3; ++ky) {
-            const int16_t *r = (ky == 0 ? r0 : ky == 1 ? r1 : r2) + x * stride;
-            a += (uint32_t)(w[3 * ky] * r[0] + w[3 * ky + 1] * r[1] + w[3 * ky + 2] * r[2]);
-        }
-        out[0] = requant((int32_t)a, rq, lo, hi);
-    }
-}
 
-static KT_NOINLINE void dw_channel_any(const kt_depthwise_conv2d_params *p, const dw_channel *ch,
-                                       const int16_t *w)
+static void dw_fast(const kt_depthwise_conv2d_params *p, const int8_t *input, int8_t *output,
+                    void *scratch)
 {
-    int8_t *out = ch->out;
-    for (int32_t x = 0; x < p->out_w; ++x, out += p->in_c) {
-        uint32_t acc = (uint32_t)ch->bias;
-        const int16_t *wr = w;
-        for (int32_t ky = 0; ky < p->k_h; ++ky) {
-            const int16_t *r = ch->band + ch->off[ky] + x * p->stride_w;
-            for (int32_t kx = 0; kx < p->k_w; ++kx, r += p->dil_w) {
-                acc += (uint32_t)(*wr++ * *r);
-            }
-        }
-        out[0] = requant((int32_t)acc, ch->rq, p->act_min, p->act_max);
-    }
-}
-#define KT_DW_WEIGHTS_PER_ROW(p) ((p)->k_w)
-typedef int16_t kt_dw_weight;
-#endif
-#endif /* KT_FAST_KERNELS */
-
-void kt_depthwise_conv2d_s8(const kt_depthwise_conv2d_params *p, const int8_t *input,
-                            int8_t *output, void *scratch)
-{
-#if KT_FAST_KERNELS
-    if (p->rq_fast == 0) {
-        kt_depthwise_conv2d_s8_ref(p, input, output);
-        return;
-    }
     const int32_t c_all = p->in_c;
     const int32_t pw = (p->out_w - 1) * p->stride_w + (p->k_w - 1) * p->dil_w + 1;
     const int32_t pwp = KT_DW_ROW16(pw);
-    const int32_t span = (p->k_h - 1) * p->dil_h + 1;
+    const int32_t span = KT_DW_SPAN(p->k_h, p->dil_h);
     int32_t *held = (int32_t *)scratch;
     int32_t *off = held + span;
     int16_t *band = (int16_t *)(void *)(off + p->k_h);
-    const int32_t per_channel = p->k_h * KT_DW_WEIGHTS_PER_ROW(p);
+    const int32_t per_row = p->dil_w == 1 ? (p->k_w + 1) / 2 : p->k_w; /* weight words */
     const int32_t fast3x3 = p->k_h == 3 && p->k_w == 3 && p->dil_w == 1 &&
                             (p->stride_w == 1 || p->stride_w == 2);
     fill_s16(band, (int16_t)(-p->input_offset), (span + 1) * c_all * pwp);
@@ -379,34 +531,39 @@ void kt_depthwise_conv2d_s8(const kt_depthwise_conv2d_params *p, const int8_t *i
         for (int32_t s = 0; s < span; ++s) {
             held[s] = INT32_MIN;
         }
-        for (int32_t oy = 0; oy < p->out_h; ++oy) {
+        for (int32_t oy = 0; oy < p->out_h; ++oy, output += p->out_w * c_all) {
             const int32_t iy0 = oy * p->stride_h - p->pad_h;
             for (int32_t ky = 0; ky < p->k_h; ++ky) {
                 off[ky] = band_row(p, image, iy0 + ky * p->dil_h, iy0, held, band, pwp);
             }
-            const kt_dw_weight *w = (const kt_dw_weight *)(const void *)p->weights;
+            if (fast3x3) {
+                dw_row_3x3(p, band, off, pwp, output);
+                continue;
+            }
+            const uint32_t *w = (const uint32_t *)(const void *)p->weights;
             dw_channel ch = {0};
             ch.off = off;
-            ch.out = output;
-            for (int32_t c = 0; c < c_all; ++c, w += per_channel, ++ch.out) {
+            for (int32_t c = 0; c < c_all; ++c, w += p->k_h * per_row) {
                 ch.band = band + c * pwp;
                 ch.bias = p->folded_bias[c];
                 ch.rq = p->rq_fast + c;
-                if (fast3x3) {
-                    ch.r0 = ch.band + off[0];
-                    ch.r1 = ch.band + off[1];
-                    ch.r2 = ch.band + off[2];
-                    dw_channel_3x3(&ch, w, p->stride_w, c_all, p->out_w, p->act_min,
-                                   p->act_max);
-                } else {
-                    dw_channel_any(p, &ch, w);
-                }
+                ch.out = output + c;
+                dw_channel_any(p, &ch, w);
             }
-            output += p->out_w * c_all;
         }
     }
-#else
+}
+#endif /* KT_FAST_KERNELS && KT_DSP_WEIGHTS */
+
+void kt_depthwise_conv2d_s8(const kt_depthwise_conv2d_params *p, const int8_t *input,
+                            int8_t *output, void *scratch)
+{
+#if KT_FAST_KERNELS
+    if (p->rq_fast != 0) {
+        dw_fast(p, input, output, scratch);
+        return;
+    }
+#endif
     (void)scratch;
     kt_depthwise_conv2d_s8_ref(p, input, output);
-#endif
 }

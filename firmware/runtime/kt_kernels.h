@@ -103,20 +103,21 @@ typedef struct {
     int32_t out_h, out_w, out_c, depth_multiplier;
     int32_t k_h, k_w, stride_h, stride_w, dil_h, dil_w, pad_h, pad_w;
     int32_t input_offset, output_offset, act_min, act_max;
-    /* Reference: [1][k_h][k_w][out_c]. Fast path (rq_fast set): int16, channel by channel:
-     * with KT_DSP_WEIGHTS per kernel row the taps in pairs, an odd last tap (every tap, with
-     * dilation) as (w, w); otherwise [c][k_h][k_w] (depthwise_conv2d.c). */
+    /* Reference: [1][k_h][k_w][out_c]. Fast path (rq_fast set), see depthwise_conv2d.c: with
+     * KT_DSP_WEIGHTS int16 channel by channel, per kernel row the taps in pairs, an odd last
+     * tap (every tap, with dilation) as (w, w); otherwise int8 [ceil(c/4)][k_h * k_w][4]. */
     const int8_t *weights;
     const int32_t *bias;   /* [out_c], may be NULL */
     kt_requant rq;
-    /* Fast path only (depth multiplier 1), per channel: bias + input_offset * sum of the
-     * channel's taps, and the kt_mbqm_fast constants.
+    /* Fast path only (depth multiplier 1), both padded to a multiple of 4 channels:
+     * bias + input_offset * sum of the channel's taps, and the kt_mbqm_fast constants.
      * rq_fast NULL: the reference loop runs. */
     const int32_t *folded_bias;
     const kt_rq_channel *rq_fast;
 } kt_depthwise_conv2d_params;
 
-/* scratch: KT_DW_SCRATCH_BYTES bytes, word aligned (fast path): the zero-point-padded band. */
+/* scratch (fast path), word aligned: the zero-point-padded band, KT_DW_SCRATCH_BYTES bytes with
+ * KT_DSP_WEIGHTS, else KT_DW_SCRATCH_BYTES_S8 (the generator reserves the larger). */
 void kt_depthwise_conv2d_s8(const kt_depthwise_conv2d_params *p, const int8_t *input,
                             int8_t *output, void *scratch);
 void kt_depthwise_conv2d_s8_ref(const kt_depthwise_conv2d_params *p, const int8_t *input,
@@ -129,6 +130,8 @@ void kt_depthwise_conv2d_s8_ref(const kt_depthwise_conv2d_params *p, const int8_
 #define KT_DW_SCRATCH_BYTES(k_h, dil_h, pw, c)                                                  \
     (4 * (KT_DW_SPAN(k_h, dil_h) + (k_h)) +                                                   \
      2 * (KT_DW_SPAN(k_h, dil_h) + 1) * (c) * KT_DW_ROW16(pw))
+/* Elsewhere: k_h int8 NHWC rows of pw pixels, plus one word for the last group's loads. */
+#define KT_DW_SCRATCH_BYTES_S8(k_h, pw, c) ((k_h) * (pw) * (c) + 4)
 
 typedef struct {
     int32_t batches, in_depth, out_depth;

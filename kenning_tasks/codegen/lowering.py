@@ -384,22 +384,30 @@ class Lowerer:
                                  geometry["dil_w"])
             pw = (out_w - 1) * geometry["stride_w"] + (k_w - 1) * geometry["dil_w"] + 1
             span = (k_h - 1) * geometry["dil_h"] + 1
-            # KT_DW_SCRATCH_BYTES: bookkeeping, then span + 1 int16 band slots
-            step.scratch_bytes = 4 * (span + k_h) + 2 * (span + 1) * in_c * ((pw + 2) & ~1)
+            # the larger of the two builds' bands: KT_DW_SCRATCH_BYTES (Armv7E-M: bookkeeping,
+            # then span + 1 int16 slots) and KT_DW_SCRATCH_BYTES_S8 (k_h int8 rows)
+            step.scratch_bytes = max(
+                4 * (span + k_h) + 2 * (span + 1) * in_c * ((pw + 2) & ~1),
+                k_h * pw * in_c + 4)
         return step
 
     def _depthwise_fast(self, step: Step, weights: Tensor, bias: Tensor | None,
                         rq_rows: np.ndarray, input_offset: int, dil_w: int) -> None:
-        """Per-channel int16 weights, folded bias and rq_fast (see
-        firmware/runtime/depthwise_conv2d.c). With KT_DSP_WEIGHTS each kernel row's taps go in
-        pairs (w0, w1), (w2, w3), ... for SMLAD, an odd last tap as (w, w) (SMLABB/SMLATT); with
-        dilation the taps are not adjacent in the band and every tap is such a (w, w) word.
-        Otherwise the taps are plain [channel][k_h][k_w]."""
+        """The fast paths' weights, folded bias and rq_fast (see
+        firmware/runtime/depthwise_conv2d.c). With KT_DSP_WEIGHTS, int16 channel by channel,
+        each kernel row's taps in pairs (w0, w1), (w2, w3), ... for SMLAD, an odd last tap as
+        (w, w) (SMLABB/SMLATT); with dilation the taps are not adjacent in the band and each is
+        such a (w, w) word. Otherwise int8 per group of 4 channels, tap by tap. The folded bias
+        and rq_fast are padded to the groups."""
         i = step.op.index
         _, k_h, k_w, channels = weights.shape
-        taps = weights.data.reshape(k_h, k_w, channels).transpose(2, 0, 1).astype(np.int64)
+        padded = -channels % 4
+        flat = weights.data.reshape(k_h * k_w, channels).astype(np.int64)
+        taps = flat.T.reshape(channels, k_h, k_w)
         base = bias.data.astype(np.int64).reshape(-1) if bias is not None else 0
-        folded = quant.wrap_int32(base + input_offset * taps.sum(axis=(1, 2)))
+        folded = np.pad(quant.wrap_int32(base + input_offset * flat.sum(axis=0)), (0, padded))
+        grouped = np.pad(flat, ((0, 0), (0, padded))).reshape(k_h * k_w, -1, 4).transpose(1, 0, 2)
+        rq = np.concatenate([rq_rows, np.repeat(rq_rows[-1:], padded, axis=0)])
         if dil_w == 1:
             pairs = np.pad(taps, ((0, 0), (0, 0), (0, k_w % 2)))
             if k_w % 2:
@@ -410,10 +418,10 @@ class Lowerer:
         step.arrays += [
             ConstArray(name, "int16_t", pairs.reshape(-1).astype(np.int16),
                        guard=f"{FAST_GUARD} && {DSP_GUARD}"),
-            ConstArray(name, "int16_t", taps.reshape(-1).astype(np.int16),
+            ConstArray(name, "int8_t", grouped.reshape(-1).astype(np.int8),
                        guard=f"{FAST_GUARD} && !{DSP_GUARD}"),
             ConstArray(f"kt_op{i}_folded_bias", "int32_t", folded, guard=FAST_GUARD),
-            ConstArray(f"kt_op{i}_rq_fast", "kt_rq_channel", rq_rows, guard=FAST_GUARD)]
+            ConstArray(f"kt_op{i}_rq_fast", "kt_rq_channel", rq, guard=FAST_GUARD)]
         step.params.update(
             weights=FastOrRef(fast=f"(const int8_t *){name}", ref=step.params["weights"]),
             bias=FastOrRef(fast="0", ref=step.params["bias"]),
