@@ -103,9 +103,8 @@ typedef struct {
     int32_t out_h, out_w, out_c, depth_multiplier;
     int32_t k_h, k_w, stride_h, stride_w, dil_h, dil_w, pad_h, pad_w;
     int32_t input_offset, output_offset, act_min, act_max;
-    /* Reference: [1][k_h][k_w][out_c]. Fast path (rq_fast set), see depthwise_conv2d.c: with
-     * KT_DSP_WEIGHTS int16 channel by channel, per kernel row the taps in pairs, an odd last
-     * tap (every tap, with dilation) as (w, w); otherwise int8 [ceil(c/4)][k_h * k_w][4]. */
+    /* Reference: [1][k_h][k_w][out_c]. Fast path (rq_fast set): [ceil(c/4)][k_h * k_w][4],
+     * int16 in SXTB16 lane order with KT_DSP_WEIGHTS, int8 otherwise (depthwise_conv2d.c). */
     const int8_t *weights;
     const int32_t *bias;   /* [out_c], may be NULL */
     kt_requant rq;
@@ -122,14 +121,11 @@ void kt_depthwise_conv2d_s8(const kt_depthwise_conv2d_params *p, const int8_t *i
                             int8_t *output, void *scratch);
 void kt_depthwise_conv2d_s8_ref(const kt_depthwise_conv2d_params *p, const int8_t *input,
                                 int8_t *output);
-/* span = (k_h - 1) * dil_h + 1 input rows and a zero-point row, each c channel rows of
- * KT_DW_ROW16(pw) int16 (pw = (out_w - 1) * stride_w + (k_w - 1) * dil_w + 1 columns, one more
- * for the last pair load, rounded to words), after span + k_h int32 of bookkeeping. */
-#define KT_DW_ROW16(pw) (((pw) + 2) & ~1)
+/* Armv7E-M: 2 * span rows (span = (k_h - 1) * dil_h + 1, a ring and its mirror) of pw =
+ * (out_w - 1) * stride_w + (k_w - 1) * dil_w + 1 pixels, int16, channels padded to 4. */
 #define KT_DW_SPAN(k_h, dil_h) (((k_h) - 1) * (dil_h) + 1)
 #define KT_DW_SCRATCH_BYTES(k_h, dil_h, pw, c)                                                  \
-    (4 * (KT_DW_SPAN(k_h, dil_h) + (k_h)) +                                                   \
-     2 * (KT_DW_SPAN(k_h, dil_h) + 1) * (c) * KT_DW_ROW16(pw))
+    (16 * KT_DW_SPAN(k_h, dil_h) * (pw) * (((c) + 3) / 4))
 /* Elsewhere: k_h int8 NHWC rows of pw pixels, plus one word for the last group's loads. */
 #define KT_DW_SCRATCH_BYTES_S8(k_h, pw, c) ((k_h) * (pw) * (c) + 4)
 

@@ -380,43 +380,30 @@ class Lowerer:
         step.params.update(folded_bias="0", rq_fast="0")
         rq_rows = quant.fast_requant_rows(mults, shifts, out.zero_point)
         if out_c == in_c and rq_rows is not None:  # depth multiplier 1: the fast path
-            self._depthwise_fast(step, weights, bias, rq_rows, -inp.zero_point,
-                                 geometry["dil_w"])
+            self._depthwise_fast(step, weights, bias, rq_rows, -inp.zero_point)
             pw = (out_w - 1) * geometry["stride_w"] + (k_w - 1) * geometry["dil_w"] + 1
             span = (k_h - 1) * geometry["dil_h"] + 1
-            # the larger of the two builds' bands: KT_DW_SCRATCH_BYTES (Armv7E-M: bookkeeping,
-            # then span + 1 int16 slots) and KT_DW_SCRATCH_BYTES_S8 (k_h int8 rows)
-            step.scratch_bytes = max(
-                4 * (span + k_h) + 2 * (span + 1) * in_c * ((pw + 2) & ~1),
-                k_h * pw * in_c + 4)
+            # the larger of the two builds' bands: KT_DW_SCRATCH_BYTES (Armv7E-M: 2 * span int16
+            # rows, channels padded to 4) and KT_DW_SCRATCH_BYTES_S8 (k_h int8 rows)
+            step.scratch_bytes = max(16 * span * pw * ((in_c + 3) // 4), k_h * pw * in_c + 4)
         return step
 
     def _depthwise_fast(self, step: Step, weights: Tensor, bias: Tensor | None,
-                        rq_rows: np.ndarray, input_offset: int, dil_w: int) -> None:
-        """The fast paths' weights, folded bias and rq_fast (see
-        firmware/runtime/depthwise_conv2d.c). With KT_DSP_WEIGHTS, int16 channel by channel,
-        each kernel row's taps in pairs (w0, w1), (w2, w3), ... for SMLAD, an odd last tap as
-        (w, w) (SMLABB/SMLATT); with dilation the taps are not adjacent in the band and each is
-        such a (w, w) word. Otherwise int8 per group of 4 channels, tap by tap. The folded bias
-        and rq_fast are padded to the groups."""
+                        rq_rows: np.ndarray, input_offset: int) -> None:
+        """Weights per group of 4 channels, tap by tap (int16 in SXTB16 lane order with
+        KT_DSP_WEIGHTS, int8 otherwise); folded bias and rq_fast padded to the groups (see
+        firmware/runtime/depthwise_conv2d.c)."""
         i = step.op.index
         _, k_h, k_w, channels = weights.shape
         padded = -channels % 4
-        flat = weights.data.reshape(k_h * k_w, channels).astype(np.int64)
-        taps = flat.T.reshape(channels, k_h, k_w)
+        taps = weights.data.reshape(k_h * k_w, channels).astype(np.int64)
         base = bias.data.astype(np.int64).reshape(-1) if bias is not None else 0
-        folded = np.pad(quant.wrap_int32(base + input_offset * flat.sum(axis=0)), (0, padded))
-        grouped = np.pad(flat, ((0, 0), (0, padded))).reshape(k_h * k_w, -1, 4).transpose(1, 0, 2)
+        folded = np.pad(quant.wrap_int32(base + input_offset * taps.sum(axis=0)), (0, padded))
+        grouped = np.pad(taps, ((0, 0), (0, padded))).reshape(k_h * k_w, -1, 4).transpose(1, 0, 2)
         rq = np.concatenate([rq_rows, np.repeat(rq_rows[-1:], padded, axis=0)])
-        if dil_w == 1:
-            pairs = np.pad(taps, ((0, 0), (0, 0), (0, k_w % 2)))
-            if k_w % 2:
-                pairs[:, :, k_w] = taps[:, :, k_w - 1]
-        else:
-            pairs = np.repeat(taps, 2, axis=2)
         name = f"kt_op{i}_dw_weights"
         step.arrays += [
-            ConstArray(name, "int16_t", pairs.reshape(-1).astype(np.int16),
+            ConstArray(name, "int16_t", grouped[..., [0, 2, 1, 3]].reshape(-1).astype(np.int16),
                        guard=f"{FAST_GUARD} && {DSP_GUARD}"),
             ConstArray(name, "int8_t", grouped.reshape(-1).astype(np.int8),
                        guard=f"{FAST_GUARD} && !{DSP_GUARD}"),
