@@ -115,11 +115,20 @@ def test_more_ops_match_tflm(builder, tmp_path: Path, runtime_work: Path) -> Non
 
 
 # Depthwise shapes for the fast path (depth multiplier 1): channel counts that are and are not
-# multiples of 4, strides 1 and 2, dilation, SAME/VALID, a non-square kernel.
+# multiples of 4, strides 1 and 2, dilation, SAME/VALID, a non-square kernel, inputs 1-3 wide.
+# On Armv7E-M 3x3 layers with >= 12 output columns take the channel-planar band (4 pixels per
+# pass: widths that leave 0-3 pixels over, odd input widths at stride 2, vertical dilation).
 DEPTHWISE_FAST_CASES = [
     ((7, 9, 5), (3, 3), 1, 1, "same"), ((8, 8, 8), (3, 3), 2, 1, "same"),
     ((7, 8, 3), (3, 3), 1, 2, "same"), ((9, 6, 4), (5, 3), 1, 1, "valid"),
     ((5, 6, 1), (2, 2), 2, 1, "valid"), ((6, 6, 12), (3, 3), 2, 1, "valid"),
+    ((3, 1, 4), (3, 3), 1, 1, "same"), ((4, 2, 7), (3, 3), 2, 1, "same"),
+    ((5, 3, 4), (3, 3), 1, 1, "valid"), ((6, 14, 4), (5, 5), 1, 1, "same"),
+    ((5, 12, 9), (3, 3), 1, 3, "same"),
+    # planar band on Armv7E-M
+    ((5, 14, 5), (3, 3), 1, 1, "same"), ((4, 15, 8), (3, 3), 1, 1, "valid"),
+    ((2, 16, 4), (3, 3), 1, 1, "same"), ((6, 27, 3), (3, 3), 2, 1, "same"),
+    ((7, 25, 6), (3, 3), 2, 1, "valid"), ((6, 13, 4), (3, 3), 1, (2, 1), "same"),
 ]
 
 
