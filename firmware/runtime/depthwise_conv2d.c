@@ -9,17 +9,18 @@
  * accumulation order differs from the reference but int32 addition wraps identically in any
  * order, so the sums are the same bits.
  *
- * Armv7E-M (KT_DSP_WEIGHTS): the band is channel-planar int16 (each input row widened once
- * into a ring of (k_h - 1) * dil_h + 1 rows), so a word of it holds two horizontally adjacent
- * inputs of one channel and one SMLAD multiplies two taps. One channel at a time, 4 output
- * pixels per pass (3x3, stride 1 or 2): per kernel row 1 LDRD (weights), 5 LDR, 4 SMLAD and 4
- * SMLABB/SMLATT for 12 MACs; the 4 pixels share the channel's requantization constants, and
- * outputs are stored every in_c bytes. Other kernels and dilations: one pixel at a time, the
- * same pairs.
- * Elsewhere (Cortex-M0/M3, host): the band is int8 NHWC (the k_h rows of each output row),
- * channels go 4 at a time, the generator stores each group's int8 weights tap by tap
- * ([group][tap][4], channels padded to a multiple of 4 with zero weights, so the extra lanes
- * compute garbage that is never stored), 4 MLAs per tap.
+ * The generator stores each group of 4 channels' weights tap by tap ([group][tap][4], channels
+ * padded to a multiple of 4 with zero weights, so the extra lanes compute garbage that is never
+ * stored): int8 for MLA, int16 in SXTB16 lane order, (w0, w2), (w1, w3), on Armv7E-M.
+ * Three bands, by layer (on Armv7E-M; Cortex-M0/M3 and the portable host build use the first):
+ * - int8 NHWC: the k_h input rows of each output row copied; per tap and 4 channels 4 MLAs, or
+ *   on Armv7E-M LDR + 2 SXTB16 + LDRD + 4 SMLABB/SMLATT (layers with stride_h > 1, where few
+ *   rows are shared between output rows).
+ * - int16 NHWC in SXTB16 lane order (stride_h 1): each input row widened once into a ring of
+ *   span = (k_h - 1) * dil_h + 1 rows; per tap and 4 channels LDRD + LDRD + 4 SMLABB/SMLATT.
+ * - channel-planar int16 (3x3, stride 1, >= 12 output columns): a word holds two horizontally
+ *   adjacent inputs of one channel, so one SMLAD multiplies two taps; one channel at a time, 4
+ *   output pixels per pass sharing the channel's weights and requantization constants.
  */
 #include "kt_dsp.h"
 #include "kt_fixedpoint.h"
@@ -68,7 +69,14 @@ void kt_depthwise_conv2d_s8_ref(const kt_depthwise_conv2d_params *p, const int8_
     }
 }
 
-#if KT_FAST_KERNELS && !KT_DSP_WEIGHTS
+#if KT_FAST_KERNELS
+static KT_ALWAYS_INLINE int8_t requant(int32_t acc, const kt_rq_channel *rq, int32_t lo,
+                                      int32_t hi)
+{
+    return (int8_t)kt_clamp_i32(kt_mbqm_channel(acc, rq), lo, hi);
+}
+
+/* ---- The int8 band (Cortex-M0/M3, and strided layers on Armv7E-M) ----------------------- */
 static void fill_s8(int8_t *dst, int8_t value, int32_t n)
 {
     for (int32_t i = 0; i < n; ++i) {
@@ -110,15 +118,25 @@ static void fill_band(const kt_depthwise_conv2d_params *p, const int8_t *image, 
     }
 }
 
-static KT_ALWAYS_INLINE int8_t requant(int32_t acc, const kt_rq_channel *rq, int32_t lo,
-                                      int32_t hi)
-{
-    const int32_t z = kt_mbqm_channel(acc, rq);
-    return (int8_t)kt_clamp_i32(z, lo, hi);
-}
 
 
-/* The taps of one channel group: t = tap index, `in` = the tap's 4 channels in the band. */
+/* The taps of one channel group: t = tap index, `in` = the tap's 4 channels in the band. On
+ * Armv7E-M: 1 LDR + 2 SXTB16 + LDRD + 4 SMLABB/SMLATT, the weights int16 in SXTB16 lane order,
+ * (w0, w2), (w1, w3). */
+#if KT_DSP_WEIGHTS
+#define KT_DW_TAP(t, in)                                                                      \
+    do {                                                                                      \
+        const uint32_t x_ = kt_load_u32(in);                                                  \
+        const uint32_t xe_ = kt_sxtb16(x_), xo_ = kt_sxtb16_ror8(x_);                         \
+        const uint32_t we_ = w[2 * (t)], wo_ = w[2 * (t) + 1];                                \
+        a0 = kt_smlabb(xe_, we_, a0);                                                         \
+        a2 = kt_smlatt(xe_, we_, a2);                                                         \
+        a1 = kt_smlabb(xo_, wo_, a1);                                                         \
+        a3 = kt_smlatt(xo_, wo_, a3);                                                         \
+    } while (0)
+#define KT_DW_WORDS_PER_TAP 2
+typedef uint32_t kt_dw_weight;
+#else
 #define KT_DW_TAP(t, in)                                                                      \
     do {                                                                                      \
         const int8_t *x_ = (in);                                                              \
@@ -129,6 +147,7 @@ static KT_ALWAYS_INLINE int8_t requant(int32_t acc, const kt_rq_channel *rq, int
     } while (0)
 #define KT_DW_WORDS_PER_TAP 4
 typedef int8_t kt_dw_weight;
+#endif
 
 /* One output pixel: every channel group's taps from the band (`px` = the pixel's first tap).
  * The 3x3 kernel without dilation (nearly every depthwise layer) has its 9 taps written out:
@@ -144,6 +163,10 @@ static KT_NOINLINE KT_NO_SCHED1 void dw_pixel(const kt_depthwise_conv2d_params *
     const kt_rq_channel *rq = p->rq_fast;
     const kt_dw_weight *w = (const kt_dw_weight *)(const void *)p->weights;
     const int32_t unrolled = p->k_h == 3 && p->k_w == 3 && p->dil_w == 1;
+#if defined(__ARM_FEATURE_DSP)
+    const uint32_t lo4 = (uint32_t)(uint8_t)p->act_min * 0x01010101u;
+    const uint32_t hi4 = (uint32_t)(uint8_t)p->act_max * 0x01010101u;
+#endif
     for (int32_t c = 0; c < c_all; c += 4, bias += 4, rq += 4) {
         int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
         const int8_t *r0 = px + c;
@@ -175,10 +198,14 @@ static KT_NOINLINE KT_NO_SCHED1 void dw_pixel(const kt_depthwise_conv2d_params *
         w += taps * KT_DW_WORDS_PER_TAP;
         const int32_t lo = p->act_min, hi = p->act_max;
         if (c + 4 <= c_all) {
+#if defined(__ARM_FEATURE_DSP)
+            const uint32_t word = kt_requant4_s8(a0, a1, a2, a3, rq, lo4, hi4);
+#else
             const uint32_t word = (uint32_t)(uint8_t)requant(a0, rq, lo, hi) |
                                   (uint32_t)(uint8_t)requant(a1, rq + 1, lo, hi) << 8 |
                                   (uint32_t)(uint8_t)requant(a2, rq + 2, lo, hi) << 16 |
                                   (uint32_t)(uint8_t)requant(a3, rq + 3, lo, hi) << 24;
+#endif
             KT_MEMCPY(out + c, &word, 4);
         } else {
             const int32_t acc[4] = {a0, a1, a2, a3};
@@ -189,8 +216,8 @@ static KT_NOINLINE KT_NO_SCHED1 void dw_pixel(const kt_depthwise_conv2d_params *
     }
 }
 
-static void dw_fast(const kt_depthwise_conv2d_params *p, const int8_t *input, int8_t *output,
-                    void *scratch)
+static void dw_fast_s8(const kt_depthwise_conv2d_params *p, const int8_t *input,
+                       int8_t *output, void *scratch)
 {
     const int32_t c = p->in_c;
     const int32_t pw = (p->out_w - 1) * p->stride_w + (p->k_w - 1) * p->dil_w + 1;
@@ -205,7 +232,14 @@ static void dw_fast(const kt_depthwise_conv2d_params *p, const int8_t *input, in
         }
     }
 }
-#endif /* KT_FAST_KERNELS && !KT_DSP_WEIGHTS */
+#if !KT_DSP_WEIGHTS
+static void dw_fast(const kt_depthwise_conv2d_params *p, const int8_t *input, int8_t *output,
+                    void *scratch)
+{
+    dw_fast_s8(p, input, output, scratch);
+}
+#endif
+#endif /* KT_FAST_KERNELS */
 
 #if KT_FAST_KERNELS && KT_DSP_WEIGHTS
 /* ---- Armv7E-M: a widened band --------------------------------------------------------------
@@ -215,12 +249,6 @@ static void dw_fast(const kt_depthwise_conv2d_params *p, const int8_t *input, in
  * span rows an output row reads are always span consecutive slots (constant row stride, as in
  * a plain band). Columns outside the input, and the rows above/below it, hold the input zero
  * point. Per tap and 4 channels: LDRD of the inputs, LDRD of the weights, 4 SMLABB/SMLATT. */
-
-static KT_ALWAYS_INLINE int8_t requant(int32_t acc, const kt_rq_channel *rq, int32_t lo,
-                                      int32_t hi)
-{
-    return (int8_t)kt_clamp_i32(kt_mbqm_channel(acc, rq), lo, hi);
-}
 
 static void fill_u32(uint32_t *dst, uint32_t value, int32_t n)
 {
@@ -452,9 +480,7 @@ static int32_t band_row(const kt_depthwise_conv2d_params *p, const int8_t *image
 /* 3x3, stride 1, 4 pixels: the words at x .. x + 4 give every pixel's pair (x + k) and third tap
  * (low half of x + k + 2; pixel 3's is the high half of x + 4). On the real instructions the
  * row is written in assembly (GCC otherwise interleaves the three rows and spills): LDRD of the
- * row's two weight words, 5 LDR, 4 SMLAD, 4 SMLABB/SMLATT for 12 MACs.
- * 3x3, stride 2, 4 pixels: pixel k's pair is the word at 2k, its third tap the low half of the
- * next pixel's pair (5 LDR for the 4 pixels as well). */
+ * row's two weight words, 5 LDR, 4 SMLAD, 4 SMLABB/SMLATT for 12 MACs. */
 #if defined(__ARM_FEATURE_DSP)
 #define KT_DW_ROW3_S1(r, wp, woff)                                                            \
     do {                                                                                      \
@@ -478,28 +504,6 @@ static int32_t band_row(const kt_depthwise_conv2d_params *p, const int8_t *image
                 : [row_] "r"(r), [wgt_] "r"(wp)                                                    \
                 : "memory");                                                                  \
     } while (0)
-#define KT_DW_ROW3_S2(r, wp, woff)                                                            \
-    do {                                                                                      \
-        uint32_t wa_, wb_, t_;                                                                \
-        __asm__("ldrd %[wa], %[wb], [%[wgt_], #" #woff "]\n\t"                                 \
-                "ldr %[t], [%[row_]]\n\t"                                                        \
-                "smlad %[a0], %[t], %[wa], %[a0]\n\t"                                         \
-                "ldr %[t], [%[row_], #4]\n\t"                                                    \
-                "smlabb %[a0], %[t], %[wb], %[a0]\n\t"                                        \
-                "smlad %[a1], %[t], %[wa], %[a1]\n\t"                                         \
-                "ldr %[t], [%[row_], #8]\n\t"                                                    \
-                "smlabb %[a1], %[t], %[wb], %[a1]\n\t"                                        \
-                "smlad %[a2], %[t], %[wa], %[a2]\n\t"                                         \
-                "ldr %[t], [%[row_], #12]\n\t"                                                   \
-                "smlabb %[a2], %[t], %[wb], %[a2]\n\t"                                        \
-                "smlad %[a3], %[t], %[wa], %[a3]\n\t"                                         \
-                "ldr %[t], [%[row_], #16]\n\t"                                                   \
-                "smlabb %[a3], %[t], %[wb], %[a3]"                                            \
-                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [wa] "=&r"(wa_),  \
-                  [wb] "=&r"(wb_), [t] "=&r"(t_)                                              \
-                : [row_] "r"(r), [wgt_] "r"(wp)                                                    \
-                : "memory");                                                                  \
-    } while (0)
 #else
 #define KT_DW_ROW3_S1(r, wp, woff)                                                            \
     do {                                                                                      \
@@ -515,17 +519,6 @@ static int32_t band_row(const kt_depthwise_conv2d_params *p, const int8_t *image
         a1 = kt_smlabb(x3_, w2_, a1);                                                         \
         a2 = kt_smlabb(x4_, w2_, a2);                                                         \
         a3 = kt_smlatt(x4_, w2_, a3);                                                         \
-    } while (0)
-#define KT_DW_ROW3_S2(r, wp, woff)                                                            \
-    do {                                                                                      \
-        const uint32_t w01_ = (wp)[(woff) / 4], w2_ = (wp)[(woff) / 4 + 1];                   \
-        const uint32_t x0_ = kt_load_u32(r), x1_ = kt_load_u32((r) + 2);                     \
-        const uint32_t x2_ = kt_load_u32((r) + 4), x3_ = kt_load_u32((r) + 6);               \
-        const uint32_t x4_ = kt_load_u32((r) + 8);                                            \
-        a0 = kt_smlabb(x1_, w2_, kt_smlad(x0_, w01_, a0));                                    \
-        a1 = kt_smlabb(x2_, w2_, kt_smlad(x1_, w01_, a1));                                    \
-        a2 = kt_smlabb(x3_, w2_, kt_smlad(x2_, w01_, a2));                                    \
-        a3 = kt_smlabb(x4_, w2_, kt_smlad(x3_, w01_, a3));                                    \
     } while (0)
 #endif
 #define KT_DW_ROW3_1(r, w01, w2) \
@@ -564,13 +557,13 @@ static KT_ALWAYS_INLINE uint32_t dw_clamp(int32_t z, uint32_t lo4, uint32_t hi4)
         (out)[3 * (step)] = (int8_t)b3_;                                                      \
     } while (0)
 
-/* 3x3, stride 1 or 2: every channel of one output row. band = channel 0's row in slot 0, off =
+/* 3x3, stride 1: every channel of one output row. band = channel 0's row in slot 0, off =
  * each kernel row's slot offset. */
 static KT_NOINLINE KT_NO_SCHED1 void dw_row_3x3(const kt_depthwise_conv2d_params *p,
                                                 const int16_t *band, const int32_t *off,
                                                 int32_t pwp, int8_t *out_row)
 {
-    const int32_t step = p->in_c, n = p->out_w, stride = p->stride_w;
+    const int32_t step = p->in_c, n = p->out_w;
     const uint32_t lo4 = (uint32_t)(uint8_t)p->act_min * 0x01010101u;
     const uint32_t hi4 = (uint32_t)(uint8_t)p->act_max * 0x01010101u;
     const int16_t *wg = (const int16_t *)(const void *)p->weights;
@@ -589,24 +582,14 @@ static KT_NOINLINE KT_NO_SCHED1 void dw_row_3x3(const kt_depthwise_conv2d_params
         const int32_t bias = p->folded_bias[c];
         int8_t *out = out_row + c;
         int32_t x = 0;
-        if (stride == 1) {
-            for (; x + 4 <= n; x += 4, r0 += 4, r1 += 4, r2 += 4, out += 4 * step) {
-                int32_t a0 = bias, a1 = a0, a2 = a0, a3 = a0;
-                KT_DW_ROW3_S1(r0, w, 0);
-                KT_DW_ROW3_S1(r1, w, 8);
-                KT_DW_ROW3_S1(r2, w, 16);
-                KT_DW_STORE4(out, step);
-            }
-        } else {
-            for (; x + 4 <= n; x += 4, r0 += 8, r1 += 8, r2 += 8, out += 4 * step) {
-                int32_t a0 = bias, a1 = a0, a2 = a0, a3 = a0;
-                KT_DW_ROW3_S2(r0, w, 0);
-                KT_DW_ROW3_S2(r1, w, 8);
-                KT_DW_ROW3_S2(r2, w, 16);
-                KT_DW_STORE4(out, step);
-            }
+        for (; x + 4 <= n; x += 4, r0 += 4, r1 += 4, r2 += 4, out += 4 * step) {
+            int32_t a0 = bias, a1 = a0, a2 = a0, a3 = a0;
+            KT_DW_ROW3_S1(r0, w, 0);
+            KT_DW_ROW3_S1(r1, w, 8);
+            KT_DW_ROW3_S1(r2, w, 16);
+            KT_DW_STORE4(out, step);
         }
-        for (; x < n; ++x, r0 += stride, r1 += stride, r2 += stride, out += step) {
+        for (; x < n; ++x, ++r0, ++r1, ++r2, out += step) {
             int32_t a0 = bias;
             KT_DW_ROW3_1(r0, w[0], w[1]);
             KT_DW_ROW3_1(r1, w[2], w[3]);
@@ -654,6 +637,12 @@ static void dw_fast(const kt_depthwise_conv2d_params *p, const int8_t *input, in
     uint32_t *band = (uint32_t *)scratch;
     if (KT_DW_PLANAR(p->k_h, p->k_w, p->dil_w, p->stride_w, p->out_w)) {
         dw_fast_planar(p, input, output, scratch);
+        return;
+    }
+    if (p->stride_h > 1) {
+        /* Few rows are shared between output rows: widening them costs more than the SXTB16
+         * per tap it saves. */
+        dw_fast_s8(p, input, output, scratch);
         return;
     }
     fill_u32(band, zp_word, 2 * span * slot_words);
