@@ -257,7 +257,9 @@ static void fill_u32(uint32_t *dst, uint32_t value, int32_t n)
     }
 }
 
-/* Input row iy (or the zero point, outside the input) into slot s and its mirror. */
+/* Input row iy (or the zero point, outside the input) into a slot and its mirror. A slot is
+ * group-major: group g's pixel j at words 2 * (g * pw + j), so a group's taps along a row are
+ * at fixed offsets (8 bytes apart without dilation). */
 static void load_row(const kt_depthwise_conv2d_params *p, const int8_t *image, int32_t iy,
                      uint32_t *slot, int32_t mirror_words, int32_t pw, uint32_t zp_word)
 {
@@ -265,17 +267,19 @@ static void load_row(const kt_depthwise_conv2d_params *p, const int8_t *image, i
     /* band column j is input column j - pad_w; the columns inside the input: */
     const int32_t x0 = kt_min_i32(p->pad_w, pw);
     const int32_t x1 = kt_max_i32(x0, kt_min_i32(pw, p->in_w + p->pad_w));
-    uint32_t *d = slot + x0 * 2 * groups;
     if (iy < 0 || iy >= p->in_h) {
-        fill_u32(d, zp_word, (x1 - x0) * 2 * groups);
-        fill_u32(d + mirror_words, zp_word, (x1 - x0) * 2 * groups);
+        for (int32_t g = 0; g < groups; ++g) {
+            fill_u32(slot + 2 * (g * pw + x0), zp_word, 2 * (x1 - x0));
+            fill_u32(slot + mirror_words + 2 * (g * pw + x0), zp_word, 2 * (x1 - x0));
+        }
         return;
     }
     const int8_t *src = image + (iy * p->in_w + x0 - p->pad_w) * c_all;
     const int32_t full = c_all / 4, tail = c_all % 4;
-    for (int32_t j = x0; j < x1; ++j, src += c_all) {
-        const int8_t *s = src;
-        for (int32_t g = 0; g < full; ++g, s += 4, d += 2) {
+    for (int32_t g = 0; g < full; ++g) {
+        const int8_t *s = src + 4 * g;
+        uint32_t *d = slot + 2 * (g * pw + x0);
+        for (int32_t j = x0; j < x1; ++j, s += c_all, d += 2) {
             const uint32_t v = kt_load_u32(s);
             const uint32_t e = kt_sxtb16(v), o = kt_sxtb16_ror8(v);
             d[0] = e;
@@ -283,14 +287,17 @@ static void load_row(const kt_depthwise_conv2d_params *p, const int8_t *image, i
             d[mirror_words] = e;
             d[mirror_words + 1] = o;
         }
-        if (tail) {
+    }
+    if (tail) {
+        const int8_t *s = src + 4 * full;
+        uint32_t *d = slot + 2 * (full * pw + x0);
+        for (int32_t j = x0; j < x1; ++j, s += c_all, d += 2) {
             uint32_t v = 0; /* lanes past the last channel: any value (zero weights) */
             for (int32_t i = 0; i < tail; ++i) {
                 v |= (uint32_t)(uint8_t)s[i] << (8 * i);
             }
             d[0] = d[mirror_words] = kt_sxtb16(v);
             d[1] = d[mirror_words + 1] = kt_sxtb16_ror8(v);
-            d += 2;
         }
     }
 }
@@ -305,51 +312,72 @@ static void load_row(const kt_depthwise_conv2d_params *p, const int8_t *image, i
         a3 = kt_smlatt(xo_, wo_, a3);                                                         \
     } while (0)
 
-/* One output row: rows = its first kernel row's first pixel in the band, row_words between
+/* The 3 taps of one kernel row (no dilation) for one group: per tap LDRD of the inputs, LDRD of
+ * the weights, 4 SMLABB/SMLATT. In assembly on the real instructions (GCC splits the LDRDs
+ * and spills otherwise); w0..w2 = the taps' weight byte offsets. */
+#if defined(__ARM_FEATURE_DSP)
+#define KT_DW_STEP16(x, w)                                                                    \
+    "ldrd %[xe], %[xo], [%[row_], #" #x "]\n\t"                                              \
+    "ldrd %[we], %[wo], [%[wgt_], #" #w "]\n\t"                                              \
+    "smlabb %[a0], %[xe], %[we], %[a0]\n\t"                                                   \
+    "smlatt %[a2], %[xe], %[we], %[a2]\n\t"                                                   \
+    "smlabb %[a1], %[xo], %[wo], %[a1]\n\t"                                                   \
+    "smlatt %[a3], %[xo], %[wo], %[a3]\n\t"
+#define KT_DW_TAPS3_16(r, wp, w0, w1, w2)                                                        \
+    do {                                                                                      \
+        uint32_t xe_, xo_, we_, wo_;                                                          \
+        __asm__(KT_DW_STEP16(0, w0) KT_DW_STEP16(8, w1) KT_DW_STEP16(16, w2)                  \
+                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3),                 \
+                  [xe] "=&r"(xe_), [xo] "=&r"(xo_), [we] "=&r"(we_), [wo] "=&r"(wo_)          \
+                : [row_] "r"(r), [wgt_] "r"(wp)                                               \
+                : "memory");                                                                  \
+    } while (0)
+#else
+#define KT_DW_TAPS3_16(r, wp, w0, w1, w2)                                                        \
+    do {                                                                                      \
+        (void)(wp); /* the weights are `w` */                                                \
+        KT_DW_TAP16((w0) / 8, (r));                                                           \
+        KT_DW_TAP16((w1) / 8, (r) + 2);                                                       \
+        KT_DW_TAP16((w2) / 8, (r) + 4);                                                       \
+    } while (0)
+#endif
+
+/* One output row, group by group: rows = slot of its first kernel row, row_words between
  * kernel rows. */
 static KT_NOINLINE KT_NO_SCHED1 void dw_row16(const kt_depthwise_conv2d_params *p,
                                               const uint32_t *rows, int32_t row_words,
-                                              int8_t *out)
+                                              int8_t *out_row)
 {
     const int32_t c_all = p->in_c, groups = (c_all + 3) / 4;
-    const int32_t tap_x = p->dil_w * 2 * groups, px_step = p->stride_w * 2 * groups;
+    const int32_t pw = (p->out_w - 1) * p->stride_w + (p->k_w - 1) * p->dil_w + 1;
+    const int32_t tap_x = p->dil_w * 2, px_step = p->stride_w * 2;
     const int32_t taps = p->k_h * p->k_w;
-    const int32_t unrolled = p->k_h == 3 && p->k_w == 3;
+    const int32_t unrolled = p->k_h == 3 && p->k_w == 3 && p->dil_w == 1;
     const uint32_t lo4 = (uint32_t)(uint8_t)p->act_min * 0x01010101u;
     const uint32_t hi4 = (uint32_t)(uint8_t)p->act_max * 0x01010101u;
-    for (int32_t ox = 0; ox < p->out_w; ++ox, rows += px_step) {
-        const int32_t *bias = p->folded_bias;
-        const kt_rq_channel *rq = p->rq_fast;
-        const uint32_t *w = (const uint32_t *)(const void *)p->weights;
-        for (int32_t c = 0; c < c_all; c += 4, bias += 4, rq += 4, out += 4) {
+    for (int32_t g = 0; g < groups; ++g) {
+        const int32_t c = 4 * g;
+        const int32_t *bias = p->folded_bias + c;
+        const kt_rq_channel *rq = p->rq_fast + c;
+        const uint32_t *w = (const uint32_t *)(const void *)p->weights + g * taps * 2;
+        const uint32_t *r0 = rows + g * pw * 2;
+        int8_t *out = out_row + c;
+        for (int32_t ox = 0; ox < p->out_w; ++ox, r0 += px_step, out += c_all) {
             int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
-            const uint32_t *r0 = rows + c / 2;
-#if defined(__GNUC__)
-            /* Opaque to the optimizer: otherwise GCC keeps each tap address as its own
-             * induction variable over c, spilled to the stack. */
-            __asm__("" : "+r"(r0));
-#endif
             if (unrolled) {
-                const uint32_t *r1 = r0 + row_words, *r2 = r1 + row_words;
-                KT_DW_TAP16(0, r0);
-                KT_DW_TAP16(1, r0 + tap_x);
-                KT_DW_TAP16(2, r0 + 2 * tap_x);
-                KT_DW_TAP16(3, r1);
-                KT_DW_TAP16(4, r1 + tap_x);
-                KT_DW_TAP16(5, r1 + 2 * tap_x);
-                KT_DW_TAP16(6, r2);
-                KT_DW_TAP16(7, r2 + tap_x);
-                KT_DW_TAP16(8, r2 + 2 * tap_x);
+                KT_DW_TAPS3_16(r0, w, 0, 8, 16);
+                KT_DW_TAPS3_16(r0 + row_words, w, 24, 32, 40);
+                KT_DW_TAPS3_16(r0 + 2 * row_words, w, 48, 56, 64);
             } else {
                 int32_t t = 0;
-                for (int32_t ky = 0; ky < p->k_h; ++ky, r0 += row_words) {
-                    const uint32_t *in = r0;
+                const uint32_t *ry = r0;
+                for (int32_t ky = 0; ky < p->k_h; ++ky, ry += row_words) {
+                    const uint32_t *in = ry;
                     for (int32_t kx = 0; kx < p->k_w; ++kx, in += tap_x, ++t) {
                         KT_DW_TAP16(t, in);
                     }
                 }
             }
-            w += taps * 2;
             if (c + 4 <= c_all) {
 #if defined(__ARM_FEATURE_DSP)
                 const uint32_t word = kt_requant4_s8(a0, a1, a2, a3, rq, lo4, hi4);
@@ -370,7 +398,6 @@ static KT_NOINLINE KT_NO_SCHED1 void dw_row16(const kt_depthwise_conv2d_params *
                 }
             }
         }
-        out -= ((c_all + 3) / 4) * 4 - c_all; /* the last group's pad lanes */
     }
 }
 
