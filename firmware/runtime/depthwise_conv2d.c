@@ -342,6 +342,36 @@ static void load_row(const kt_depthwise_conv2d_params *p, const int8_t *image, i
     } while (0)
 #endif
 
+/* A group's 4 accumulators requantized and stored (a last group of < 4 channels byte by byte). */
+#if defined(__ARM_FEATURE_DSP)
+#define KT_DW_STORE_GROUP(out)                                                                \
+    do {                                                                                      \
+        if (full) {                                                                           \
+            const uint32_t word_ = kt_requant4_s8(a0, a1, a2, a3, rq, lo4, hi4);               \
+            KT_MEMCPY(out, &word_, 4);                                                        \
+        } else {                                                                              \
+            dw_store_tail(a0, a1, a2, a3, rq, c_all - c, p, out);                             \
+        }                                                                                     \
+    } while (0)
+#else
+#define KT_DW_STORE_GROUP(out)                                                                \
+    do {                                                                                      \
+        (void)lo4;                                                                            \
+        (void)hi4;                                                                            \
+        dw_store_tail(a0, a1, a2, a3, rq, full ? 4 : c_all - c, p, out);                      \
+    } while (0)
+#endif
+
+static void dw_store_tail(int32_t a0, int32_t a1, int32_t a2, int32_t a3,
+                          const kt_rq_channel *rq, int32_t n, const kt_depthwise_conv2d_params *p,
+                          int8_t *out)
+{
+    const int32_t acc[4] = {a0, a1, a2, a3};
+    for (int32_t i = 0; i < n; ++i) {
+        out[i] = requant(acc[i], rq + i, p->act_min, p->act_max);
+    }
+}
+
 /* One output row, group by group: rows = slot of its first kernel row, row_words between
  * kernel rows. */
 static KT_NOINLINE KT_NO_SCHED1 void dw_row16(const kt_depthwise_conv2d_params *p,
@@ -362,41 +392,29 @@ static KT_NOINLINE KT_NO_SCHED1 void dw_row16(const kt_depthwise_conv2d_params *
         const uint32_t *w = (const uint32_t *)(const void *)p->weights + g * taps * 2;
         const uint32_t *r0 = rows + g * pw * 2;
         int8_t *out = out_row + c;
-        for (int32_t ox = 0; ox < p->out_w; ++ox, r0 += px_step, out += c_all) {
-            int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
-            if (unrolled) {
+        const int32_t full = c + 4 <= c_all;
+        const uint32_t *const end = r0 + p->out_w * px_step;
+        if (unrolled) {
+            for (; r0 != end; r0 += px_step, out += c_all) {
+                int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
                 KT_DW_TAPS3_16(r0, w, 0, 8, 16);
                 KT_DW_TAPS3_16(r0 + row_words, w, 24, 32, 40);
                 KT_DW_TAPS3_16(r0 + 2 * row_words, w, 48, 56, 64);
-            } else {
-                int32_t t = 0;
-                const uint32_t *ry = r0;
-                for (int32_t ky = 0; ky < p->k_h; ++ky, ry += row_words) {
-                    const uint32_t *in = ry;
-                    for (int32_t kx = 0; kx < p->k_w; ++kx, in += tap_x, ++t) {
-                        KT_DW_TAP16(t, in);
-                    }
+                KT_DW_STORE_GROUP(out);
+            }
+            continue;
+        }
+        for (; r0 != end; r0 += px_step, out += c_all) {
+            int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
+            int32_t t = 0;
+            const uint32_t *ry = r0;
+            for (int32_t ky = 0; ky < p->k_h; ++ky, ry += row_words) {
+                const uint32_t *in = ry;
+                for (int32_t kx = 0; kx < p->k_w; ++kx, in += tap_x, ++t) {
+                    KT_DW_TAP16(t, in);
                 }
             }
-            if (c + 4 <= c_all) {
-#if defined(__ARM_FEATURE_DSP)
-                const uint32_t word = kt_requant4_s8(a0, a1, a2, a3, rq, lo4, hi4);
-#else
-                const int32_t lo = p->act_min, hi = p->act_max;
-                const uint32_t word = (uint32_t)(uint8_t)requant(a0, rq, lo, hi) |
-                                      (uint32_t)(uint8_t)requant(a1, rq + 1, lo, hi) << 8 |
-                                      (uint32_t)(uint8_t)requant(a2, rq + 2, lo, hi) << 16 |
-                                      (uint32_t)(uint8_t)requant(a3, rq + 3, lo, hi) << 24;
-                (void)lo4;
-                (void)hi4;
-#endif
-                KT_MEMCPY(out, &word, 4);
-            } else {
-                const int32_t acc[4] = {a0, a1, a2, a3};
-                for (int32_t i = 0; c + i < c_all; ++i) {
-                    out[i] = requant(acc[i], rq + i, p->act_min, p->act_max);
-                }
-            }
+            KT_DW_STORE_GROUP(out);
         }
     }
 }
