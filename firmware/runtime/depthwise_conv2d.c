@@ -12,15 +12,15 @@
  * The generator stores each group of 4 channels' weights tap by tap ([group][tap][4], channels
  * padded to a multiple of 4 with zero weights, so the extra lanes compute garbage that is never
  * stored): int8 for MLA, int16 in SXTB16 lane order, (w0, w2), (w1, w3), on Armv7E-M.
- * Three bands, by layer (on Armv7E-M; Cortex-M0/M3 and the portable host build use the first):
+ * Two bands, by layer (Cortex-M0/M3 and the portable host build use the first):
  * - int8 NHWC: the k_h input rows of each output row copied; per tap and 4 channels 4 MLAs, or
  *   on Armv7E-M LDR + 2 SXTB16 + LDRD + 4 SMLABB/SMLATT (layers with stride_h > 1, where few
- *   rows are shared between output rows).
- * - int16 NHWC in SXTB16 lane order (stride_h 1): each input row widened once into a ring of
- *   span = (k_h - 1) * dil_h + 1 rows; per tap and 4 channels LDRD + LDRD + 4 SMLABB/SMLATT.
- * - channel-planar int16 (3x3, stride 1, >= 12 output columns): a word holds two horizontally
- *   adjacent inputs of one channel, so one SMLAD multiplies two taps; one channel at a time, 4
- *   output pixels per pass sharing the channel's weights and requantization constants.
+ *   rows are shared between output rows, so widening them costs more than it saves).
+ * - Armv7E-M, stride_h 1: int16 in SXTB16 lane order, each input row widened once into a ring
+ *   of span = (k_h - 1) * dil_h + 1 rows; per tap and 4 channels LDRD + LDRD + 4 SMLABB/SMLATT.
+ * (A channel-planar int16 band pairing horizontally adjacent taps for SMLAD, 4 pixels of one
+ * channel per pass, measured no better: it requantizes and stores each output alone, and pays
+ * a per-channel setup on every output row.)
  */
 #include "kt_dsp.h"
 #include "kt_fixedpoint.h"
@@ -419,257 +419,6 @@ static KT_NOINLINE KT_NO_SCHED1 void dw_row16(const kt_depthwise_conv2d_params *
     }
 }
 
-/* ---- Wide 3x3 layers: a channel-planar band ------------------------------------------------
- * Slot s of the band holds one input row as C rows of pwp int16 values, channel c's row at
- * band + s * C * pwp + c * pwp, column j = input column j - pad_w. Columns outside the input
- * and the extra slot `span` (rows above/below the input) hold the input zero point; they are
- * written once per call. The span = (k_h - 1) * dil_h + 1 ring slots keep the input rows the
- * current output row reads, so a stride-1 layer widens each input row once, not k_h times. */
-
-static void fill_s16(int16_t *dst, int16_t value, int32_t n)
-{
-    for (int32_t i = 0; i < n; ++i) {
-        dst[i] = value;
-    }
-}
-
-#if defined(__ARM_FEATURE_DSP)
-/* (lo(a), lo(b)) and (hi(a), hi(b)) */
-static inline uint32_t dw_pkhbt(uint32_t a, uint32_t b)
-{
-    uint32_t r;
-    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
-    return r;
-}
-static inline uint32_t dw_pkhtb(uint32_t a, uint32_t b)
-{
-    uint32_t r;
-    __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(b), "r"(a));
-    return r;
-}
-#else
-static inline uint32_t dw_pkhbt(uint32_t a, uint32_t b) { return (a & 0xffffu) | b << 16; }
-static inline uint32_t dw_pkhtb(uint32_t a, uint32_t b) { return a >> 16 | (b & 0xffff0000u); }
-#endif
-
-static inline void dw_store_u32(void *p, uint32_t v) { KT_MEMCPY(p, &v, sizeof v); }
-
-/* n input pixels (NHWC int8 from src) into one slot from column x0 on (dst = slot + x0). */
-static void widen_row(const int8_t *src, int32_t c_all, int16_t *dst, int32_t pwp, int32_t n)
-{
-    int32_t c = 0;
-    /* 4 channels of 2 pixels per step: 2 LDR, 4 SXTB16, 4 PKHBT/PKHTB, 4 STR for 8 values. */
-    for (; c + 4 <= c_all; c += 4) {
-        const int8_t *s = src + c;
-        int16_t *d = dst + c * pwp;
-        int32_t j = 0;
-        for (; j + 2 <= n; j += 2, s += 2 * c_all) {
-            const uint32_t a = kt_load_u32(s), b = kt_load_u32(s + c_all);
-            const uint32_t ae = kt_sxtb16(a), ao = kt_sxtb16_ror8(a);
-            const uint32_t be = kt_sxtb16(b), bo = kt_sxtb16_ror8(b);
-            dw_store_u32(d + j, dw_pkhbt(ae, be));
-            dw_store_u32(d + pwp + j, dw_pkhbt(ao, bo));
-            dw_store_u32(d + 2 * pwp + j, dw_pkhtb(ae, be));
-            dw_store_u32(d + 3 * pwp + j, dw_pkhtb(ao, bo));
-        }
-        if (j < n) {
-            d[j] = s[0];
-            d[pwp + j] = s[1];
-            d[2 * pwp + j] = s[2];
-            d[3 * pwp + j] = s[3];
-        }
-    }
-    for (; c < c_all; ++c) {
-        const int8_t *s = src + c;
-        int16_t *d = dst + c * pwp;
-        for (int32_t j = 0; j < n; ++j, s += c_all) {
-            d[j] = *s;
-        }
-    }
-}
-
-/* The slot holding input row iy, widening it first if no slot does. held[s] = the row in slot
- * s; the rows the current output row reads start at iy_first, and rows are visited in
- * increasing order, so a slot holding a row < iy_first is free. There is always one: the held
- * rows >= iy_first lie in the span rows from iy_first, and at most span - k_h of those are
- * held without being read. */
-static int32_t band_row(const kt_depthwise_conv2d_params *p, const int8_t *image, int32_t iy,
-                        int32_t iy_first, int32_t *held, int16_t *band, int32_t pwp)
-{
-    const int32_t span = (p->k_h - 1) * p->dil_h + 1;
-    const int32_t slot = p->in_c * pwp;
-    if (iy < 0 || iy >= p->in_h) {
-        return span * slot;
-    }
-    int32_t s = 0;
-    for (; s < span && held[s] != iy; ++s) {
-    }
-    if (s == span) {
-        for (s = 0; held[s] >= iy_first; ++s) {
-        }
-        const int32_t pw = (p->out_w - 1) * p->stride_w + (p->k_w - 1) * p->dil_w + 1;
-        const int32_t x0 = kt_min_i32(p->pad_w, pw);
-        const int32_t x1 = kt_max_i32(x0, kt_min_i32(pw, p->in_w + p->pad_w));
-        widen_row(image + (iy * p->in_w + x0 - p->pad_w) * p->in_c, p->in_c,
-                  band + s * slot + x0, pwp, x1 - x0);
-        held[s] = iy;
-    }
-    return s * slot;
-}
-
-/* A channel's weights as int16 pairs per kernel row, (w0, w1) and (w2, w2), made from the
- * group layout per channel and output row. A word of the band at column j is (x[j], x[j + 1]),
- * so one SMLAD multiplies two horizontally adjacent taps of one pixel, and the third tap is
- * SMLABB (low half) or SMLATT (high half) of a word loaded anyway. */
-
-/* 3x3, stride 1, 4 pixels: the words at x .. x + 4 give every pixel's pair (x + k) and third tap
- * (low half of x + k + 2; pixel 3's is the high half of x + 4). On the real instructions the
- * row is written in assembly (GCC otherwise interleaves the three rows and spills): LDRD of the
- * row's two weight words, 5 LDR, 4 SMLAD, 4 SMLABB/SMLATT for 12 MACs. */
-#if defined(__ARM_FEATURE_DSP)
-#define KT_DW_ROW3_S1(r, wp, woff)                                                            \
-    do {                                                                                      \
-        uint32_t wa_, wb_, t_;                                                                \
-        __asm__("ldrd %[wa], %[wb], [%[wgt_], #" #woff "]\n\t"                                 \
-                "ldr %[t], [%[row_]]\n\t"                                                        \
-                "smlad %[a0], %[t], %[wa], %[a0]\n\t"                                         \
-                "ldr %[t], [%[row_], #2]\n\t"                                                    \
-                "smlad %[a1], %[t], %[wa], %[a1]\n\t"                                         \
-                "ldr %[t], [%[row_], #4]\n\t"                                                    \
-                "smlad %[a2], %[t], %[wa], %[a2]\n\t"                                         \
-                "smlabb %[a0], %[t], %[wb], %[a0]\n\t"                                        \
-                "ldr %[t], [%[row_], #6]\n\t"                                                    \
-                "smlad %[a3], %[t], %[wa], %[a3]\n\t"                                         \
-                "smlabb %[a1], %[t], %[wb], %[a1]\n\t"                                        \
-                "ldr %[t], [%[row_], #8]\n\t"                                                    \
-                "smlabb %[a2], %[t], %[wb], %[a2]\n\t"                                        \
-                "smlatt %[a3], %[t], %[wb], %[a3]"                                            \
-                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [wa] "=&r"(wa_),  \
-                  [wb] "=&r"(wb_), [t] "=&r"(t_)                                              \
-                : [row_] "r"(r), [wgt_] "r"(wp)                                                    \
-                : "memory");                                                                  \
-    } while (0)
-#else
-#define KT_DW_ROW3_S1(r, wp, woff)                                                            \
-    do {                                                                                      \
-        const uint32_t w01_ = (wp)[(woff) / 4], w2_ = (wp)[(woff) / 4 + 1];                   \
-        const uint32_t x0_ = kt_load_u32(r), x1_ = kt_load_u32((r) + 1);                     \
-        const uint32_t x2_ = kt_load_u32((r) + 2), x3_ = kt_load_u32((r) + 3);               \
-        const uint32_t x4_ = kt_load_u32((r) + 4);                                            \
-        a0 = kt_smlad(x0_, w01_, a0);                                                         \
-        a1 = kt_smlad(x1_, w01_, a1);                                                         \
-        a2 = kt_smlad(x2_, w01_, a2);                                                         \
-        a3 = kt_smlad(x3_, w01_, a3);                                                         \
-        a0 = kt_smlabb(x2_, w2_, a0);                                                         \
-        a1 = kt_smlabb(x3_, w2_, a1);                                                         \
-        a2 = kt_smlabb(x4_, w2_, a2);                                                         \
-        a3 = kt_smlatt(x4_, w2_, a3);                                                         \
-    } while (0)
-#endif
-#define KT_DW_ROW3_1(r, w01, w2) \
-    (a0 = kt_smlabb(kt_load_u32((r) + 2), w2, kt_smlad(kt_load_u32(r), w01, a0)))
-
-/* z (a requantized output) clamped to [act_min, act_max] in its low byte: SSAT to int8, then
- * SSUB8 + SEL against the bounds replicated to 4 bytes (max, then min), as kt_requant4_s8 does
- * (exact: the bounds lie inside [-128, 127]); branch-free, 5 instructions. */
-#if defined(__ARM_FEATURE_DSP)
-static KT_ALWAYS_INLINE uint32_t dw_clamp(int32_t z, uint32_t lo4, uint32_t hi4)
-{
-    uint32_t r, t;
-    __asm__("ssat %0, #8, %1" : "=r"(r) : "r"(z));
-    __asm__("ssub8 %1, %0, %2\n\tsel %0, %0, %2" : "+r"(r), "=&r"(t) : "r"(lo4) : "cc");
-    __asm__("ssub8 %1, %0, %2\n\tsel %0, %2, %0" : "+r"(r), "=&r"(t) : "r"(hi4) : "cc");
-    return r;
-}
-#else
-static KT_ALWAYS_INLINE uint32_t dw_clamp(int32_t z, uint32_t lo4, uint32_t hi4)
-{
-    return (uint32_t)kt_clamp_i32(z, (int8_t)lo4, (int8_t)hi4);
-}
-#endif
-
-/* The 4 accumulators of one channel requantized (the channel's constants loaded once: nothing
- * is stored in between) and stored every `step` bytes. */
-#define KT_DW_STORE4(out, step)                                                               \
-    do {                                                                                      \
-        const uint32_t b0_ = dw_clamp(kt_mbqm_channel(a0, rq), lo4, hi4);                     \
-        const uint32_t b1_ = dw_clamp(kt_mbqm_channel(a1, rq), lo4, hi4);                     \
-        const uint32_t b2_ = dw_clamp(kt_mbqm_channel(a2, rq), lo4, hi4);                     \
-        const uint32_t b3_ = dw_clamp(kt_mbqm_channel(a3, rq), lo4, hi4);                     \
-        (out)[0] = (int8_t)b0_;                                                               \
-        (out)[step] = (int8_t)b1_;                                                            \
-        (out)[2 * (step)] = (int8_t)b2_;                                                      \
-        (out)[3 * (step)] = (int8_t)b3_;                                                      \
-    } while (0)
-
-/* 3x3, stride 1: every channel of one output row. band = channel 0's row in slot 0, off =
- * each kernel row's slot offset. */
-static KT_NOINLINE KT_NO_SCHED1 void dw_row_3x3(const kt_depthwise_conv2d_params *p,
-                                                const int16_t *band, const int32_t *off,
-                                                int32_t pwp, int8_t *out_row)
-{
-    const int32_t step = p->in_c, n = p->out_w;
-    const uint32_t lo4 = (uint32_t)(uint8_t)p->act_min * 0x01010101u;
-    const uint32_t hi4 = (uint32_t)(uint8_t)p->act_max * 0x01010101u;
-    const int16_t *wg = (const int16_t *)(const void *)p->weights;
-    const kt_rq_channel *rq = p->rq_fast;
-    for (int32_t c = 0; c < step; ++c, ++rq) {
-        /* channel c's taps in the group layout: group c / 4, lanes stored as 0, 2, 1, 3 */
-        const int16_t *wl = wg + (c / 4) * 36 + ((c & 1) << 1 | (c & 2) >> 1);
-        uint32_t w[6];
-        for (int32_t ky = 0; ky < 3; ++ky) {
-            w[2 * ky] = (uint16_t)wl[12 * ky] | (uint32_t)(uint16_t)wl[12 * ky + 4] << 16;
-            w[2 * ky + 1] = (uint16_t)wl[12 * ky + 8] * 0x00010001u;
-        }
-        const int16_t *r0 = band + off[0] + c * pwp;
-        const int16_t *r1 = band + off[1] + c * pwp;
-        const int16_t *r2 = band + off[2] + c * pwp;
-        const int32_t bias = p->folded_bias[c];
-        int8_t *out = out_row + c;
-        int32_t x = 0;
-        for (; x + 4 <= n; x += 4, r0 += 4, r1 += 4, r2 += 4, out += 4 * step) {
-            int32_t a0 = bias, a1 = a0, a2 = a0, a3 = a0;
-            KT_DW_ROW3_S1(r0, w, 0);
-            KT_DW_ROW3_S1(r1, w, 8);
-            KT_DW_ROW3_S1(r2, w, 16);
-            KT_DW_STORE4(out, step);
-        }
-        for (; x < n; ++x, ++r0, ++r1, ++r2, out += step) {
-            int32_t a0 = bias;
-            KT_DW_ROW3_1(r0, w[0], w[1]);
-            KT_DW_ROW3_1(r1, w[2], w[3]);
-            KT_DW_ROW3_1(r2, w[4], w[5]);
-            out[0] = (int8_t)dw_clamp(kt_mbqm_channel(a0, rq), lo4, hi4);
-        }
-    }
-}
-
-static void dw_fast_planar(const kt_depthwise_conv2d_params *p, const int8_t *input,
-                           int8_t *output, void *scratch)
-{
-    const int32_t c_all = p->in_c;
-    const int32_t pw = (p->out_w - 1) * p->stride_w + (p->k_w - 1) * p->dil_w + 1;
-    const int32_t pwp = KT_DW_ROW16(pw);
-    const int32_t span = KT_DW_SPAN(p->k_h, p->dil_h);
-    int32_t *held = (int32_t *)scratch;
-    int32_t *off = held + span;
-    int16_t *band = (int16_t *)(void *)(off + p->k_h);
-    fill_s16(band, (int16_t)(-p->input_offset), (span + 1) * c_all * pwp);
-    for (int32_t b = 0; b < p->batches; ++b) {
-        const int8_t *image = input + b * p->in_h * p->in_w * c_all;
-        for (int32_t s = 0; s < span; ++s) {
-            held[s] = INT32_MIN;
-        }
-        for (int32_t oy = 0; oy < p->out_h; ++oy, output += p->out_w * c_all) {
-            const int32_t iy0 = oy * p->stride_h - p->pad_h;
-            for (int32_t ky = 0; ky < p->k_h; ++ky) {
-                off[ky] = band_row(p, image, iy0 + ky * p->dil_h, iy0, held, band, pwp);
-            }
-            dw_row_3x3(p, band, off, pwp, output);
-        }
-    }
-}
-
 static void dw_fast(const kt_depthwise_conv2d_params *p, const int8_t *input, int8_t *output,
                     void *scratch)
 {
@@ -680,10 +429,6 @@ static void dw_fast(const kt_depthwise_conv2d_params *p, const int8_t *input, in
     const uint32_t zp16 = (uint16_t)(int16_t)(-p->input_offset);
     const uint32_t zp_word = zp16 | zp16 << 16;
     uint32_t *band = (uint32_t *)scratch;
-    if (KT_DW_PLANAR(p->k_h, p->k_w, p->dil_w, p->stride_w, p->out_w)) {
-        dw_fast_planar(p, input, output, scratch);
-        return;
-    }
     if (p->stride_h > 1) {
         /* Few rows are shared between output rows: widening them costs more than the SXTB16
          * per tap it saves. */

@@ -126,16 +126,7 @@ void kt_depthwise_conv2d_s8_ref(const kt_depthwise_conv2d_params *p, const int8_
 #define KT_DW_SPAN(k_h, dil_h) (((k_h) - 1) * (dil_h) + 1)
 #define KT_DW_SCRATCH_BYTES(k_h, dil_h, pw, c)                                                  \
     (16 * KT_DW_SPAN(k_h, dil_h) * (pw) * (((c) + 3) / 4))
-/* Armv7E-M, 3x3 kernels (horizontal stride and dilation 1) with at least 12 output columns: a
- * channel-planar band instead, span + 1 slots of c rows of KT_DW_ROW16(pw) int16, after
- * span + k_h int32 of bookkeeping. Layers with stride_h > 1 (not 3x3 planar) use the int8 band
- * (KT_DW_SCRATCH_BYTES_S8) on Armv7E-M too. */
-#define KT_DW_PLANAR(k_h, k_w, dil_w, stride_w, out_w)                                          \
-    ((k_h) == 3 && (k_w) == 3 && (dil_w) == 1 && (stride_w) == 1 && (out_w) >= 12)
-#define KT_DW_ROW16(pw) (((pw) + 2) & ~1)
-#define KT_DW_PLANAR_BYTES(k_h, dil_h, pw, c)                                                   \
-    (4 * (KT_DW_SPAN(k_h, dil_h) + (k_h)) +                                                   \
-     2 * (KT_DW_SPAN(k_h, dil_h) + 1) * (c) * KT_DW_ROW16(pw))
+/* Armv7E-M layers with stride_h > 1 use the int8 band (KT_DW_SCRATCH_BYTES_S8) too. */
 /* Elsewhere: k_h int8 NHWC rows of pw pixels, plus one word for the last group's loads. */
 #define KT_DW_SCRATCH_BYTES_S8(k_h, pw, c) ((k_h) * (pw) * (c) + 4)
 

@@ -385,11 +385,7 @@ class Lowerer:
             span = (k_h - 1) * geometry["dil_h"] + 1
             # the larger of the two builds' bands: KT_DW_SCRATCH_BYTES (Armv7E-M: 2 * span int16
             # rows, channels padded to 4) and KT_DW_SCRATCH_BYTES_S8 (k_h int8 rows)
-            sizes = [16 * span * pw * ((in_c + 3) // 4), k_h * pw * in_c + 4]
-            if (k_h, k_w, geometry["dil_w"], geometry["stride_w"]) == (3, 3, 1, 1) \
-                    and out_w >= 12:  # KT_DW_PLANAR: KT_DW_PLANAR_BYTES instead
-                sizes[0] = 4 * (span + k_h) + 2 * (span + 1) * in_c * ((pw + 2) & ~1)
-            step.scratch_bytes = max(sizes)
+            step.scratch_bytes = max(16 * span * pw * ((in_c + 3) // 4), k_h * pw * in_c + 4)
         return step
 
     def _depthwise_fast(self, step: Step, weights: Tensor, bias: Tensor | None,
