@@ -278,14 +278,14 @@ static void load_row(const kt_depthwise_conv2d_params *p, const int8_t *image, i
     const int32_t full = c_all / 4, tail = c_all % 4;
     for (int32_t g = 0; g < full; ++g) {
         const int8_t *s = src + 4 * g;
-        uint32_t *d = slot + 2 * (g * pw + x0);
-        for (int32_t j = x0; j < x1; ++j, s += c_all, d += 2) {
+        uint32_t *d = slot + 2 * (g * pw + x0), *m = d + mirror_words;
+        for (uint32_t *const end = d + 2 * (x1 - x0); d != end; s += c_all, d += 2, m += 2) {
             const uint32_t v = kt_load_u32(s);
             const uint32_t e = kt_sxtb16(v), o = kt_sxtb16_ror8(v);
             d[0] = e;
             d[1] = o;
-            d[mirror_words] = e;
-            d[mirror_words + 1] = o;
+            m[0] = e;
+            m[1] = o;
         }
     }
     if (tail) {
@@ -435,7 +435,13 @@ static void dw_fast(const kt_depthwise_conv2d_params *p, const int8_t *input, in
         dw_fast_s8(p, input, output, scratch);
         return;
     }
-    fill_u32(band, zp_word, 2 * span * slot_words);
+    /* the columns outside the input, once (load_row writes the others of every row it loads) */
+    const int32_t x0 = kt_min_i32(p->pad_w, pw);
+    const int32_t x1 = kt_max_i32(x0, kt_min_i32(pw, p->in_w + p->pad_w));
+    for (int32_t g = 0; g < 2 * span * groups; ++g) {
+        fill_u32(band + 2 * g * pw, zp_word, 2 * x0);
+        fill_u32(band + 2 * (g * pw + x1), zp_word, 2 * (pw - x1));
+    }
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *image = input + b * p->in_h * p->in_w * c_all;
         /* ring slot of input row iy: (iy + pad_h) % span; rows are loaded in increasing order,
