@@ -149,71 +149,113 @@ typedef uint32_t kt_dw_weight;
 typedef int8_t kt_dw_weight;
 #endif
 
-/* One output pixel: every channel group's taps from the band (`px` = the pixel's first tap).
- * The 3x3 kernel without dilation (nearly every depthwise layer) has its 9 taps written out:
- * fixed weight offsets, no loop counters. */
-static KT_NOINLINE KT_NO_SCHED1 void dw_pixel(const kt_depthwise_conv2d_params *p, const int8_t *px,
-                                 int32_t row_bytes,
-                                 int8_t *out)
+/* A group's 4 accumulators requantized and stored as one word (a last group of < 4 channels
+ * byte by byte); on Armv7E-M by kt_requant4_s8. Needs full, rq, lo4/hi4, c, c_all, p. */
+static void dw_store_tail(int32_t a0, int32_t a1, int32_t a2, int32_t a3,
+                          const kt_rq_channel *rq, int32_t n, const kt_depthwise_conv2d_params *p,
+                          int8_t *out)
+{
+    const int32_t acc[4] = {a0, a1, a2, a3};
+    for (int32_t i = 0; i < n; ++i) {
+        out[i] = requant(acc[i], rq + i, p->act_min, p->act_max);
+    }
+}
+
+#if defined(__ARM_FEATURE_DSP)
+#define KT_DW_REQUANT4(a0, a1, a2, a3) kt_requant4_s8(a0, a1, a2, a3, rq, lo4, hi4)
+#else
+#define KT_DW_REQUANT4(a0, a1, a2, a3)                                                        \
+    ((void)lo4, (void)hi4,                                                                    \
+     (uint32_t)(uint8_t)requant(a0, rq, p->act_min, p->act_max) |                             \
+         (uint32_t)(uint8_t)requant(a1, rq + 1, p->act_min, p->act_max) << 8 |                \
+         (uint32_t)(uint8_t)requant(a2, rq + 2, p->act_min, p->act_max) << 16 |               \
+         (uint32_t)(uint8_t)requant(a3, rq + 3, p->act_min, p->act_max) << 24)
+#endif
+#define KT_DW_STORE_GROUP(out)                                                                \
+    do {                                                                                      \
+        if (full) {                                                                           \
+            const uint32_t word_ = KT_DW_REQUANT4(a0, a1, a2, a3);                            \
+            KT_MEMCPY(out, &word_, 4);                                                        \
+        } else {                                                                              \
+            dw_store_tail(a0, a1, a2, a3, rq, c_all - c, p, out);                             \
+        }                                                                                     \
+    } while (0)
+
+/* One output row from the int8 band (row_bytes between kernel rows). Armv7E-M: group by
+ * group; elsewhere the older per-pixel order (dw_pixel), measured faster on Cortex-M3's narrow
+ * rows. The 3x3 kernel without dilation (nearly every depthwise layer) has its 9 taps written
+ * out: fixed weight offsets, no loop counters. */
+#if defined(__GNUC__)
+/* Opaque to the optimizer: otherwise GCC keeps each of the 9 tap addresses as its own
+ * induction variable, spilled to the stack (twice the instructions). */
+#define KT_DW_OPAQUE(x) __asm__("" : "+r"(x))
+#else
+#define KT_DW_OPAQUE(x) ((void)0)
+#endif
+#define KT_DW_GROUP_TAPS(px)                                                                  \
+    do {                                                                                      \
+        const int8_t *r0 = (px);                                                              \
+        KT_DW_OPAQUE(r0);                                                                     \
+        if (unrolled) {                                                                       \
+            const int8_t *r1 = r0 + row_bytes, *r2 = r1 + row_bytes;                          \
+            KT_DW_TAP(0, r0);                                                                 \
+            KT_DW_TAP(1, r0 + tap_x);                                                         \
+            KT_DW_TAP(2, r0 + 2 * tap_x);                                                     \
+            KT_DW_TAP(3, r1);                                                                 \
+            KT_DW_TAP(4, r1 + tap_x);                                                         \
+            KT_DW_TAP(5, r1 + 2 * tap_x);                                                     \
+            KT_DW_TAP(6, r2);                                                                 \
+            KT_DW_TAP(7, r2 + tap_x);                                                         \
+            KT_DW_TAP(8, r2 + 2 * tap_x);                                                     \
+        } else {                                                                              \
+            int32_t t = 0;                                                                    \
+            for (int32_t ky = 0; ky < p->k_h; ++ky, r0 += row_bytes) {                        \
+                const int8_t *in = r0;                                                        \
+                for (int32_t kx = 0; kx < p->k_w; ++kx, in += tap_x, ++t) {                   \
+                    KT_DW_TAP(t, in);                                                         \
+                }                                                                             \
+            }                                                                                 \
+        }                                                                                     \
+    } while (0)
+
+static KT_NOINLINE KT_NO_SCHED1 void dw_row_s8(const kt_depthwise_conv2d_params *p,
+                                               const int8_t *band, int32_t row_bytes,
+                                               int8_t *out_row)
 {
     const int32_t c_all = p->in_c;
-    const int32_t tap_x = p->dil_w * c_all;
-    const int32_t taps = p->k_h * p->k_w;
-    const int32_t *bias = p->folded_bias;
-    const kt_rq_channel *rq = p->rq_fast;
-    const kt_dw_weight *w = (const kt_dw_weight *)(const void *)p->weights;
+    const int32_t tap_x = p->dil_w * c_all, px_step = p->stride_w * c_all;
+    const int32_t group_w = p->k_h * p->k_w * KT_DW_WORDS_PER_TAP;
     const int32_t unrolled = p->k_h == 3 && p->k_w == 3 && p->dil_w == 1;
-#if defined(__ARM_FEATURE_DSP)
     const uint32_t lo4 = (uint32_t)(uint8_t)p->act_min * 0x01010101u;
     const uint32_t hi4 = (uint32_t)(uint8_t)p->act_max * 0x01010101u;
-#endif
-    for (int32_t c = 0; c < c_all; c += 4, bias += 4, rq += 4) {
-        int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
-        const int8_t *r0 = px + c;
-#if defined(__GNUC__)
-        /* Opaque to the optimizer: otherwise GCC keeps each of the 9 tap addresses as its own
-         * induction variable over c, spilled to the stack (twice the instructions). */
-        __asm__("" : "+r"(r0));
-#endif
-        if (unrolled) {
-            const int8_t *r1 = r0 + row_bytes, *r2 = r1 + row_bytes;
-            KT_DW_TAP(0, r0);
-            KT_DW_TAP(1, r0 + tap_x);
-            KT_DW_TAP(2, r0 + 2 * tap_x);
-            KT_DW_TAP(3, r1);
-            KT_DW_TAP(4, r1 + tap_x);
-            KT_DW_TAP(5, r1 + 2 * tap_x);
-            KT_DW_TAP(6, r2);
-            KT_DW_TAP(7, r2 + tap_x);
-            KT_DW_TAP(8, r2 + 2 * tap_x);
-        } else {
-            int32_t t = 0;
-            for (int32_t ky = 0; ky < p->k_h; ++ky, r0 += row_bytes) {
-                const int8_t *in = r0;
-                for (int32_t kx = 0; kx < p->k_w; ++kx, in += tap_x, ++t) {
-                    KT_DW_TAP(t, in);
-                }
-            }
-        }
-        w += taps * KT_DW_WORDS_PER_TAP;
-        const int32_t lo = p->act_min, hi = p->act_max;
-        if (c + 4 <= c_all) {
-#if defined(__ARM_FEATURE_DSP)
-            const uint32_t word = kt_requant4_s8(a0, a1, a2, a3, rq, lo4, hi4);
-#else
-            const uint32_t word = (uint32_t)(uint8_t)requant(a0, rq, lo, hi) |
-                                  (uint32_t)(uint8_t)requant(a1, rq + 1, lo, hi) << 8 |
-                                  (uint32_t)(uint8_t)requant(a2, rq + 2, lo, hi) << 16 |
-                                  (uint32_t)(uint8_t)requant(a3, rq + 3, lo, hi) << 24;
-#endif
-            KT_MEMCPY(out + c, &word, 4);
-        } else {
-            const int32_t acc[4] = {a0, a1, a2, a3};
-            for (int32_t i = 0; c + i < c_all; ++i) {
-                out[c + i] = requant(acc[i], rq + i, lo, hi);
-            }
+#if KT_DSP_WEIGHTS
+    const kt_dw_weight *w = (const kt_dw_weight *)(const void *)p->weights;
+    for (int32_t c = 0; c < c_all; c += 4, w += group_w) {
+        const int32_t *bias = p->folded_bias + c;
+        const kt_rq_channel *rq = p->rq_fast + c;
+        const int32_t full = c + 4 <= c_all;
+        int8_t *out = out_row + c;
+        const int8_t *px = band + c;
+        for (const int8_t *const end = px + p->out_w * px_step; px != end;
+             px += px_step, out += c_all) {
+            int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
+            KT_DW_GROUP_TAPS(px);
+            KT_DW_STORE_GROUP(out);
         }
     }
+#else
+    for (int32_t ox = 0; ox < p->out_w; ++ox, band += px_step, out_row += c_all) {
+        const kt_dw_weight *w = (const kt_dw_weight *)(const void *)p->weights;
+        const int32_t *bias = p->folded_bias;
+        const kt_rq_channel *rq = p->rq_fast;
+        for (int32_t c = 0; c < c_all; c += 4, bias += 4, rq += 4, w += group_w) {
+            const int32_t full = c + 4 <= c_all;
+            int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
+            KT_DW_GROUP_TAPS(band + c);
+            KT_DW_STORE_GROUP(out_row + c);
+        }
+    }
+#endif
 }
 
 static void dw_fast_s8(const kt_depthwise_conv2d_params *p, const int8_t *input,
@@ -224,11 +266,9 @@ static void dw_fast_s8(const kt_depthwise_conv2d_params *p, const int8_t *input,
     int8_t *band = (int8_t *)scratch;
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *image = input + b * p->in_h * p->in_w * c;
-        for (int32_t oy = 0; oy < p->out_h; ++oy) {
+        for (int32_t oy = 0; oy < p->out_h; ++oy, output += p->out_w * c) {
             fill_band(p, image, oy, pw, band);
-            for (int32_t ox = 0; ox < p->out_w; ++ox, output += c) {
-                dw_pixel(p, band + ox * p->stride_w * c, pw * c, output);
-            }
+            dw_row_s8(p, band, pw * c, output);
         }
     }
 }
@@ -341,36 +381,6 @@ static void load_row(const kt_depthwise_conv2d_params *p, const int8_t *image, i
         KT_DW_TAP16((w2) / 8, (r) + 4);                                                       \
     } while (0)
 #endif
-
-/* A group's 4 accumulators requantized and stored (a last group of < 4 channels byte by byte). */
-#if defined(__ARM_FEATURE_DSP)
-#define KT_DW_STORE_GROUP(out)                                                                \
-    do {                                                                                      \
-        if (full) {                                                                           \
-            const uint32_t word_ = kt_requant4_s8(a0, a1, a2, a3, rq, lo4, hi4);               \
-            KT_MEMCPY(out, &word_, 4);                                                        \
-        } else {                                                                              \
-            dw_store_tail(a0, a1, a2, a3, rq, c_all - c, p, out);                             \
-        }                                                                                     \
-    } while (0)
-#else
-#define KT_DW_STORE_GROUP(out)                                                                \
-    do {                                                                                      \
-        (void)lo4;                                                                            \
-        (void)hi4;                                                                            \
-        dw_store_tail(a0, a1, a2, a3, rq, full ? 4 : c_all - c, p, out);                      \
-    } while (0)
-#endif
-
-static void dw_store_tail(int32_t a0, int32_t a1, int32_t a2, int32_t a3,
-                          const kt_rq_channel *rq, int32_t n, const kt_depthwise_conv2d_params *p,
-                          int8_t *out)
-{
-    const int32_t acc[4] = {a0, a1, a2, a3};
-    for (int32_t i = 0; i < n; ++i) {
-        out[i] = requant(acc[i], rq + i, p->act_min, p->act_max);
-    }
-}
 
 /* One output row, group by group: rows = slot of its first kernel row, row_words between
  * kernel rows. */
