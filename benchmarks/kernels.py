@@ -65,6 +65,8 @@ CASES = {
     "fc 256->128": lambda: dense_layer(256, 128),
     "depthwise 25x5x64 k3 (DS-CNN)": lambda: depthwise_layer(25, 5, 64, 3, 1),
     "depthwise 24x24x32 k3 s2": lambda: depthwise_layer(24, 24, 32, 3, 2),
+    "depthwise 48x48x8 k3 (MobileNet #1)": lambda: depthwise_layer(48, 48, 8, 3, 1),
+    "depthwise 6x6x128 k3 (MobileNet)": lambda: depthwise_layer(6, 6, 128, 3, 1),
     "add 16x16x16 + conv 1x1": lambda: add_layer(16, 16, 16),
 }
 

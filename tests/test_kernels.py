@@ -115,11 +115,19 @@ def test_more_ops_match_tflm(builder, tmp_path: Path, runtime_work: Path) -> Non
 
 
 # Depthwise shapes for the fast path (depth multiplier 1): channel counts that are and are not
-# multiples of 4, strides 1 and 2, dilation, SAME/VALID, a non-square kernel.
+# multiples of 4, strides 1 and 2 (Armv7E-M: the int16 ring band and the int8 band), dilation
+# (vertical only too: ring rows dil_h apart), SAME/VALID, a non-square kernel, inputs 1-3 wide,
+# odd widths at stride 2, wider rows.
 DEPTHWISE_FAST_CASES = [
     ((7, 9, 5), (3, 3), 1, 1, "same"), ((8, 8, 8), (3, 3), 2, 1, "same"),
     ((7, 8, 3), (3, 3), 1, 2, "same"), ((9, 6, 4), (5, 3), 1, 1, "valid"),
     ((5, 6, 1), (2, 2), 2, 1, "valid"), ((6, 6, 12), (3, 3), 2, 1, "valid"),
+    ((3, 1, 4), (3, 3), 1, 1, "same"), ((4, 2, 7), (3, 3), 2, 1, "same"),
+    ((5, 3, 4), (3, 3), 1, 1, "valid"), ((6, 14, 4), (5, 5), 1, 1, "same"),
+    ((5, 12, 9), (3, 3), 1, 3, "same"),
+    ((5, 14, 5), (3, 3), 1, 1, "same"), ((4, 15, 8), (3, 3), 1, 1, "valid"),
+    ((2, 16, 4), (3, 3), 1, 1, "same"), ((6, 27, 3), (3, 3), 2, 1, "same"),
+    ((7, 25, 6), (3, 3), 2, 1, "valid"), ((6, 13, 4), (3, 3), 1, (2, 1), "same"),
 ]
 
 
@@ -389,6 +397,14 @@ def qemu_models(tmp_path_factory: pytest.TempPathFactory) -> dict:
     inp = keras.Input((9, 7, 6), batch_size=1)
     dw = keras.layers.DepthwiseConv2D(3, strides=2, padding="same", activation="relu6")(inp)
     models["depthwise"] = convert_int8(keras.Model(inp, dw), (9, 7, 6), root / "dw.tflite")
+    # Armv7E-M's int16 ring band (stride 1; 10 and 6 channels: partial last groups)
+    for name, shape, padding in (("dw int16", (6, 5, 10), "valid"),
+                                 ("dw int16 wide", (5, 14, 6), "same")):
+        keras.utils.set_random_seed(8)
+        inp = keras.Input(shape, batch_size=1)
+        dw = keras.layers.DepthwiseConv2D(3, padding=padding, activation="relu6")(inp)
+        models[name] = convert_int8(keras.Model(inp, dw), shape,
+                                    root / f"{name.replace(' ', '_')}.tflite")
     return models
 
 

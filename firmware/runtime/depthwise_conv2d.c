@@ -1,19 +1,26 @@
 /* DEPTHWISE_CONV_2D, int8 per-channel (TFLite reference_integer_ops::DepthwiseConvPerChannel).
  *
- * Fast path (KT_FAST_KERNELS, depth multiplier 1, every channel's shift a right shift by
- * 1..23; the generator emits rq_fast only then, otherwise the reference loop runs):
- * - For each output row, the k_h input rows its taps read are copied into a band in the
- *   scratch, padded with the input zero point: no per-tap bounds checks. A padding tap then
- *   contributes w * zp_in, which the folded bias (bias + input_offset * sum of the channel's
- *   taps) cancels exactly, as in the reference where it contributes nothing.
- * - Channels go 4 at a time (one word of the band per tap); the generator stores each group's
- *   weights tap by tap ([group][tap][4], channels padded to a multiple of 4 with zero weights,
- *   so the extra lanes compute garbage that is never stored). On Armv7E-M they are int16 in
- *   SXTB16 lane order, (w0, w2), (w1, w3): per tap and 4 channels 1 LDR + 2 SXTB16 + 1 LDRD +
- *   4 SMLABB/SMLATT. Elsewhere int8, 4 MLAs.
- * - Requantization: kt_mbqm_fast (see kt_fixedpoint.h), the same as CONV_2D's fast path.
- * The accumulation order differs from the reference but int32 addition wraps identically in
- * any order, so the sums are the same bits.
+ * Fast paths (KT_FAST_KERNELS, depth multiplier 1, every channel's shift a right shift by
+ * 1..23; the generator emits rq_fast only then, otherwise the reference loop runs). Both read
+ * the input through a band padded with the input zero point, so no tap needs a bounds check: a
+ * padding tap contributes w * zp_in, which the folded bias (bias + input_offset * sum of the
+ * channel's taps, input_offset = -zp_in) cancels exactly, as in the reference where it
+ * contributes nothing. Requantization is kt_mbqm_channel (see kt_fixedpoint.h). The
+ * accumulation order differs from the reference but int32 addition wraps identically in any
+ * order, so the sums are the same bits.
+ *
+ * The generator stores each group of 4 channels' weights tap by tap ([group][tap][4], channels
+ * padded to a multiple of 4 with zero weights, so the extra lanes compute garbage that is never
+ * stored): int8 for MLA, int16 in SXTB16 lane order, (w0, w2), (w1, w3), on Armv7E-M.
+ * Two bands, by layer (Cortex-M0/M3 and the portable host build use the first):
+ * - int8 NHWC: the k_h input rows of each output row copied; per tap and 4 channels 4 MLAs, or
+ *   on Armv7E-M LDR + 2 SXTB16 + LDRD + 4 SMLABB/SMLATT (layers with stride_h > 1, where few
+ *   rows are shared between output rows, so widening them costs more than it saves).
+ * - Armv7E-M, stride_h 1: int16 in SXTB16 lane order, each input row widened once into a ring
+ *   of span = (k_h - 1) * dil_h + 1 rows; per tap and 4 channels LDRD + LDRD + 4 SMLABB/SMLATT.
+ * (A channel-planar int16 band pairing horizontally adjacent taps for SMLAD, 4 pixels of one
+ * channel per pass, measured no better: it requantizes and stores each output alone, and pays
+ * a per-channel setup on every output row.)
  */
 #include "kt_dsp.h"
 #include "kt_fixedpoint.h"
@@ -63,6 +70,13 @@ void kt_depthwise_conv2d_s8_ref(const kt_depthwise_conv2d_params *p, const int8_
 }
 
 #if KT_FAST_KERNELS
+static KT_ALWAYS_INLINE int8_t requant(int32_t acc, const kt_rq_channel *rq, int32_t lo,
+                                      int32_t hi)
+{
+    return (int8_t)kt_clamp_i32(kt_mbqm_channel(acc, rq), lo, hi);
+}
+
+/* ---- The int8 band (Cortex-M0/M3, and strided layers on Armv7E-M) ----------------------- */
 static void fill_s8(int8_t *dst, int8_t value, int32_t n)
 {
     for (int32_t i = 0; i < n; ++i) {
@@ -104,15 +118,11 @@ static void fill_band(const kt_depthwise_conv2d_params *p, const int8_t *image, 
     }
 }
 
-static KT_ALWAYS_INLINE int8_t requant(int32_t acc, const kt_rq_channel *rq, int32_t lo,
-                                      int32_t hi)
-{
-    const int32_t z = kt_mbqm_channel(acc, rq);
-    return (int8_t)kt_clamp_i32(z, lo, hi);
-}
 
 
-/* The taps of one channel group: t = tap index, `in` = the tap's 4 channels in the band. */
+/* The taps of one channel group: t = tap index, `in` = the tap's 4 channels in the band. On
+ * Armv7E-M: 1 LDR + 2 SXTB16 + LDRD + 4 SMLABB/SMLATT, the weights int16 in SXTB16 lane order,
+ * (w0, w2), (w1, w3). */
 #if KT_DSP_WEIGHTS
 #define KT_DW_TAP(t, in)                                                                      \
     do {                                                                                      \
@@ -139,96 +149,337 @@ typedef uint32_t kt_dw_weight;
 typedef int8_t kt_dw_weight;
 #endif
 
-/* One output pixel: every channel group's taps from the band (`px` = the pixel's first tap).
- * The 3x3 kernel without dilation (nearly every depthwise layer) has its 9 taps written out:
- * fixed weight offsets, no loop counters. */
-static KT_NOINLINE KT_NO_SCHED1 void dw_pixel(const kt_depthwise_conv2d_params *p, const int8_t *px,
-                                 int32_t row_bytes,
-                                 int8_t *out)
+/* A group's 4 accumulators requantized and stored as one word (a last group of < 4 channels
+ * byte by byte); on Armv7E-M by kt_requant4_s8. Needs full, rq, lo4/hi4, c, c_all, p. */
+static void dw_store_tail(int32_t a0, int32_t a1, int32_t a2, int32_t a3,
+                          const kt_rq_channel *rq, int32_t n, const kt_depthwise_conv2d_params *p,
+                          int8_t *out)
 {
-    const int32_t c_all = p->in_c;
-    const int32_t tap_x = p->dil_w * c_all;
-    const int32_t taps = p->k_h * p->k_w;
-    const int32_t *bias = p->folded_bias;
-    const kt_rq_channel *rq = p->rq_fast;
-    const kt_dw_weight *w = (const kt_dw_weight *)(const void *)p->weights;
-    const int32_t unrolled = p->k_h == 3 && p->k_w == 3 && p->dil_w == 1;
-#if defined(__ARM_FEATURE_DSP)
-    const uint32_t lo4 = (uint32_t)(uint8_t)p->act_min * 0x01010101u;
-    const uint32_t hi4 = (uint32_t)(uint8_t)p->act_max * 0x01010101u;
-#endif
-    for (int32_t c = 0; c < c_all; c += 4, bias += 4, rq += 4) {
-        int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
-        const int8_t *r0 = px + c;
-#if defined(__GNUC__)
-        /* Opaque to the optimizer: otherwise GCC keeps each of the 9 tap addresses as its own
-         * induction variable over c, spilled to the stack (twice the instructions). */
-        __asm__("" : "+r"(r0));
-#endif
-        if (unrolled) {
-            const int8_t *r1 = r0 + row_bytes, *r2 = r1 + row_bytes;
-            KT_DW_TAP(0, r0);
-            KT_DW_TAP(1, r0 + tap_x);
-            KT_DW_TAP(2, r0 + 2 * tap_x);
-            KT_DW_TAP(3, r1);
-            KT_DW_TAP(4, r1 + tap_x);
-            KT_DW_TAP(5, r1 + 2 * tap_x);
-            KT_DW_TAP(6, r2);
-            KT_DW_TAP(7, r2 + tap_x);
-            KT_DW_TAP(8, r2 + 2 * tap_x);
-        } else {
-            int32_t t = 0;
-            for (int32_t ky = 0; ky < p->k_h; ++ky, r0 += row_bytes) {
-                const int8_t *in = r0;
-                for (int32_t kx = 0; kx < p->k_w; ++kx, in += tap_x, ++t) {
-                    KT_DW_TAP(t, in);
-                }
-            }
-        }
-        w += taps * KT_DW_WORDS_PER_TAP;
-        const int32_t lo = p->act_min, hi = p->act_max;
-        if (c + 4 <= c_all) {
-#if defined(__ARM_FEATURE_DSP)
-            const uint32_t word = kt_requant4_s8(a0, a1, a2, a3, rq, lo4, hi4);
-#else
-            const uint32_t word = (uint32_t)(uint8_t)requant(a0, rq, lo, hi) |
-                                  (uint32_t)(uint8_t)requant(a1, rq + 1, lo, hi) << 8 |
-                                  (uint32_t)(uint8_t)requant(a2, rq + 2, lo, hi) << 16 |
-                                  (uint32_t)(uint8_t)requant(a3, rq + 3, lo, hi) << 24;
-#endif
-            KT_MEMCPY(out + c, &word, 4);
-        } else {
-            const int32_t acc[4] = {a0, a1, a2, a3};
-            for (int32_t i = 0; c + i < c_all; ++i) {
-                out[c + i] = requant(acc[i], rq + i, lo, hi);
-            }
-        }
+    const int32_t acc[4] = {a0, a1, a2, a3};
+    for (int32_t i = 0; i < n; ++i) {
+        out[i] = requant(acc[i], rq + i, p->act_min, p->act_max);
     }
 }
-#endif
 
-void kt_depthwise_conv2d_s8(const kt_depthwise_conv2d_params *p, const int8_t *input,
-                            int8_t *output, void *scratch)
+#if defined(__ARM_FEATURE_DSP)
+#define KT_DW_REQUANT4(a0, a1, a2, a3) kt_requant4_s8(a0, a1, a2, a3, rq, lo4, hi4)
+#else
+#define KT_DW_REQUANT4(a0, a1, a2, a3)                                                        \
+    ((void)lo4, (void)hi4,                                                                    \
+     (uint32_t)(uint8_t)requant(a0, rq, p->act_min, p->act_max) |                             \
+         (uint32_t)(uint8_t)requant(a1, rq + 1, p->act_min, p->act_max) << 8 |                \
+         (uint32_t)(uint8_t)requant(a2, rq + 2, p->act_min, p->act_max) << 16 |               \
+         (uint32_t)(uint8_t)requant(a3, rq + 3, p->act_min, p->act_max) << 24)
+#endif
+#define KT_DW_STORE_GROUP(out)                                                                \
+    do {                                                                                      \
+        if (full) {                                                                           \
+            const uint32_t word_ = KT_DW_REQUANT4(a0, a1, a2, a3);                            \
+            KT_MEMCPY(out, &word_, 4);                                                        \
+        } else {                                                                              \
+            dw_store_tail(a0, a1, a2, a3, rq, c_all - c, p, out);                             \
+        }                                                                                     \
+    } while (0)
+
+/* One output row from the int8 band (row_bytes between kernel rows). Armv7E-M: group by
+ * group; elsewhere the older per-pixel order (dw_pixel), measured faster on Cortex-M3's narrow
+ * rows. The 3x3 kernel without dilation (nearly every depthwise layer) has its 9 taps written
+ * out: fixed weight offsets, no loop counters. */
+#if defined(__GNUC__)
+/* Opaque to the optimizer: otherwise GCC keeps each of the 9 tap addresses as its own
+ * induction variable, spilled to the stack (twice the instructions). */
+#define KT_DW_OPAQUE(x) __asm__("" : "+r"(x))
+#else
+#define KT_DW_OPAQUE(x) ((void)0)
+#endif
+#define KT_DW_GROUP_TAPS(px)                                                                  \
+    do {                                                                                      \
+        const int8_t *r0 = (px);                                                              \
+        KT_DW_OPAQUE(r0);                                                                     \
+        if (unrolled) {                                                                       \
+            const int8_t *r1 = r0 + row_bytes, *r2 = r1 + row_bytes;                          \
+            KT_DW_TAP(0, r0);                                                                 \
+            KT_DW_TAP(1, r0 + tap_x);                                                         \
+            KT_DW_TAP(2, r0 + 2 * tap_x);                                                     \
+            KT_DW_TAP(3, r1);                                                                 \
+            KT_DW_TAP(4, r1 + tap_x);                                                         \
+            KT_DW_TAP(5, r1 + 2 * tap_x);                                                     \
+            KT_DW_TAP(6, r2);                                                                 \
+            KT_DW_TAP(7, r2 + tap_x);                                                         \
+            KT_DW_TAP(8, r2 + 2 * tap_x);                                                     \
+        } else {                                                                              \
+            int32_t t = 0;                                                                    \
+            for (int32_t ky = 0; ky < p->k_h; ++ky, r0 += row_bytes) {                        \
+                const int8_t *in = r0;                                                        \
+                for (int32_t kx = 0; kx < p->k_w; ++kx, in += tap_x, ++t) {                   \
+                    KT_DW_TAP(t, in);                                                         \
+                }                                                                             \
+            }                                                                                 \
+        }                                                                                     \
+    } while (0)
+
+static KT_NOINLINE KT_NO_SCHED1 void dw_row_s8(const kt_depthwise_conv2d_params *p,
+                                               const int8_t *band, int32_t row_bytes,
+                                               int8_t *out_row)
 {
-#if KT_FAST_KERNELS
-    if (p->rq_fast == 0) {
-        kt_depthwise_conv2d_s8_ref(p, input, output);
-        return;
+    const int32_t c_all = p->in_c;
+    const int32_t tap_x = p->dil_w * c_all, px_step = p->stride_w * c_all;
+    const int32_t group_w = p->k_h * p->k_w * KT_DW_WORDS_PER_TAP;
+    const int32_t unrolled = p->k_h == 3 && p->k_w == 3 && p->dil_w == 1;
+    const uint32_t lo4 = (uint32_t)(uint8_t)p->act_min * 0x01010101u;
+    const uint32_t hi4 = (uint32_t)(uint8_t)p->act_max * 0x01010101u;
+#if KT_DSP_WEIGHTS
+    const kt_dw_weight *w = (const kt_dw_weight *)(const void *)p->weights;
+    for (int32_t c = 0; c < c_all; c += 4, w += group_w) {
+        const int32_t *bias = p->folded_bias + c;
+        const kt_rq_channel *rq = p->rq_fast + c;
+        const int32_t full = c + 4 <= c_all;
+        int8_t *out = out_row + c;
+        const int8_t *px = band + c;
+        for (const int8_t *const end = px + p->out_w * px_step; px != end;
+             px += px_step, out += c_all) {
+            int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
+            KT_DW_GROUP_TAPS(px);
+            KT_DW_STORE_GROUP(out);
+        }
     }
+#else
+    for (int32_t ox = 0; ox < p->out_w; ++ox, band += px_step, out_row += c_all) {
+        const kt_dw_weight *w = (const kt_dw_weight *)(const void *)p->weights;
+        const int32_t *bias = p->folded_bias;
+        const kt_rq_channel *rq = p->rq_fast;
+        for (int32_t c = 0; c < c_all; c += 4, bias += 4, rq += 4, w += group_w) {
+            const int32_t full = c + 4 <= c_all;
+            int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
+            KT_DW_GROUP_TAPS(band + c);
+            KT_DW_STORE_GROUP(out_row + c);
+        }
+    }
+#endif
+}
+
+static void dw_fast_s8(const kt_depthwise_conv2d_params *p, const int8_t *input,
+                       int8_t *output, void *scratch)
+{
     const int32_t c = p->in_c;
     const int32_t pw = (p->out_w - 1) * p->stride_w + (p->k_w - 1) * p->dil_w + 1;
     int8_t *band = (int8_t *)scratch;
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *image = input + b * p->in_h * p->in_w * c;
-        for (int32_t oy = 0; oy < p->out_h; ++oy) {
+        for (int32_t oy = 0; oy < p->out_h; ++oy, output += p->out_w * c) {
             fill_band(p, image, oy, pw, band);
-            for (int32_t ox = 0; ox < p->out_w; ++ox, output += c) {
-                dw_pixel(p, band + ox * p->stride_w * c, pw * c, output);
-            }
+            dw_row_s8(p, band, pw * c, output);
         }
     }
+}
+#if !KT_DSP_WEIGHTS
+static void dw_fast(const kt_depthwise_conv2d_params *p, const int8_t *input, int8_t *output,
+                    void *scratch)
+{
+    dw_fast_s8(p, input, output, scratch);
+}
+#endif
+#endif /* KT_FAST_KERNELS */
+
+#if KT_FAST_KERNELS && KT_DSP_WEIGHTS
+/* ---- Armv7E-M: a widened band --------------------------------------------------------------
+ * Each input row is widened once to int16 in SXTB16 lane order: per pixel and group of 4
+ * channels the words (c0, c2), (c1, c3), groups padded to 4 lanes. Rows live in a ring of
+ * span = (k_h - 1) * dil_h + 1 slots, each row written to slot s and its mirror s + span, so the
+ * span rows an output row reads are always span consecutive slots (constant row stride, as in
+ * a plain band). Columns outside the input, and the rows above/below it, hold the input zero
+ * point. Per tap and 4 channels: LDRD of the inputs, LDRD of the weights, 4 SMLABB/SMLATT. */
+
+static void fill_u32(uint32_t *dst, uint32_t value, int32_t n)
+{
+    for (int32_t i = 0; i < n; ++i) {
+        dst[i] = value;
+    }
+}
+
+/* Input row iy (or the zero point, outside the input) into a slot and its mirror. A slot is
+ * group-major: group g's pixel j at words 2 * (g * pw + j), so a group's taps along a row are
+ * at fixed offsets (8 bytes apart without dilation). */
+static void load_row(const kt_depthwise_conv2d_params *p, const int8_t *image, int32_t iy,
+                     uint32_t *slot, int32_t mirror_words, int32_t pw, uint32_t zp_word)
+{
+    const int32_t c_all = p->in_c, groups = (c_all + 3) / 4;
+    /* band column j is input column j - pad_w; the columns inside the input: */
+    const int32_t x0 = kt_min_i32(p->pad_w, pw);
+    const int32_t x1 = kt_max_i32(x0, kt_min_i32(pw, p->in_w + p->pad_w));
+    if (iy < 0 || iy >= p->in_h) {
+        for (int32_t g = 0; g < groups; ++g) {
+            fill_u32(slot + 2 * (g * pw + x0), zp_word, 2 * (x1 - x0));
+            fill_u32(slot + mirror_words + 2 * (g * pw + x0), zp_word, 2 * (x1 - x0));
+        }
+        return;
+    }
+    const int8_t *src = image + (iy * p->in_w + x0 - p->pad_w) * c_all;
+    const int32_t full = c_all / 4, tail = c_all % 4;
+    for (int32_t g = 0; g < full; ++g) {
+        const int8_t *s = src + 4 * g;
+        uint32_t *d = slot + 2 * (g * pw + x0), *m = d + mirror_words;
+        for (uint32_t *const end = d + 2 * (x1 - x0); d != end; s += c_all, d += 2, m += 2) {
+            const uint32_t v = kt_load_u32(s);
+            const uint32_t e = kt_sxtb16(v), o = kt_sxtb16_ror8(v);
+            d[0] = e;
+            d[1] = o;
+            m[0] = e;
+            m[1] = o;
+        }
+    }
+    if (tail) {
+        const int8_t *s = src + 4 * full;
+        uint32_t *d = slot + 2 * (full * pw + x0);
+        for (int32_t j = x0; j < x1; ++j, s += c_all, d += 2) {
+            uint32_t v = 0; /* lanes past the last channel: any value (zero weights) */
+            for (int32_t i = 0; i < tail; ++i) {
+                v |= (uint32_t)(uint8_t)s[i] << (8 * i);
+            }
+            d[0] = d[mirror_words] = kt_sxtb16(v);
+            d[1] = d[mirror_words + 1] = kt_sxtb16_ror8(v);
+        }
+    }
+}
+
+#define KT_DW_TAP16(t, in)                                                                    \
+    do {                                                                                      \
+        const uint32_t xe_ = (in)[0], xo_ = (in)[1];                                          \
+        const uint32_t we_ = w[2 * (t)], wo_ = w[2 * (t) + 1];                                \
+        a0 = kt_smlabb(xe_, we_, a0);                                                         \
+        a2 = kt_smlatt(xe_, we_, a2);                                                         \
+        a1 = kt_smlabb(xo_, wo_, a1);                                                         \
+        a3 = kt_smlatt(xo_, wo_, a3);                                                         \
+    } while (0)
+
+/* The 3 taps of one kernel row (no dilation) for one group: per tap LDRD of the inputs, LDRD of
+ * the weights, 4 SMLABB/SMLATT. In assembly on the real instructions (GCC splits the LDRDs
+ * and spills otherwise); w0..w2 = the taps' weight byte offsets. */
+#if defined(__ARM_FEATURE_DSP)
+#define KT_DW_STEP16(x, w)                                                                    \
+    "ldrd %[xe], %[xo], [%[row_], #" #x "]\n\t"                                              \
+    "ldrd %[we], %[wo], [%[wgt_], #" #w "]\n\t"                                              \
+    "smlabb %[a0], %[xe], %[we], %[a0]\n\t"                                                   \
+    "smlatt %[a2], %[xe], %[we], %[a2]\n\t"                                                   \
+    "smlabb %[a1], %[xo], %[wo], %[a1]\n\t"                                                   \
+    "smlatt %[a3], %[xo], %[wo], %[a3]\n\t"
+#define KT_DW_TAPS3_16(r, wp, w0, w1, w2)                                                        \
+    do {                                                                                      \
+        uint32_t xe_, xo_, we_, wo_;                                                          \
+        __asm__(KT_DW_STEP16(0, w0) KT_DW_STEP16(8, w1) KT_DW_STEP16(16, w2)                  \
+                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3),                 \
+                  [xe] "=&r"(xe_), [xo] "=&r"(xo_), [we] "=&r"(we_), [wo] "=&r"(wo_)          \
+                : [row_] "r"(r), [wgt_] "r"(wp)                                               \
+                : "memory");                                                                  \
+    } while (0)
 #else
+#define KT_DW_TAPS3_16(r, wp, w0, w1, w2)                                                        \
+    do {                                                                                      \
+        (void)(wp); /* the weights are `w` */                                                \
+        KT_DW_TAP16((w0) / 8, (r));                                                           \
+        KT_DW_TAP16((w1) / 8, (r) + 2);                                                       \
+        KT_DW_TAP16((w2) / 8, (r) + 4);                                                       \
+    } while (0)
+#endif
+
+/* One output row, group by group: rows = slot of its first kernel row, row_words between
+ * kernel rows. */
+static KT_NOINLINE KT_NO_SCHED1 void dw_row16(const kt_depthwise_conv2d_params *p,
+                                              const uint32_t *rows, int32_t row_words,
+                                              int8_t *out_row)
+{
+    const int32_t c_all = p->in_c, groups = (c_all + 3) / 4;
+    const int32_t pw = (p->out_w - 1) * p->stride_w + (p->k_w - 1) * p->dil_w + 1;
+    const int32_t tap_x = p->dil_w * 2, px_step = p->stride_w * 2;
+    const int32_t taps = p->k_h * p->k_w;
+    const int32_t unrolled = p->k_h == 3 && p->k_w == 3 && p->dil_w == 1;
+    const uint32_t lo4 = (uint32_t)(uint8_t)p->act_min * 0x01010101u;
+    const uint32_t hi4 = (uint32_t)(uint8_t)p->act_max * 0x01010101u;
+    for (int32_t g = 0; g < groups; ++g) {
+        const int32_t c = 4 * g;
+        const int32_t *bias = p->folded_bias + c;
+        const kt_rq_channel *rq = p->rq_fast + c;
+        const uint32_t *w = (const uint32_t *)(const void *)p->weights + g * taps * 2;
+        const uint32_t *r0 = rows + g * pw * 2;
+        int8_t *out = out_row + c;
+        const int32_t full = c + 4 <= c_all;
+        const uint32_t *const end = r0 + p->out_w * px_step;
+        if (unrolled) {
+            for (; r0 != end; r0 += px_step, out += c_all) {
+                int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
+                KT_DW_TAPS3_16(r0, w, 0, 8, 16);
+                KT_DW_TAPS3_16(r0 + row_words, w, 24, 32, 40);
+                KT_DW_TAPS3_16(r0 + 2 * row_words, w, 48, 56, 64);
+                KT_DW_STORE_GROUP(out);
+            }
+            continue;
+        }
+        for (; r0 != end; r0 += px_step, out += c_all) {
+            int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
+            int32_t t = 0;
+            const uint32_t *ry = r0;
+            for (int32_t ky = 0; ky < p->k_h; ++ky, ry += row_words) {
+                const uint32_t *in = ry;
+                for (int32_t kx = 0; kx < p->k_w; ++kx, in += tap_x, ++t) {
+                    KT_DW_TAP16(t, in);
+                }
+            }
+            KT_DW_STORE_GROUP(out);
+        }
+    }
+}
+
+static void dw_fast(const kt_depthwise_conv2d_params *p, const int8_t *input, int8_t *output,
+                    void *scratch)
+{
+    const int32_t c_all = p->in_c, groups = (c_all + 3) / 4;
+    const int32_t pw = (p->out_w - 1) * p->stride_w + (p->k_w - 1) * p->dil_w + 1;
+    const int32_t span = KT_DW_SPAN(p->k_h, p->dil_h);
+    const int32_t slot_words = pw * 2 * groups;
+    const uint32_t zp16 = (uint16_t)(int16_t)(-p->input_offset);
+    const uint32_t zp_word = zp16 | zp16 << 16;
+    uint32_t *band = (uint32_t *)scratch;
+    if (p->stride_h > 1) {
+        /* Few rows are shared between output rows: widening them costs more than the SXTB16
+         * per tap it saves. */
+        dw_fast_s8(p, input, output, scratch);
+        return;
+    }
+    /* the columns outside the input, once (load_row writes the others of every row it loads) */
+    const int32_t x0 = kt_min_i32(p->pad_w, pw);
+    const int32_t x1 = kt_max_i32(x0, kt_min_i32(pw, p->in_w + p->pad_w));
+    for (int32_t g = 0; g < 2 * span * groups; ++g) {
+        fill_u32(band + 2 * g * pw, zp_word, 2 * x0);
+        fill_u32(band + 2 * (g * pw + x1), zp_word, 2 * (pw - x1));
+    }
+    for (int32_t b = 0; b < p->batches; ++b) {
+        const int8_t *image = input + b * p->in_h * p->in_w * c_all;
+        /* ring slot of input row iy: (iy + pad_h) % span; rows are loaded in increasing order,
+         * each once, from `next` on */
+        int32_t next = -p->pad_h;
+        for (int32_t oy = 0; oy < p->out_h; ++oy, output += p->out_w * c_all) {
+            const int32_t iy0 = oy * p->stride_h - p->pad_h;
+            for (int32_t iy = kt_max_i32(next, iy0); iy < iy0 + span; ++iy) {
+                load_row(p, image, iy, band + ((iy + p->pad_h) % span) * slot_words,
+                         span * slot_words, pw, zp_word);
+            }
+            next = iy0 + span;
+            const uint32_t *rows = band + ((iy0 + p->pad_h) % span) * slot_words;
+            dw_row16(p, rows, p->dil_h * slot_words, output);
+        }
+    }
+}
+#endif /* KT_FAST_KERNELS && KT_DSP_WEIGHTS */
+
+void kt_depthwise_conv2d_s8(const kt_depthwise_conv2d_params *p, const int8_t *input,
+                            int8_t *output, void *scratch)
+{
+#if KT_FAST_KERNELS
+    if (p->rq_fast != 0) {
+        dw_fast(p, input, output, scratch);
+        return;
+    }
+#endif
     (void)scratch;
     kt_depthwise_conv2d_s8_ref(p, input, output);
-#endif
 }

@@ -125,14 +125,20 @@ typedef struct {
     const kt_rq_channel *rq_fast;
 } kt_depthwise_conv2d_params;
 
-/* scratch: KT_DW_SCRATCH_BYTES bytes (fast path): the zero-point-padded band of k_h rows. */
+/* scratch (fast path), word aligned: the zero-point-padded band, KT_DW_SCRATCH_BYTES bytes with
+ * KT_DSP_WEIGHTS, else KT_DW_SCRATCH_BYTES_S8 (the generator reserves the larger). */
 void kt_depthwise_conv2d_s8(const kt_depthwise_conv2d_params *p, const int8_t *input,
                             int8_t *output, void *scratch);
 void kt_depthwise_conv2d_s8_ref(const kt_depthwise_conv2d_params *p, const int8_t *input,
                                 int8_t *output);
-/* k_h rows of pw = (out_w - 1) * stride_w + (k_w - 1) * dil_w + 1 pixels, plus one word for
- * the last group's 4-byte loads. */
-#define KT_DW_SCRATCH_BYTES(k_h, pw, c) ((k_h) * (pw) * (c) + 4)
+/* Armv7E-M: 2 * span rows (span = (k_h - 1) * dil_h + 1, a ring and its mirror) of pw =
+ * (out_w - 1) * stride_w + (k_w - 1) * dil_w + 1 pixels, int16, channels padded to 4. */
+#define KT_DW_SPAN(k_h, dil_h) (((k_h) - 1) * (dil_h) + 1)
+#define KT_DW_SCRATCH_BYTES(k_h, dil_h, pw, c)                                                  \
+    (16 * KT_DW_SPAN(k_h, dil_h) * (pw) * (((c) + 3) / 4))
+/* Armv7E-M layers with stride_h > 1 use the int8 band (KT_DW_SCRATCH_BYTES_S8) too. */
+/* Elsewhere: k_h int8 NHWC rows of pw pixels, plus one word for the last group's loads. */
+#define KT_DW_SCRATCH_BYTES_S8(k_h, pw, c) ((k_h) * (pw) * (c) + 4)
 
 typedef struct {
     int32_t batches, in_depth, out_depth;

@@ -418,13 +418,17 @@ class Lowerer:
         if out_c == in_c and rq_rows is not None:  # depth multiplier 1: the fast path
             self._depthwise_fast(step, weights, bias, rq_rows, -inp.zero_point)
             pw = (out_w - 1) * geometry["stride_w"] + (k_w - 1) * geometry["dil_w"] + 1
-            step.scratch_bytes = k_h * pw * in_c + 4  # KT_DW_SCRATCH_BYTES
+            span = (k_h - 1) * geometry["dil_h"] + 1
+            # the larger of the two builds' bands: KT_DW_SCRATCH_BYTES (Armv7E-M: 2 * span int16
+            # rows, channels padded to 4) and KT_DW_SCRATCH_BYTES_S8 (k_h int8 rows)
+            step.scratch_bytes = max(16 * span * pw * ((in_c + 3) // 4), k_h * pw * in_c + 4)
         return step
 
     def _depthwise_fast(self, step: Step, weights: Tensor, bias: Tensor | None,
                         rq_rows: np.ndarray, input_offset: int) -> None:
-        """Weights per group of 4 channels, tap by tap; folded bias and rq_fast padded to the
-        groups (see firmware/runtime/depthwise_conv2d.c)."""
+        """Weights per group of 4 channels, tap by tap (int16 in SXTB16 lane order with
+        KT_DSP_WEIGHTS, int8 otherwise); folded bias and rq_fast padded to the groups (see
+        firmware/runtime/depthwise_conv2d.c)."""
         i = step.op.index
         _, k_h, k_w, channels = weights.shape
         padded = -channels % 4
