@@ -4,6 +4,7 @@ TFLite Micro on each core (Cortex-M4F, M3, M33, M0). Boots QEMU: slow."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -111,8 +112,9 @@ def test_default_model_on_the_small_boards_through_the_pipeline(project):
                  'board: stm32vldiscovery\n    cflags: ["-Wl,--defsym=KT_STACK_SIZE=8192"]')
     failed = project.doit("scenario=digits-int8-qemu-stm32f100", "firmware")
     assert failed.returncode != 0
-    assert ("firmware for stm32vldiscovery does not fit: flash 1" in failed.stdout + failed.stderr)
+    # The flash used is stated and fits (its size follows the kernels' code); the RAM does not:
     # 8 KiB of stack + .bss (3376 B, of which 72 B hold the per-operator tick readings; the
-    # arena includes the conv scratch for two output pixels per pass)
-    assert "RAM 11568 B of 8192 B" in failed.stdout + failed.stderr
+    # arena includes the conv scratch for two output pixels per pass).
+    assert re.search(r"firmware for stm32vldiscovery does not fit: flash \d+ B of 131072 B, "
+                     r"RAM 11568 B of 8192 B", failed.stdout + failed.stderr)
     assert list((project.build("digits-int8-qemu-stm32f100") / "firmware").iterdir()) == []
