@@ -118,8 +118,6 @@ static void fill_band(const kt_depthwise_conv2d_params *p, const int8_t *image, 
     }
 }
 
-
-
 /* The taps of one channel group: t = tap index, `in` = the tap's 4 channels in the band. On
  * Armv7E-M: 1 LDR + 2 SXTB16 + LDRD + 4 SMLABB/SMLATT, the weights int16 in SXTB16 lane order,
  * (w0, w2), (w1, w3). */
@@ -182,9 +180,9 @@ static void dw_store_tail(int32_t a0, int32_t a1, int32_t a2, int32_t a3,
     } while (0)
 
 /* One output row from the int8 band (row_bytes between kernel rows). Armv7E-M: group by
- * group; elsewhere the older per-pixel order (dw_pixel), measured faster on Cortex-M3's narrow
- * rows. The 3x3 kernel without dilation (nearly every depthwise layer) has its 9 taps written
- * out: fixed weight offsets, no loop counters. */
+ * group; elsewhere pixel by pixel (measured faster on Cortex-M3's narrow rows). The 3x3
+ * kernel without dilation (nearly every depthwise layer) has its 9 taps written out: fixed
+ * weight offsets, no loop counters. */
 #if defined(__GNUC__)
 /* Opaque to the optimizer: otherwise GCC keeps each of the 9 tap addresses as its own
  * induction variable, spilled to the stack (twice the instructions). */
@@ -363,7 +361,7 @@ static void load_row(const kt_depthwise_conv2d_params *p, const int8_t *image, i
     "smlatt %[a2], %[xe], %[we], %[a2]\n\t"                                                   \
     "smlabb %[a1], %[xo], %[wo], %[a1]\n\t"                                                   \
     "smlatt %[a3], %[xo], %[wo], %[a3]\n\t"
-#define KT_DW_TAPS3_16(r, wp, w0, w1, w2)                                                        \
+#define KT_DW_TAPS3_16(r, wp, w0, w1, w2)                                                     \
     do {                                                                                      \
         uint32_t xe_, xo_, we_, wo_;                                                          \
         __asm__(KT_DW_STEP16(0, w0) KT_DW_STEP16(8, w1) KT_DW_STEP16(16, w2)                  \
@@ -373,7 +371,7 @@ static void load_row(const kt_depthwise_conv2d_params *p, const int8_t *image, i
                 : "memory");                                                                  \
     } while (0)
 #else
-#define KT_DW_TAPS3_16(r, wp, w0, w1, w2)                                                        \
+#define KT_DW_TAPS3_16(r, wp, w0, w1, w2)                                                     \
     do {                                                                                      \
         (void)(wp); /* the weights are `w` */                                                \
         KT_DW_TAP16((w0) / 8, (r));                                                           \
