@@ -122,15 +122,20 @@ static void fill_band(const kt_depthwise_conv2d_params *p, const int8_t *image, 
  * Armv7E-M: 1 LDR + 2 SXTB16 + LDRD + 4 SMLABB/SMLATT, the weights int16 in SXTB16 lane order,
  * (w0, w2), (w1, w3). */
 #if KT_DSP_WEIGHTS
-#define KT_DW_TAP(t, in)                                                                      \
+/* Tap t's 4 MACs from its widened inputs (c0, c2), (c1, c3) and the group's weights. */
+#define KT_DW_MAC4(t, xe, xo)                                                                 \
     do {                                                                                      \
-        const uint32_t x_ = kt_load_u32(in);                                                  \
-        const uint32_t xe_ = kt_sxtb16(x_), xo_ = kt_sxtb16_ror8(x_);                         \
+        const uint32_t xe_ = (xe), xo_ = (xo);                                                \
         const uint32_t we_ = w[2 * (t)], wo_ = w[2 * (t) + 1];                                \
         a0 = kt_smlabb(xe_, we_, a0);                                                         \
         a2 = kt_smlatt(xe_, we_, a2);                                                         \
         a1 = kt_smlabb(xo_, wo_, a1);                                                         \
         a3 = kt_smlatt(xo_, wo_, a3);                                                         \
+    } while (0)
+#define KT_DW_TAP(t, in)                                                                      \
+    do {                                                                                      \
+        const uint32_t x_ = kt_load_u32(in);                                                  \
+        KT_DW_MAC4(t, kt_sxtb16(x_), kt_sxtb16_ror8(x_));                                     \
     } while (0)
 #define KT_DW_WORDS_PER_TAP 2
 typedef uint32_t kt_dw_weight;
@@ -340,15 +345,7 @@ static void load_row(const kt_depthwise_conv2d_params *p, const int8_t *image, i
     }
 }
 
-#define KT_DW_TAP16(t, in)                                                                    \
-    do {                                                                                      \
-        const uint32_t xe_ = (in)[0], xo_ = (in)[1];                                          \
-        const uint32_t we_ = w[2 * (t)], wo_ = w[2 * (t) + 1];                                \
-        a0 = kt_smlabb(xe_, we_, a0);                                                         \
-        a2 = kt_smlatt(xe_, we_, a2);                                                         \
-        a1 = kt_smlabb(xo_, wo_, a1);                                                         \
-        a3 = kt_smlatt(xo_, wo_, a3);                                                         \
-    } while (0)
+#define KT_DW_TAP16(t, in) KT_DW_MAC4(t, (in)[0], (in)[1])
 
 /* The 3 taps of one kernel row (no dilation) for one group: per tap LDRD of the inputs, LDRD of
  * the weights, 4 SMLABB/SMLATT. In assembly on the real instructions (GCC splits the LDRDs
