@@ -128,6 +128,12 @@ DEPTHWISE_FAST_CASES = [
     ((5, 14, 5), (3, 3), 1, 1, "same"), ((4, 15, 8), (3, 3), 1, 1, "valid"),
     ((2, 16, 4), (3, 3), 1, 1, "same"), ((6, 27, 3), (3, 3), 2, 1, "same"),
     ((7, 25, 6), (3, 3), 2, 1, "valid"), ((6, 13, 4), (3, 3), 1, (2, 1), "same"),
+    # Armv7E-M's planar 3x3 kernel: rows and (taller than wide) columns, stride 1 and 2 along
+    # the line and across it, lines of 1..7 outputs (partial passes), ReLU (no upper bound)
+    # and no activation (neither bound)
+    ((13, 5, 8), (3, 3), 1, 1, "same", "relu"), ((17, 6, 4), (3, 3), 2, 1, "same", None),
+    ((7, 11, 5), (3, 3), (1, 2), 1, "same", "relu"), ((9, 4, 8), (3, 3), (2, 1), 1, "valid"),
+    ((3, 3, 16), (3, 3), 1, 1, "same", None),
 ]
 
 
@@ -136,12 +142,13 @@ DEPTHWISE_FAST_CASES = [
 def test_depthwise_fast_path_matches_tflm(case, tmp_path: Path, runtime_work: Path) -> None:
     import keras
 
-    shape, kernel, stride, dilation, padding = case
+    shape, kernel, stride, dilation, padding, *activation = case
     keras.utils.set_random_seed(3)
     rng = np.random.default_rng(list(shape))
     inp = keras.Input(shape, batch_size=1)
     out = keras.layers.DepthwiseConv2D(kernel, strides=stride, dilation_rate=dilation,
-                                       padding=padding, activation="relu6")(inp)
+                                       padding=padding,
+                                       activation=activation[0] if activation else "relu6")(inp)
     op_case = single_ops.OpCase("depthwise_conv2d", keras.Model(inp, out), shape, (-1.5, 2.0))
     path = convert(op_case, tmp_path / "dw.tflite", rng)
     gen = generate_c_model(path, tmp_path / "gen")
@@ -409,6 +416,18 @@ def qemu_models(tmp_path_factory: pytest.TempPathFactory) -> dict:
         keras.utils.set_random_seed(8)
         inp = keras.Input(shape, batch_size=1)
         dw = keras.layers.DepthwiseConv2D(3, padding=padding, activation="relu6")(inp)
+        models[name] = convert_int8(keras.Model(inp, dw), shape,
+                                    root / f"{name.replace(' ', '_')}.tflite")
+    # Armv7E-M's planar 3x3 kernel in assembly: rows and columns, strides 1 and 2, upper bound
+    # or not, partial passes
+    for name, shape, stride, activation in (("dw planar rows", (6, 13, 8), 1, "relu"),
+                                            ("dw planar cols", (13, 5, 12), 1, "relu6"),
+                                            ("dw planar s2", (9, 17, 8), 2, None),
+                                            ("dw planar cols s2", (19, 6, 4), 2, "relu")):
+        keras.utils.set_random_seed(9)
+        inp = keras.Input(shape, batch_size=1)
+        dw = keras.layers.DepthwiseConv2D(3, strides=stride, padding="same",
+                                          activation=activation)(inp)
         models[name] = convert_int8(keras.Model(inp, dw), shape,
                                     root / f"{name.replace(' ', '_')}.tflite")
     return models

@@ -434,6 +434,10 @@ static void dw_fast(const kt_depthwise_conv2d_params *p, const int8_t *input, in
     const uint32_t zp16 = (uint16_t)(int16_t)(-p->input_offset);
     const uint32_t zp_word = zp16 | zp16 << 16;
     uint32_t *band = (uint32_t *)scratch;
+    if (p->planar) {
+        kt_depthwise_planar_s8(p, input, output, scratch);
+        return;
+    }
     if (p->stride_h > 1) {
         /* Few rows are shared between output rows: widening them costs more than the SXTB16
          * per tap it saves. */

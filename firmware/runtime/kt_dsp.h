@@ -74,6 +74,29 @@ static inline int32_t kt_smlatt(uint32_t a, uint32_t b, int32_t acc)
     __asm__("smlatt %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
     return r;
 }
+/* acc + lo(a) * hi(b) */
+static inline int32_t kt_smlabt(uint32_t a, uint32_t b, int32_t acc)
+{
+    int32_t r;
+    __asm__("smlabt %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+    return r;
+}
+/* acc + hi(a) * lo(b) */
+static inline int32_t kt_smlatb(uint32_t a, uint32_t b, int32_t acc)
+{
+    int32_t r;
+    __asm__("smlatb %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+    return r;
+}
+/* Each signed halfword of x clamped to [lo, hi] (the bounds replicated in both halves of lo2,
+ * hi2): SSUB16 sets the GE flags per halfword, SEL picks by them. */
+static inline uint32_t kt_clamp16x2(uint32_t x, uint32_t lo2, uint32_t hi2)
+{
+    uint32_t t;
+    __asm__("ssub16 %1, %0, %2\n\tsel %0, %0, %2" : "+r"(x), "=&r"(t) : "r"(lo2) : "cc");
+    __asm__("ssub16 %1, %0, %2\n\tsel %0, %2, %0" : "+r"(x), "=&r"(t) : "r"(hi2) : "cc");
+    return x;
+}
 #else
 static inline uint32_t kt_pack16(int32_t lo, int32_t hi)
 {
@@ -98,6 +121,19 @@ static inline int32_t kt_smlabb(uint32_t a, uint32_t b, int32_t acc)
 static inline int32_t kt_smlatt(uint32_t a, uint32_t b, int32_t acc)
 {
     return (int32_t)((uint32_t)acc + (uint32_t)(kt_hi16(a) * kt_hi16(b)));
+}
+static inline int32_t kt_smlabt(uint32_t a, uint32_t b, int32_t acc)
+{
+    return (int32_t)((uint32_t)acc + (uint32_t)(kt_lo16(a) * kt_hi16(b)));
+}
+static inline int32_t kt_smlatb(uint32_t a, uint32_t b, int32_t acc)
+{
+    return (int32_t)((uint32_t)acc + (uint32_t)(kt_hi16(a) * kt_lo16(b)));
+}
+static inline uint32_t kt_clamp16x2(uint32_t x, uint32_t lo2, uint32_t hi2)
+{
+    const int32_t lo = kt_lo16(lo2), hi = kt_lo16(hi2);
+    return kt_pack16(kt_clamp_i32(kt_lo16(x), lo, hi), kt_clamp_i32(kt_hi16(x), lo, hi));
 }
 #endif
 #if defined(__ARM_FEATURE_DSP)

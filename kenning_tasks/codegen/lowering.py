@@ -56,6 +56,49 @@ def rq_fast_arrays(name: str, rows: np.ndarray) -> list[ConstArray]:
             ConstArray(name, "kt_rq_channel", rows, guard=f"{FAST_GUARD} && !{DSP_REQUANT_GUARD}")]
 
 
+# KT_DW_PLANAR_ROWS / KT_DW_PLANAR_COLS (kt_kernels.h)
+PLANAR_ROWS, PLANAR_COLS = 1, 2
+# Instructions of one 4-output pass and of the per channel and line setup of the planar
+# depthwise kernel (measured on Cortex-M4F): they pick the sweep direction with fewer of them.
+PLANAR_PASS_INSNS, PLANAR_LINE_INSNS = 77, 10
+
+
+def planar_orientation(kernel: tuple[int, int], dilation: tuple[int, int],
+                       strides: tuple[int, int], out_hw: tuple[int, int]) -> int:
+    """Which way the planar depthwise kernel sweeps (0: it does not apply): 3x3 without dilation,
+    stride 1 or 2 along the line; rows or columns, whichever wastes fewer pass slots."""
+    if kernel != (3, 3) or dilation != (1, 1):
+        return 0
+    costs = {}
+    for orientation, lines, along, stride in ((PLANAR_ROWS, out_hw[0], out_hw[1], strides[1]),
+                                              (PLANAR_COLS, out_hw[1], out_hw[0], strides[0])):
+        if stride in (1, 2):
+            costs[orientation] = lines * (-(-along // 4) * PLANAR_PASS_INSNS + PLANAR_LINE_INSNS)
+    return min(costs, key=lambda o: (costs[o], o)) if costs else 0
+
+
+def planar_len(along: int, stride: int) -> int:
+    """KT_DW_PLANAR_LEN: halfwords per channel plane of a line."""
+    return 4 * stride * -(-along // 4) + 2
+
+
+def planar_scratch_bytes(planar: int, out_hw: tuple[int, int], strides: tuple[int, int],
+                         channels: int) -> int:
+    """KT_DW_PLANAR_SCRATCH_BYTES (0 without the planar kernel)."""
+    if not planar:
+        return 0
+    along, stride = (out_hw[1], strides[1]) if planar == PLANAR_ROWS else (out_hw[0], strides[0])
+    return 6 * channels * planar_len(along, stride)
+
+
+def planar_weights(kernel: np.ndarray, planar: int) -> np.ndarray:
+    """The planar kernel's int16 weights from a [3][3][c] kernel: per channel and kernel row r
+    (a column of the kernel when sweeping columns) the pairs (w0, w1), (w1, w2), doubled (the
+    kernel requantizes doubled sums, saving a shift per output; |2w| <= 256 fits int16)."""
+    taps = kernel.transpose(2, 0, 1) if planar == PLANAR_ROWS else kernel.transpose(2, 1, 0)
+    return (2 * taps[:, :, [0, 1, 1, 2]].astype(np.int32)).reshape(-1).astype(np.int16)
+
+
 def pack4_rows(rows: np.ndarray) -> np.ndarray:
     """Weight layout of the fast path (kt_dot_rows_s8): groups of 4 rows interleaved per 4-byte
     chunk (row0[k:k+4], row1[k:k+4], row2[k:k+4], row3[k:k+4], then the next k), followed by the
@@ -415,19 +458,28 @@ class Lowerer:
         taps = weights.data.reshape(k_h * k_w, out_c).T
         rq_rows = quant.fast_requant_rows(mults, shifts, out.zero_point,
                                           quant.accumulator_bound(taps, _bias_data(bias)))
+        step.params["planar"] = 0
         if out_c == in_c and rq_rows is not None:  # depth multiplier 1: the fast path
-            self._depthwise_fast(step, weights, bias, rq_rows, -inp.zero_point)
+            planar = planar_orientation((k_h, k_w), (geometry["dil_h"], geometry["dil_w"]),
+                                        (geometry["stride_h"], geometry["stride_w"]),
+                                        (out_h, out_w))
+            self._depthwise_fast(step, weights, bias, rq_rows, -inp.zero_point, planar)
             pw = (out_w - 1) * geometry["stride_w"] + (k_w - 1) * geometry["dil_w"] + 1
             span = (k_h - 1) * geometry["dil_h"] + 1
-            # the larger of the two builds' bands: KT_DW_SCRATCH_BYTES (Armv7E-M: 2 * span int16
-            # rows, channels padded to 4) and KT_DW_SCRATCH_BYTES_S8 (k_h int8 rows)
-            step.scratch_bytes = max(16 * span * pw * ((in_c + 3) // 4), k_h * pw * in_c + 4)
+            # the largest of the builds' bands: KT_DW_SCRATCH_BYTES (Armv7E-M: 2 * span int16
+            # rows, channels padded to 4), KT_DW_SCRATCH_BYTES_S8 (k_h int8 rows) and
+            # KT_DW_PLANAR_SCRATCH_BYTES (Armv7E-M, planar)
+            step.scratch_bytes = max(16 * span * pw * ((in_c + 3) // 4), k_h * pw * in_c + 4,
+                                     planar_scratch_bytes(planar, (out_h, out_w),
+                                                          (geometry["stride_h"],
+                                                           geometry["stride_w"]), in_c))
         return step
 
     def _depthwise_fast(self, step: Step, weights: Tensor, bias: Tensor | None,
-                        rq_rows: np.ndarray, input_offset: int) -> None:
+                        rq_rows: np.ndarray, input_offset: int, planar: int) -> None:
         """Weights per group of 4 channels, tap by tap (int16 in SXTB16 lane order with
-        KT_DSP_WEIGHTS, int8 otherwise); folded bias and rq_fast padded to the groups (see
+        KT_DSP_WEIGHTS, int8 otherwise), or with ``planar`` on Armv7E-M per channel and kernel
+        row (planar_weights); folded bias and rq_fast padded to the groups (see
         firmware/runtime/depthwise_conv2d.c)."""
         i = step.op.index
         _, k_h, k_w, channels = weights.shape
@@ -438,9 +490,11 @@ class Lowerer:
         grouped = np.pad(taps, ((0, 0), (0, padded))).reshape(k_h * k_w, -1, 4).transpose(1, 0, 2)
         rq = np.concatenate([rq_rows, np.repeat(rq_rows[-1:], padded, axis=0)])
         name = f"kt_op{i}_dw_weights"
+        dsp_weights = (planar_weights(weights.data[0], planar) if planar else
+                       grouped[..., [0, 2, 1, 3]].reshape(-1).astype(np.int16))
+        step.params["planar"] = planar
         step.arrays += [
-            ConstArray(name, "int16_t", grouped[..., [0, 2, 1, 3]].reshape(-1).astype(np.int16),
-                       guard=f"{FAST_GUARD} && {DSP_GUARD}"),
+            ConstArray(name, "int16_t", dsp_weights, guard=f"{FAST_GUARD} && {DSP_GUARD}"),
             ConstArray(name, "int8_t", grouped.reshape(-1).astype(np.int8),
                        guard=f"{FAST_GUARD} && !{DSP_GUARD}"),
             ConstArray(f"kt_op{i}_folded_bias", "int32_t", folded, guard=FAST_GUARD),
