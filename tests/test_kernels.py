@@ -130,9 +130,9 @@ DEPTHWISE_FAST_CASES = [
     ((7, 25, 6), (3, 3), 2, 1, "valid"), ((6, 13, 4), (3, 3), 1, (2, 1), "same"),
     # Armv7E-M's planar 3x3 kernel: rows and (taller than wide) columns, stride 1 and 2 along
     # the line and across it, lines of 1..7 outputs (partial passes), ReLU (no upper bound)
-    # and no activation (neither bound)
+    # and no activation (neither bound); lines under 8 outputs keep the 4-channel band
     ((13, 5, 8), (3, 3), 1, 1, "same", "relu"), ((17, 6, 4), (3, 3), 2, 1, "same", None),
-    ((7, 11, 5), (3, 3), (1, 2), 1, "same", "relu"), ((9, 4, 8), (3, 3), (2, 1), 1, "valid"),
+    ((7, 17, 5), (3, 3), (1, 2), 1, "same", "relu"), ((19, 4, 8), (3, 3), (2, 1), 1, "valid"),
     ((3, 3, 16), (3, 3), 1, 1, "same", None),
 ]
 
@@ -419,8 +419,9 @@ def qemu_models(tmp_path_factory: pytest.TempPathFactory) -> dict:
         models[name] = convert_int8(keras.Model(inp, dw), shape,
                                     root / f"{name.replace(' ', '_')}.tflite")
     # Armv7E-M's planar 3x3 kernel in assembly: rows and columns, strides 1 and 2, upper bound
-    # or not, partial passes
+    # or not, last passes moved back (aligned or not)
     for name, shape, stride, activation in (("dw planar rows", (6, 13, 8), 1, "relu"),
+                                            ("dw planar rows even", (5, 10, 4), 1, "relu6"),
                                             ("dw planar cols", (13, 5, 12), 1, "relu6"),
                                             ("dw planar s2", (9, 17, 8), 2, None),
                                             ("dw planar cols s2", (19, 6, 4), 2, "relu")):

@@ -59,9 +59,32 @@ static void fill_s16(int16_t *dst, int16_t value, int32_t n)
 
 static void store_u32(int16_t *dst, uint32_t v) { KT_MEMCPY(dst, &v, sizeof v); }
 
+/* Two pixels' channel bytes (c0, c1, c2, c3) paired per channel: (a.c0, a.c1, b.c0, b.c1) and
+ * (a.c2, a.c3, b.c2, b.c3) (PKHBT / PKHTB), so SXTB16 (+ ROR 8) yields each channel's two
+ * positions as one plane word. Two plane words are stored at *d, which moves on by 8 bytes. */
+#if defined(__ARM_FEATURE_DSP)
+static inline uint32_t pack_lo(uint32_t a, uint32_t b)
+{
+    uint32_t r;
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+static inline uint32_t pack_hi(uint32_t a, uint32_t b)
+{
+    uint32_t r;
+    __asm__("pkhtb %0, %2, %1, asr #16" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+#define KT_PL_STORE2(d, lo, hi) __asm__ volatile("strd %1, %2, [%0], #8" : "+r"(d) : "r"(lo), "r"(hi) : "memory")
+#else
+static inline uint32_t pack_lo(uint32_t a, uint32_t b) { return (a & 0xffffu) | b << 16; }
+static inline uint32_t pack_hi(uint32_t a, uint32_t b) { return a >> 16 | (b & 0xffff0000u); }
+#define KT_PL_STORE2(d, lo, hi) (store_u32(d, lo), store_u32((d) + 2, hi), (d) += 4)
+#endif
+
 /* Input line `line` (or the zero point, outside the input) into a slot, positions x0 .. x1 - 1
- * (the others hold the zero point from the start). 4 channels of 2 positions at a time: LDR,
- * SXTB16 (+ ROR 8) give (c0, c2), (c1, c3) per position; PKHBT / PKHTB pair the positions. */
+ * (the others hold the zero point from the start): 4 channels of 4 positions at a time, per 16
+ * values 4 LDR, 4 PKHBT/PKHTB, 8 SXTB16 and 4 STRD. */
 static void load_line(const kt_depthwise_conv2d_params *p, const dw_view *v,
                       const int8_t *image, int32_t line, int16_t *slot, int32_t len)
 {
@@ -87,14 +110,24 @@ static void load_line(const kt_depthwise_conv2d_params *p, const dw_view *v,
             }
             ++j, s += step;
         }
+        int16_t *d0 = d + j, *d1 = d0 + len, *d2 = d1 + len, *d3 = d2 + len;
+        for (; j + 4 <= x1; j += 4, s += 4 * step) {
+            const uint32_t va = kt_load_u32(s), vb = kt_load_u32(s + step);
+            const uint32_t vc = kt_load_u32(s + 2 * step), vd = kt_load_u32(s + 3 * step);
+            const uint32_t ab02 = pack_lo(va, vb), ab13 = pack_hi(va, vb);
+            const uint32_t cd02 = pack_lo(vc, vd), cd13 = pack_hi(vc, vd);
+            KT_PL_STORE2(d0, kt_sxtb16(ab02), kt_sxtb16(cd02));
+            KT_PL_STORE2(d1, kt_sxtb16_ror8(ab02), kt_sxtb16_ror8(cd02));
+            KT_PL_STORE2(d2, kt_sxtb16(ab13), kt_sxtb16(cd13));
+            KT_PL_STORE2(d3, kt_sxtb16_ror8(ab13), kt_sxtb16_ror8(cd13));
+        }
         for (; j + 2 <= x1; j += 2, s += 2 * step) {
             const uint32_t va = kt_load_u32(s), vb = kt_load_u32(s + step);
-            const uint32_t ea = kt_sxtb16(va), oa = kt_sxtb16_ror8(va);
-            const uint32_t eb = kt_sxtb16(vb), ob = kt_sxtb16_ror8(vb);
-            store_u32(d + j, (ea & 0xffffu) | eb << 16);
-            store_u32(d + len + j, (oa & 0xffffu) | ob << 16);
-            store_u32(d + 2 * len + j, ea >> 16 | (eb & 0xffff0000u));
-            store_u32(d + 3 * len + j, oa >> 16 | (ob & 0xffff0000u));
+            const uint32_t ab02 = pack_lo(va, vb), ab13 = pack_hi(va, vb);
+            store_u32(d + j, kt_sxtb16(ab02));
+            store_u32(d + len + j, kt_sxtb16_ror8(ab02));
+            store_u32(d + 2 * len + j, kt_sxtb16(ab13));
+            store_u32(d + 3 * len + j, kt_sxtb16_ror8(ab13));
         }
         if (j < x1) {
             for (int32_t i = 0; i < 4; ++i) {
@@ -248,6 +281,21 @@ static KT_ALWAYS_INLINE uint32_t requant2(int32_t a, int32_t b, int32_t offset, 
     "smlabt %[a2], %[xa], %[wb], %[a2]\n\t"                                                   \
     "smlatb %[a3], %[xb], %[wa], %[a3]\n\t"                                                   \
     "smlad %[a3], %[xa], %[wb], %[a3]\n\t"
+/* The same from a position that is not word aligned (single LDRs, which may be unaligned on
+ * Armv7-M; the pointer is not advanced: only a line's last pass uses it). */
+#define KT_PL_ASM_ROW_S1_UNALIGNED(R, K)                                                      \
+    "ldrd %[wa], %[wb], [%[w], #" #K "]\n\t"                                                 \
+    "ldr %[xa], [%[" #R "]]\n\t"                                                             \
+    "ldr %[xb], [%[" #R "], #4]\n\t"                                                         \
+    "smlad %[a0], %[xa], %[wa], %[a0]\n\t"                                                    \
+    "smlabt %[a0], %[xb], %[wb], %[a0]\n\t"                                                   \
+    "smlatb %[a1], %[xa], %[wa], %[a1]\n\t"                                                   \
+    "smlad %[a1], %[xb], %[wb], %[a1]\n\t"                                                    \
+    "ldr %[xa], [%[" #R "], #8]\n\t"                                                         \
+    "smlad %[a2], %[xb], %[wa], %[a2]\n\t"                                                    \
+    "smlabt %[a2], %[xa], %[wb], %[a2]\n\t"                                                   \
+    "smlatb %[a3], %[xb], %[wa], %[a3]\n\t"                                                   \
+    "smlad %[a3], %[xa], %[wb], %[a3]\n\t"
 /* Stride 2: words A..E of x0..x9 through the two input registers. */
 #define KT_PL_ASM_ROW_S2(R, K)                                                                \
     "ldrd %[wa], %[wb], [%[w], #" #K "]\n\t"                                                 \
@@ -311,23 +359,42 @@ static KT_ALWAYS_INLINE uint32_t requant2(int32_t a, int32_t b, int32_t offset, 
           [shift] "m"(shift), [lo2] "m"(lo2), [hi2] "m"(hi2), [step] "m"(step)                \
         : "cc", "memory")
 #define KT_PL_ASM_UPPER KT_PL_ASM_CLAMP(hi2, "%[wa], %[a0]", "%[wa], %[a2]")
-#define KT_PL_FULL_PASSES(ROW)                                                                \
+/* `count` passes from the row pointers and `out` on (advancing them). */
+#define KT_PL_ASM_PASSES(ROW, count)                                                          \
     do {                                                                                      \
-        int32_t passes = left / 4;                                                            \
-        if (passes) {                                                                         \
-            int32_t a0, a1, a2, a3;                                                           \
-            uint32_t xa, xb, wa, wb;                                                          \
-            if (upper) {                                                                      \
-                KT_PL_ASM_LOOP(ROW, KT_PL_ASM_UPPER);                                         \
-            } else {                                                                          \
-                KT_PL_ASM_LOOP(ROW, "");                                                      \
-            }                                                                                 \
-            (void)a0, (void)a1, (void)a2, (void)a3, (void)xa, (void)xb, (void)wa, (void)wb;   \
+        int32_t passes = (count);                                                             \
+        int32_t a0, a1, a2, a3;                                                               \
+        uint32_t xa, xb, wa, wb;                                                              \
+        if (upper) {                                                                          \
+            KT_PL_ASM_LOOP(ROW, KT_PL_ASM_UPPER);                                             \
+        } else {                                                                              \
+            KT_PL_ASM_LOOP(ROW, "");                                                          \
+        }                                                                                     \
+        (void)a0, (void)a1, (void)a2, (void)a3, (void)xa, (void)xb, (void)wa, (void)wb;       \
+    } while (0)
+/* The full passes, then a last partial one moved back to end at the line's end (it recomputes
+ * and rewrites some outputs with the same values); at stride 1 and an odd line length its first
+ * position is not word aligned, so it reads by single LDRs. */
+#define KT_PL_FULL_PASSES(ROW, ROW_UNALIGNED, S)                                              \
+    do {                                                                                      \
+        if (left >= 4) {                                                                      \
+            KT_PL_ASM_PASSES(ROW, left / 4);                                                  \
             left %= 4;                                                                        \
+            if (left) {                                                                       \
+                const int32_t back = 4 - left;                                                \
+                r0 -= back * (S), r1 -= back * (S), r2 -= back * (S);                         \
+                out -= back * step;                                                           \
+                if ((S) == 2 || !(left & 1)) {                                                \
+                    KT_PL_ASM_PASSES(ROW, 1);                                                 \
+                } else {                                                                      \
+                    KT_PL_ASM_PASSES(ROW_UNALIGNED, 1);                                       \
+                }                                                                             \
+                left = 0;                                                                     \
+            }                                                                                 \
         }                                                                                     \
     } while (0)
 #else
-#define KT_PL_FULL_PASSES(ROW) ((void)upper)
+#define KT_PL_FULL_PASSES(ROW, ROW_UNALIGNED, S) ((void)upper)
 #endif
 
 /* One output line, channel by channel; rows[k] = the slot of its k-th input line. */
@@ -349,12 +416,12 @@ static KT_NOINLINE KT_NO_SCHED1 void planar_line(const kt_depthwise_conv2d_param
         int8_t *out = out_line + c;
         int32_t left = v->along_out;
         if (v->stride_along == 1) {
-            KT_PL_FULL_PASSES(KT_PL_ASM_ROW_S1);
+            KT_PL_FULL_PASSES(KT_PL_ASM_ROW_S1, KT_PL_ASM_ROW_S1_UNALIGNED, 1);
             for (; left > 0; left -= 4) {
                 KT_PL_PASS_C(KT_PL_ROW_S1);
             }
         } else {
-            KT_PL_FULL_PASSES(KT_PL_ASM_ROW_S2);
+            KT_PL_FULL_PASSES(KT_PL_ASM_ROW_S2, KT_PL_ASM_ROW_S2, 2);
             for (; left > 0; left -= 4) {
                 KT_PL_PASS_C(KT_PL_ROW_S2);
             }
