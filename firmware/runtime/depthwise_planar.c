@@ -9,8 +9,11 @@
  * above/below it). As in depthwise_conv2d.c, a padding tap contributes w * zp_in, which the
  * folded bias (bias - zp_in * sum of the channel's taps) cancels exactly.
  *
- * Per channel and kernel row r the generator stores the words W01 = (w0, w1) and W12 =
- * (w1, w2) (low halfword first). With the plane words A = (x0, x1), B = (x2, x3),
+ * Per channel the generator stores a block (KT_DW_PLANAR_BLOCK_WORDS): for each kernel row r
+ * the words W01 = (w0, w1) and W12 = (w1, w2) (low halfword first), then the folded bias and
+ * the channel's kt_rq_channel (offset, multiplier, e), so one pointer reaches all of them.
+ * Weights and bias are doubled: the sums come out doubled, which is the SMMLAR operand
+ * kt_mbqm_dsp shifts the accumulator into (one LSL per output saved). With the plane words A = (x0, x1), B = (x2, x3),
  * C = (x4, x5), stride 1, the 4 outputs of a pass get their kernel row's 3 taps each as
  *   o0 = SMLAD(A, W01) + SMLABT(B, W12)   x0 w0 + x1 w1 | x2 w2
  *   o1 = SMLATB(A, W01) + SMLAD(B, W12)   x1 w0 | x2 w1 + x3 w2
@@ -50,7 +53,8 @@ static dw_view view_of(const kt_depthwise_conv2d_params *p)
     return v;
 }
 
-static void fill_s16(int16_t *dst, int16_t value, int32_t n)
+/* n halfwords of value: a short run (a plane's padding) halfword by halfword, inline. */
+static KT_ALWAYS_INLINE void fill_s16(int16_t *dst, int16_t value, int32_t n)
 {
     for (int32_t i = 0; i < n; ++i) {
         dst[i] = value;
@@ -82,22 +86,15 @@ static inline uint32_t pack_hi(uint32_t a, uint32_t b) { return a >> 16 | (b & 0
 #define KT_PL_STORE2(d, lo, hi) (store_u32(d, lo), store_u32((d) + 2, hi), (d) += 4)
 #endif
 
-/* Input line `line` (or the zero point, outside the input) into a slot, positions x0 .. x1 - 1
- * (the others hold the zero point from the start): 4 channels of 4 positions at a time, per 16
+/* Input line `line` into a slot, positions x0 .. x1 - 1 (the others hold the zero point from the
+ * start): 4 channels of 4 positions at a time, per 16
  * values 4 LDR, 4 PKHBT/PKHTB, 8 SXTB16 and 4 STRD. */
 static void load_line(const kt_depthwise_conv2d_params *p, const dw_view *v,
                       const int8_t *image, int32_t line, int16_t *slot, int32_t len)
 {
     const int32_t c_all = p->in_c;
-    const int16_t zp = (int16_t)(-p->input_offset);
     const int32_t x0 = kt_min_i32(v->pad_along, len);
     const int32_t x1 = kt_max_i32(x0, kt_min_i32(len, v->along_in + v->pad_along));
-    if (line < 0 || line >= v->lines_in) {
-        for (int32_t c = 0; c < c_all; ++c) {
-            fill_s16(slot + c * len + x0, zp, x1 - x0);
-        }
-        return;
-    }
     const int8_t *src = image + line * v->in_line + (x0 - v->pad_along) * v->in_along;
     const int32_t step = v->in_along, full = c_all & ~3;
     for (int32_t g = 0; g < full; g += 4) {
@@ -250,6 +247,8 @@ static KT_ALWAYS_INLINE uint32_t requant2(int32_t a, int32_t b, int32_t offset, 
  * (1..4) from `out`, `step` bytes apart. */
 #define KT_PL_PASS_C(ROW)                                                                     \
     do {                                                                                      \
+        const int32_t bias = (int32_t)w[6], offset = (int32_t)w[7], m = (int32_t)w[8];        \
+        const int32_t shift = (int32_t)w[9];                                                  \
         int32_t a0 = bias, a1 = bias, a2 = bias, a3 = bias;                                   \
         ROW(r0, 0);                                                                           \
         ROW(r1, 8);                                                                           \
@@ -325,14 +324,13 @@ static KT_ALWAYS_INLINE uint32_t requant2(int32_t a, int32_t b, int32_t offset, 
 #define KT_PL_ASM_LOOP(ROW, UPPER)                                                            \
     __asm__ volatile(                                                                         \
         "1:\n\t"                                                                              \
-        "ldr %[a0], %[bias]\n\t"                                                              \
+        "ldr %[a0], [%[w], #24]\n\t"                                                          \
         "mov %[a1], %[a0]\n\t"                                                                \
         "mov %[a2], %[a0]\n\t"                                                                \
         "mov %[a3], %[a0]\n\t"                                                                \
         ROW(r0, 0) ROW(r1, 8) ROW(r2, 16)                                                     \
-        "ldr %[wa], %[offset]\n\t"                                                            \
-        "ldr %[wb], %[mult]\n\t"                                                              \
-        "ldr %[xb], %[shift]\n\t"                                                             \
+        "ldrd %[wa], %[wb], [%[w], #28]\n\t"                                                  \
+        "ldr %[xb], [%[w], #36]\n\t"                                                          \
         KT_PL_ASM_REQUANT(a0) KT_PL_ASM_REQUANT(a1) KT_PL_ASM_REQUANT(a2)                     \
         KT_PL_ASM_REQUANT(a3)                                                                 \
         "pkhbt %[a0], %[a0], %[a1], lsl #16\n\t"                                              \
@@ -355,8 +353,7 @@ static KT_ALWAYS_INLINE uint32_t requant2(int32_t a, int32_t b, int32_t offset, 
         : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [xa] "=&r"(xa),    \
           [xb] "=&r"(xb), [wa] "=&r"(wa), [wb] "=&r"(wb), [r0] "+r"(r0), [r1] "+r"(r1),       \
           [r2] "+r"(r2), [n] "+r"(passes), [out] "+m"(out)                                    \
-        : [w] "r"(w), [bias] "m"(bias), [offset] "m"(offset), [mult] "m"(m),                  \
-          [shift] "m"(shift), [lo2] "m"(lo2), [hi2] "m"(hi2), [step] "m"(step)                \
+        : [w] "r"(w), [lo2] "m"(lo2), [hi2] "m"(hi2), [step] "m"(step)                        \
         : "cc", "memory")
 #define KT_PL_ASM_UPPER KT_PL_ASM_CLAMP(hi2, "%[wa], %[a0]", "%[wa], %[a2]")
 /* `count` passes from the row pointers and `out` on (advancing them). */
@@ -402,20 +399,21 @@ static KT_NOINLINE KT_NO_SCHED1 void planar_line(const kt_depthwise_conv2d_param
                                                  const dw_view *v, int16_t *const rows[3],
                                                  int32_t len, int8_t *out_line)
 {
-    const int32_t step = v->out_along;
+    /* everything the channel loop reads, in locals (the assembly's memory clobber would make
+     * it reload them through the pointers on every channel) */
+    const int32_t step = v->out_along, n = v->along_out, channels = p->in_c;
+    const int32_t stride1 = v->stride_along == 1;
     const uint32_t lo2 = (uint16_t)(int16_t)p->act_min * 0x10001u;
     const uint32_t hi2 = (uint16_t)(int16_t)p->act_max * 0x10001u;
     const int32_t upper = p->act_max < 127;
     const uint32_t *w = (const uint32_t *)(const void *)p->weights;
-    for (int32_t c = 0; c < p->in_c; ++c, w += 6) {
-        const int16_t *r0 = rows[0] + c * len, *r1 = rows[1] + c * len;
-        const int16_t *r2 = rows[2] + c * len;
-        const int32_t bias = kt_wrap_shl(p->folded_bias[c], 1); /* doubled, as the weights */
-        const kt_rq_channel *rq = p->rq_fast + c;
-        const int32_t offset = rq->offset, m = rq->multiplier, shift = rq->shift;
+    const int16_t *row0 = rows[0], *row1 = rows[1], *row2 = rows[2];
+    for (int32_t c = 0; c < channels; ++c, w += KT_DW_PLANAR_BLOCK_WORDS) {
+        const int16_t *r0 = row0, *r1 = row1, *r2 = row2;
+        row0 += len, row1 += len, row2 += len;
         int8_t *out = out_line + c;
-        int32_t left = v->along_out;
-        if (v->stride_along == 1) {
+        int32_t left = n;
+        if (stride1) {
             KT_PL_FULL_PASSES(KT_PL_ASM_ROW_S1, KT_PL_ASM_ROW_S1_UNALIGNED, 1);
             for (; left > 0; left -= 4) {
                 KT_PL_PASS_C(KT_PL_ROW_S1);
@@ -436,8 +434,22 @@ void kt_depthwise_planar_s8(const kt_depthwise_conv2d_params *p, const int8_t *i
     const int32_t len = KT_DW_PLANAR_LEN(v.along_out, v.stride_along);
     const int32_t slot_len = p->in_c * len;
     int16_t *ring = (int16_t *)scratch;
+    /* the lines above and below the input read a fourth slot of zero points, filled once */
+    int16_t *const zp_slot = ring + 3 * slot_len;
     const int16_t zp = (int16_t)(-p->input_offset);
-    /* positions outside the input hold the zero point in every slot, once */
+    if (v.pad_line > 0 || (v.lines_out - 1) * v.stride_line + 3 > v.lines_in + v.pad_line) {
+        /* two words per STRD (slot_len is even, as len is; the slot is word aligned) */
+        const uint32_t pair = (uint16_t)zp * 0x10001u;
+        int16_t *d = zp_slot;
+        int32_t i = 0;
+        for (; i + 4 <= slot_len; i += 4) {
+            KT_PL_STORE2(d, pair, pair);
+        }
+        if (i < slot_len) {
+            store_u32(d, pair);
+        }
+    }
+    /* positions outside the input hold the zero point in every ring slot, once */
     const int32_t x0 = kt_min_i32(v.pad_along, len);
     const int32_t x1 = kt_max_i32(x0, kt_min_i32(len, v.along_in + v.pad_along));
     for (int32_t plane = 0; plane < 3 * p->in_c; ++plane) {
@@ -452,13 +464,17 @@ void kt_depthwise_planar_s8(const kt_depthwise_conv2d_params *p, const int8_t *i
         int32_t next = -v.pad_line;
         for (int32_t l = 0; l < v.lines_out; ++l) {
             const int32_t first = l * v.stride_line - v.pad_line;
-            for (int32_t i = kt_max_i32(next, first); i < first + 3; ++i) {
+            const int32_t last = kt_min_i32(first + 3, v.lines_in);
+            for (int32_t i = kt_max_i32(kt_max_i32(next, first), 0); i < last; ++i) {
                 load_line(p, &v, image, i, ring + ((i + v.pad_line) % 3) * slot_len, len);
             }
             next = first + 3;
-            int16_t *const rows[3] = {ring + ((first + v.pad_line) % 3) * slot_len,
-                                      ring + ((first + v.pad_line + 1) % 3) * slot_len,
-                                      ring + ((first + v.pad_line + 2) % 3) * slot_len};
+            int16_t *rows[3];
+            for (int32_t k = 0; k < 3; ++k) {
+                const int32_t i = first + k;
+                rows[k] = i < 0 || i >= v.lines_in ? zp_slot
+                                                   : ring + ((i + v.pad_line) % 3) * slot_len;
+            }
             planar_line(p, &v, rows, len, out_image + l * v.out_line);
         }
     }

@@ -125,17 +125,18 @@ typedef struct {
     const kt_rq_channel *rq_fast;
     /* Armv7E-M fast path: 0, or the channel-planar 3x3 kernel sweeping rows
      * (KT_DW_PLANAR_ROWS) or columns (KT_DW_PLANAR_COLS), whose weights are then per channel
-     * and kernel row the int16 pairs (w0, w1), (w1, w2) (depthwise_planar.c). */
+     * a block of KT_DW_PLANAR_BLOCK_WORDS words (depthwise_planar.c). */
     int32_t planar;
 } kt_depthwise_conv2d_params;
 
 #define KT_DW_PLANAR_ROWS 1
 #define KT_DW_PLANAR_COLS 2
+#define KT_DW_PLANAR_BLOCK_WORDS 10
 /* Halfwords per channel plane of a line with n outputs at stride s along it: the 4-output
  * passes read 4 * s + 2 positions from the pass's first. */
 #define KT_DW_PLANAR_LEN(n, s) (4 * (s) * (((n) + 3) / 4) + 2)
-/* Its scratch: a ring of 3 lines of c planes. */
-#define KT_DW_PLANAR_SCRATCH_BYTES(n, s, c) (6 * (c) * KT_DW_PLANAR_LEN(n, s))
+/* Its scratch: a ring of 3 lines of c planes and a line of zero points. */
+#define KT_DW_PLANAR_SCRATCH_BYTES(n, s, c) (8 * (c) * KT_DW_PLANAR_LEN(n, s))
 void kt_depthwise_planar_s8(const kt_depthwise_conv2d_params *p, const int8_t *input,
                             int8_t *output, void *scratch);
 

@@ -92,15 +92,25 @@ def planar_scratch_bytes(planar: int, out_hw: tuple[int, int], strides: tuple[in
     if not planar:
         return 0
     along, stride = (out_hw[1], strides[1]) if planar == PLANAR_ROWS else (out_hw[0], strides[0])
-    return 6 * channels * planar_len(along, stride)
+    return 8 * channels * planar_len(along, stride)
 
 
-def planar_weights(kernel: np.ndarray, planar: int) -> np.ndarray:
-    """The planar kernel's int16 weights from a [3][3][c] kernel: per channel and kernel row r
-    (a column of the kernel when sweeping columns) the pairs (w0, w1), (w1, w2), doubled (the
-    kernel requantizes doubled sums, saving a shift per output; |2w| <= 256 fits int16)."""
+def planar_channels(kernel: np.ndarray, planar: int, folded_bias: np.ndarray,
+                    rq_rows: np.ndarray) -> np.ndarray:
+    """The planar kernel's per-channel blocks (int32 words, KT_DW_PLANAR_BLOCK_WORDS each) from a
+    [3][3][c] kernel: per kernel row r (a column of the kernel when sweeping columns) the int16
+    pairs (w0, w1), (w1, w2), then the bias and the Armv7E-M requantization row (offset,
+    multiplier, e). Weights and bias are doubled: the kernel requantizes doubled sums, saving a
+    shift per output (|2w| <= 256 fits int16; the sums stay below 2^31, see
+    quant.accumulator_bound)."""
+    channels = kernel.shape[2]
     taps = kernel.transpose(2, 0, 1) if planar == PLANAR_ROWS else kernel.transpose(2, 1, 0)
-    return (2 * taps[:, :, [0, 1, 1, 2]].astype(np.int32)).reshape(-1).astype(np.int16)
+    pairs = (2 * taps[:, :, [0, 1, 1, 2]].astype(np.int64)).reshape(channels, 6, 2) & 0xFFFF
+    words = pairs[:, :, 0] | pairs[:, :, 1] << 16
+    rows = quant.dsp_requant_rows(rq_rows[:channels]).astype(np.int64)
+    bias = quant.wrap_int32(2 * folded_bias[:channels].astype(np.int64)).astype(np.int64)
+    block = np.concatenate([words, bias[:, None], rows], axis=1)
+    return quant.wrap_int32(block).reshape(-1).astype(np.int32)
 
 
 def pack4_rows(rows: np.ndarray) -> np.ndarray:
@@ -494,11 +504,17 @@ class Lowerer:
         grouped = np.pad(taps, ((0, 0), (0, padded))).reshape(k_h * k_w, -1, 4).transpose(1, 0, 2)
         rq = np.concatenate([rq_rows, np.repeat(rq_rows[-1:], padded, axis=0)])
         name = f"kt_op{i}_dw_weights"
-        dsp_weights = (planar_weights(weights.data[0], planar) if planar else
-                       grouped[..., [0, 2, 1, 3]].reshape(-1).astype(np.int16))
+        if planar:
+            dsp_weights = ConstArray(name, "int32_t",
+                                     planar_channels(weights.data[0], planar, folded, rq),
+                                     guard=f"{FAST_GUARD} && {DSP_GUARD}")
+        else:
+            dsp_weights = ConstArray(name, "int16_t",
+                                     grouped[..., [0, 2, 1, 3]].reshape(-1).astype(np.int16),
+                                     guard=f"{FAST_GUARD} && {DSP_GUARD}")
         step.params["planar"] = planar
         step.arrays += [
-            ConstArray(name, "int16_t", dsp_weights, guard=f"{FAST_GUARD} && {DSP_GUARD}"),
+            dsp_weights,
             ConstArray(name, "int8_t", grouped.reshape(-1).astype(np.int8),
                        guard=f"{FAST_GUARD} && !{DSP_GUARD}"),
             ConstArray(f"kt_op{i}_folded_bias", "int32_t", folded, guard=FAST_GUARD),
