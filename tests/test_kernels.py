@@ -161,6 +161,34 @@ def test_depthwise_fast_path_matches_tflm(case, tmp_path: Path, runtime_work: Pa
             assert model(x).tobytes() == reference(x).astype(np.int8).tobytes(), variant
 
 
+# FULLY_CONNECTED with fewer than 4 rows (no widened column on DSP builds, rows in pairs and a
+# single one), and with leftover rows after the 4-row groups (6 and 7 outputs).
+FC_FEW_ROWS_CASES = [(256, 2), (37, 1), (40, 3), (24, 6), (33, 7)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", FC_FEW_ROWS_CASES, ids=lambda c: f"{c[0]}to{c[1]}")
+def test_fully_connected_leftover_rows_match_tflm(case, tmp_path: Path,
+                                                  runtime_work: Path) -> None:
+    import keras
+
+    n_in, n_out = case
+    keras.utils.set_random_seed(6)
+    rng = np.random.default_rng(list(case))
+    inp = keras.Input((n_in,), batch_size=1)
+    op_case = single_ops.OpCase("fully_connected",
+                                keras.Model(inp, keras.layers.Dense(n_out)(inp)), (n_in,),
+                                (-1.5, 2.0))
+    path = convert(op_case, tmp_path / "fc.tflite", rng)
+    reference = TflmModel(path)
+    gen = generate_c_model(path, tmp_path / "gen")
+    inputs = _inputs(op_case, gen, path, rng, count=8)
+    for variant in HOST_VARIANTS:
+        model = HostModel(gen, runtime_work, variant)
+        for x in inputs:
+            assert model(x).tobytes() == reference(x).astype(np.int8).tobytes(), variant
+
+
 # AVERAGE_POOL_2D's 4-channel window sums (windows of up to 256 taps; DS-CNN's 25x5 one; a
 # bigger global pool keeps the per-channel loop), MAX_POOL_2D's windows inside the image, and
 # ADD's runs (dense with a tail of fewer
@@ -418,6 +446,12 @@ def qemu_models(tmp_path_factory: pytest.TempPathFactory) -> dict:
         dw = keras.layers.DepthwiseConv2D(3, padding=padding, activation="relu6")(inp)
         models[name] = convert_int8(keras.Model(inp, dw), shape,
                                     root / f"{name.replace(' ', '_')}.tflite")
+    # FULLY_CONNECTED with fewer than 4 rows (no widened column on DSP cores)
+    for i, (n_in, n_out) in enumerate(FC_FEW_ROWS_CASES[:3]):
+        keras.utils.set_random_seed(30 + i)
+        inp = keras.Input((n_in,), batch_size=1)
+        models[f"fc {n_in}to{n_out}"] = convert_int8(
+            keras.Model(inp, keras.layers.Dense(n_out)(inp)), (n_in,), root / f"fc{i}.tflite")
     # Armv7E-M's planar 3x3 kernel in assembly: rows and columns, strides 1 and 2, upper bound
     # or not, last passes moved back (aligned or not)
     for name, shape, stride, activation in (("dw planar rows", (6, 13, 8), 1, "relu"),

@@ -201,14 +201,34 @@ static KT_ALWAYS_INLINE void dot_rows_s16(const int8_t *col, const uint32_t *col
         }
         sink4(out, r, a0, a1, a2, a3);
     }
-    for (; r < n_rows; ++r) { /* leftover rows are stored row-major */
+    /* Leftover rows are stored row-major; two at a time share the column loads (a small
+     * classifier's 2 or 3 outputs are all leftovers). They widen the int8 column on the fly,
+     * so an int16-weight layer of fewer than 4 rows needs no col16 (fully_connected.c). */
+    for (; r + 2 <= n_rows; r += 2) {
+        const int16_t *w0 = rows16 + r * len, *w1 = w0 + len;
+        int32_t a0 = acc_init[r], a1 = acc_init[r + 1];
+        for (int32_t k = 0; k < len4; k += 4) {
+            const uint32_t x = kt_load_u32(col + k);
+            const uint32_t ce = kt_sxtb16(x), co = kt_sxtb16_ror8(x);
+            a0 = kt_smlad(load_w16x2(w0 + k), ce, a0);
+            a0 = kt_smlad(load_w16x2(w0 + k + 2), co, a0);
+            a1 = kt_smlad(load_w16x2(w1 + k), ce, a1);
+            a1 = kt_smlad(load_w16x2(w1 + k + 2), co, a1);
+        }
+        for (int32_t k = len4; k < len; ++k) {
+            a0 += w0[k] * col[k];
+            a1 += w1[k] * col[k];
+        }
+        sink(out, r, a0);
+        sink(out, r + 1, a1);
+    }
+    for (; r < n_rows; ++r) {
         const int16_t *w0 = rows16 + r * len;
         int32_t a0 = acc_init[r];
-        const uint32_t *c = col16;
         for (int32_t k = 0; k < len4; k += 4) {
-            a0 = kt_smlad(load_w16x2(w0 + k), c[0], a0);
-            a0 = kt_smlad(load_w16x2(w0 + k + 2), c[1], a0);
-            c += 2;
+            const uint32_t x = kt_load_u32(col + k);
+            a0 = kt_smlad(load_w16x2(w0 + k), kt_sxtb16(x), a0);
+            a0 = kt_smlad(load_w16x2(w0 + k + 2), kt_sxtb16_ror8(x), a0);
         }
         for (int32_t k = len4; k < len; ++k) {
             a0 += w0[k] * col[k];

@@ -38,7 +38,9 @@ void kt_fully_connected_s8(const kt_fully_connected_params *p, const int8_t *inp
     int32_t acc[KT_FC_BLOCK];
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *x = input + b * p->in_depth;
-        kt_widen_col_s8(x, p->in_depth, col16);
+        if (p->out_depth >= 4 || !p->weights_s16) { /* else only leftover rows read x itself */
+            kt_widen_col_s8(x, p->in_depth, col16);
+        }
         if (p->rq_fast) {
             const kt_dot_job job = {p->weights, p->folded_bias, p->rq_fast, p->out_depth,
                                     p->in_depth, p->act_min, p->act_max, p->weights_s16};
