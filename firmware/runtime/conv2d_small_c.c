@@ -23,29 +23,31 @@
 
 #if KT_FAST_KERNELS
 
-/* Weight k of row oc in the generator's packed layout (pack4_rows / pack4_rows_s16 with rows
- * padded to words and each 4-weight chunk in SXTB16 lane order (w0, w2, w1, w3)). */
-static int32_t packed_weight(const kt_conv2d_params *p, int32_t oc, int32_t k)
+/* The 9 weights of row oc from the generator's packed layout (pack4_rows, or pack4_rows_s16
+ * with rows padded to 12 and each 4-weight chunk in SXTB16 lane order (w0, w2, w1, w3)): in a
+ * full group of 4 rows chunk j of row r is at 16 j + 4 r, the len % 4 tails follow the chunks
+ * row by row; a last group of fewer than 4 rows is row-major. */
+static void channel_weights(const kt_conv2d_params *p, int32_t oc, int32_t *w)
 {
-    const int32_t len = p->k_h * p->k_w * p->in_c;
-    const int32_t rows = p->weights_s16 ? KT_ROUND4(len) : len;
-    const int32_t pos = p->weights_s16 ? (k & ~3) | ((k & 1) << 1) | ((k & 2) >> 1) : k;
-    const int32_t len4 = rows - rows % 4;
-    const int32_t g = oc / 4, r = oc % 4;
-    int32_t at;
-    if (g * 4 + 4 > p->out_c) {
-        at = oc * rows + pos; /* last incomplete group: row-major */
-    } else if (pos < len4) {
-        at = g * 4 * rows + (pos / 4) * 16 + r * 4 + pos % 4;
-    } else {
-        at = g * 4 * rows + 4 * len4 + r * (rows - len4) + (pos - len4);
+    static const uint8_t lane[9] = {0, 2, 1, 3, 4, 6, 5, 7, 8};
+    const int32_t s16 = p->weights_s16;
+    const int32_t rows = s16 ? 12 : 9, len4 = rows & ~3;
+    const int32_t g = oc >> 2, r = oc & 3;
+    const int32_t full = g * 4 + 4 <= p->out_c;
+    const int32_t base = full ? g * 4 * rows + r * 4 : oc * rows;
+    const int32_t chunk = full ? 16 : 4;
+    const int32_t tail = full ? g * 4 * rows + 4 * len4 + r * (rows - len4) : oc * rows + len4;
+    for (int32_t k = 0; k < 9; ++k) {
+        const int32_t pos = s16 ? lane[k] : k;
+        const int32_t at = pos < len4 ? base + (pos >> 2) * chunk + (pos & 3) : tail + pos - len4;
+        if (s16) {
+            int16_t v;
+            KT_MEMCPY(&v, (const uint8_t *)p->weights + 2 * at, sizeof v);
+            w[k] = v;
+        } else {
+            w[k] = p->weights[at];
+        }
     }
-    if (p->weights_s16) {
-        int16_t w;
-        KT_MEMCPY(&w, (const uint8_t *)p->weights + 2 * at, sizeof w);
-        return w;
-    }
-    return p->weights[at];
 }
 
 /* kt_mbqm_channel with the channel's constants as scalars (kept in registers by the caller). */
@@ -91,6 +93,50 @@ static inline int32_t smlatb(uint32_t a, uint32_t b, int32_t acc)
 #endif
 #endif
 
+/* Two requantized outputs, clamped and stored out_c apart. On Armv7E-M branch-free: each is
+ * saturated to int8 by SSAT (exact, as [lo, hi] lies inside [-128, 127]), the two are packed
+ * into halfwords and clamped lane-wise (SSUB16 sets GE per halfword, SEL picks) against the
+ * bounds replicated into both halfwords (lo2, hi2). */
+static KT_ALWAYS_INLINE int32_t sat8(int32_t x)
+{
+#if defined(__ARM_FEATURE_SAT)
+    __asm__("ssat %0, #8, %0" : "+r"(x));
+    return x;
+#else
+    return kt_clamp_i32(x, -128, 127);
+#endif
+}
+
+static KT_ALWAYS_INLINE void store2(int8_t *out, int32_t step, int32_t a, int32_t b,
+                                    int32_t lo, int32_t hi, uint32_t lo2, uint32_t hi2,
+                                    const int32_t full)
+{
+    if (full) {
+        /* [act_min, act_max] = [-128, 127] (no activation, or ReLU with zero point -128):
+         * saturation alone (SSAT on Armv7-M) is the clamp. */
+        out[0] = (int8_t)sat8(a);
+        out[step] = (int8_t)sat8(b);
+        return;
+    }
+#if defined(__ARM_FEATURE_DSP)
+    (void)lo;
+    (void)hi;
+    uint32_t v, t;
+    __asm__("ssat %0, #8, %0" : "+r"(a));
+    __asm__("ssat %0, #8, %0" : "+r"(b));
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(v) : "r"(a), "r"(b));
+    __asm__("ssub16 %1, %0, %2\n\tsel %0, %0, %2" : "+r"(v), "=&r"(t) : "r"(lo2) : "cc");
+    __asm__("ssub16 %1, %0, %2\n\tsel %0, %2, %0" : "+r"(v), "=&r"(t) : "r"(hi2) : "cc");
+    out[0] = (int8_t)v;
+    out[step] = (int8_t)(v >> 16);
+#else
+    (void)lo2;
+    (void)hi2;
+    out[0] = (int8_t)kt_clamp_i32(a, lo, hi);
+    out[step] = (int8_t)kt_clamp_i32(b, lo, hi);
+#endif
+}
+
 /* One pixel from its top-left tap (any stride; byte loads, so nothing past the taps is read). */
 static KT_ALWAYS_INLINE int32_t pixel1(const int8_t *s, int32_t row, const int32_t *w,
                                        int32_t acc)
@@ -107,12 +153,15 @@ typedef struct {
     int32_t out_h, out_w, stride_w, step_y, row, oc_step, lo, hi;
 } c1_geometry;
 
-/* One output channel over all pixels of one image. */
-static KT_NOINLINE KT_NO_SCHED1 void channel_c1(const c1_geometry *gp, const int32_t *w, int32_t bias, KT_RQ_PARAMS,
-                       const int8_t *src, int8_t *out)
+/* One output channel over all pixels of one image; full: the activation range is [-128, 127]. */
+static KT_ALWAYS_INLINE void channel_body(const c1_geometry *gp, const int32_t *w, int32_t bias,
+                                          KT_RQ_PARAMS, const int8_t *src, int8_t *out,
+                                          const int32_t full)
 {
     const c1_geometry g = *gp;
     const int32_t row = g.row, oc_step = g.oc_step, lo = g.lo, hi = g.hi;
+    const uint32_t lo2 = ((uint32_t)lo & 0xffffu) * 0x10001u;
+    const uint32_t hi2 = ((uint32_t)hi & 0xffffu) * 0x10001u;
 #if KT_HAVE_DSP
     const uint32_t w02_0 = pack16(w[0], w[2]), w02_1 = pack16(w[3], w[5]);
     const uint32_t w02_2 = pack16(w[6], w[8]);
@@ -142,21 +191,25 @@ static KT_NOINLINE KT_NO_SCHED1 void channel_c1(const c1_geometry *gp, const int
                 a = kt_smlabb(o, w1_2, kt_smlad(w02_2, e, a));
                 b = smlatb(e, w1_2, kt_smlad(w02_2, o, b));
 #else
+                /* one MLA per tap, each row's 4 input bytes loaded once for both pixels */
                 const int8_t *t = s;
                 int32_t x0 = t[0], x1 = t[1], x2 = t[2], x3 = t[3];
-                int32_t a = bias + w0 * x0 + w1 * x1 + w2 * x2;
-                int32_t b = bias + w0 * x1 + w1 * x2 + w2 * x3;
+                int32_t a = bias, b = bias;
+                a += w0 * x0, b += w0 * x1;
+                a += w1 * x1, b += w1 * x2;
+                a += w2 * x2, b += w2 * x3;
                 t += row;
                 x0 = t[0], x1 = t[1], x2 = t[2], x3 = t[3];
-                a += w3 * x0 + w4 * x1 + w5 * x2;
-                b += w3 * x1 + w4 * x2 + w5 * x3;
+                a += w3 * x0, b += w3 * x1;
+                a += w4 * x1, b += w4 * x2;
+                a += w5 * x2, b += w5 * x3;
                 t += row;
                 x0 = t[0], x1 = t[1], x2 = t[2], x3 = t[3];
-                a += w6 * x0 + w7 * x1 + w8 * x2;
-                b += w6 * x1 + w7 * x2 + w8 * x3;
+                a += w6 * x0, b += w6 * x1;
+                a += w7 * x1, b += w7 * x2;
+                a += w8 * x2, b += w8 * x3;
 #endif
-                out[0] = (int8_t)kt_clamp_i32(KT_RQ_APPLY(a), lo, hi);
-                out[oc_step] = (int8_t)kt_clamp_i32(KT_RQ_APPLY(b), lo, hi);
+                store2(out, oc_step, KT_RQ_APPLY(a), KT_RQ_APPLY(b), lo, hi, lo2, hi2, full);
             }
         }
         for (int32_t n = rest; n > 0; --n, s += g.stride_w, out += oc_step) {
@@ -165,17 +218,37 @@ static KT_NOINLINE KT_NO_SCHED1 void channel_c1(const c1_geometry *gp, const int
     }
 }
 
+#if KT_DSP_REQUANT
+#define KT_RQ_PASS rq0, rq1, rq2
+#else
+#define KT_RQ_PASS rq0, rq1, rq2, rq3
+#endif
+static KT_NOINLINE KT_NO_SCHED1 void channel_c1(const c1_geometry *g, const int32_t *w,
+                                                int32_t bias, KT_RQ_PARAMS, const int8_t *src,
+                                                int8_t *out)
+{
+    if (g->lo == -128 && g->hi == 127) {
+        channel_body(g, w, bias, KT_RQ_PASS, src, out, 1);
+    } else {
+        channel_body(g, w, bias, KT_RQ_PASS, src, out, 0);
+    }
+}
+
 /* Zero-point-padded copy of one 1-channel image (ph x pw, the taps' extent). */
 static void pad_c1(const kt_conv2d_params *p, const int8_t *image, int8_t *padded, int32_t ph,
                    int32_t pw)
 {
     const int8_t zp = (int8_t)(-p->input_offset);
-    for (int32_t y = 0; y < ph; ++y) {
-        const int32_t iy = y - p->pad_h;
-        for (int32_t x = 0; x < pw; ++x) {
-            const int32_t ix = x - p->pad_w;
-            const int32_t in = iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w;
-            padded[y * pw + x] = in ? image[iy * p->in_w + ix] : zp;
+    for (int32_t i = 0; i < ph * pw; ++i) {
+        padded[i] = zp;
+    }
+    const int32_t y0 = kt_max_i32(0, -p->pad_h), y1 = kt_min_i32(p->in_h, ph - p->pad_h);
+    const int32_t x0 = kt_max_i32(0, -p->pad_w), x1 = kt_min_i32(p->in_w, pw - p->pad_w);
+    for (int32_t y = y0; y < y1; ++y) {
+        int8_t *dst = padded + (y + p->pad_h) * pw + p->pad_w;
+        const int8_t *src = image + y * p->in_w;
+        for (int32_t x = x0; x < x1; ++x) {
+            dst[x] = src[x];
         }
     }
 }
@@ -208,9 +281,7 @@ int32_t kt_conv2d_s8_small_c(const kt_conv2d_params *p, const int8_t *input, int
                                p->out_c, p->act_min, p->act_max};
         for (int32_t oc = 0; oc < p->out_c; ++oc) {
             int32_t w[9];
-            for (int32_t k = 0; k < 9; ++k) {
-                w[k] = packed_weight(p, oc, k);
-            }
+            channel_weights(p, oc, w);
             channel_c1(&g, w, p->folded_bias[oc], KT_RQ_ARGS(p->rq_fast[oc]), src,
                        output + b * pixels + oc);
         }
