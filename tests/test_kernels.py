@@ -283,6 +283,9 @@ CONV_SMALL_C_CASES = [
     ((8, 8, 1), 1, "same", 8, "relu"), ((9, 7, 1), 1, "same", 5, "relu6"),
     ((10, 9, 1), 2, "same", 6, None), ((7, 9, 1), 1, "valid", 4, "relu"),
     ((12, 11, 1), 2, "valid", 3, "relu6"), ((5, 6, 1), 1, "valid", 9, None),
+    # ReLU, ReLU6 and plain layers on one input, concatenated: CONCATENATION shares one
+    # output scale, so the activations clamp inside [-128, 127] (act_min > -128, act_max < 127)
+    ((9, 9, 1), 1, "same", 7, "concat"),
 ]
 
 
@@ -292,6 +295,13 @@ def _conv_small_c_case(case, path: Path, rng: np.random.Generator):
     shape, stride, padding, filters, activation = case
     keras.utils.set_random_seed(5)
     inp = keras.Input(shape, batch_size=1)
+    if activation == "concat":
+        out = keras.layers.Concatenate()([
+            keras.layers.Conv2D(filters + i, (3, 3), strides=stride, padding=padding,
+                                activation=act)(inp)
+            for i, act in enumerate(("relu", "relu6", None))])
+        op_case = single_ops.OpCase("conv2d", keras.Model(inp, out), shape, (-6.0, 9.0))
+        return op_case, convert(op_case, path, rng)
     out = keras.layers.Conv2D(filters, (3, 3), strides=stride, padding=padding,
                               activation=activation)(inp)
     op_case = single_ops.OpCase("conv2d", keras.Model(inp, out), shape, (-1.5, 2.0))
@@ -325,9 +335,10 @@ def test_conv_small_c_matches_tflm(case, tmp_path: Path, runtime_work: Path) -> 
 @pytest.mark.parametrize("cpu", ["cortex-m3", "cortex-m4f"])
 def test_conv_small_c_on_cortex_m_matches_tflm(cpu: str, tmp_path: Path) -> None:
     """The 1-channel kernel on the real instruction sets (SMLAD pairs on M4F, plain C on M3):
-    an odd-width SAME ReLU6 layer (pairs + one-pixel tail) and a stride-2 layer."""
+    an odd-width SAME layer (pairs + one-pixel tail), a stride-2 layer and the clamped ones."""
     rng = np.random.default_rng(11)
-    for i, case in enumerate([CONV_SMALL_C_CASES[1], CONV_SMALL_C_CASES[2]]):
+    for i, case in enumerate([CONV_SMALL_C_CASES[1], CONV_SMALL_C_CASES[2],
+                              CONV_SMALL_C_CASES[-1]]):
         _, path = _conv_small_c_case(case, tmp_path / f"conv{i}.tflite", rng)
         reference = TflmModel(path)
         gen = generate_c_model(path, tmp_path / f"gen{i}")
