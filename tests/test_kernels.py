@@ -312,6 +312,77 @@ def test_conv_fast_paths_on_cortex_m_match_tflm(cpu: str, tmp_path: Path) -> Non
                 assert got.tobytes() == reference(x).astype(np.int8).tobytes(), (cpu, case, layout)
 
 
+# 1-channel 3x3 layers (conv2d_small_c.c): SAME/VALID, stride 1/2, odd widths (the one-pixel
+# tail), ReLU / ReLU6 / none, filter counts not a multiple of 4 (the last pack4 group).
+CONV_SMALL_C_CASES = [
+    ((8, 8, 1), 1, "same", 8, "relu"), ((9, 7, 1), 1, "same", 5, "relu6"),
+    ((10, 9, 1), 2, "same", 6, None), ((7, 9, 1), 1, "valid", 4, "relu"),
+    ((12, 11, 1), 2, "valid", 3, "relu6"), ((5, 6, 1), 1, "valid", 9, None),
+    # ReLU, ReLU6 and plain layers on one input, concatenated: CONCATENATION shares one
+    # output scale, so the activations clamp inside [-128, 127] (act_min > -128, act_max < 127)
+    ((9, 9, 1), 1, "same", 7, "concat"),
+]
+
+
+def _conv_small_c_case(case, path: Path, rng: np.random.Generator):
+    import keras
+
+    shape, stride, padding, filters, activation = case
+    keras.utils.set_random_seed(5)
+    inp = keras.Input(shape, batch_size=1)
+    if activation == "concat":
+        out = keras.layers.Concatenate()([
+            keras.layers.Conv2D(filters + i, (3, 3), strides=stride, padding=padding,
+                                activation=act)(inp)
+            for i, act in enumerate(("relu", "relu6", None))])
+        op_case = single_ops.OpCase("conv2d", keras.Model(inp, out), shape, (-6.0, 9.0))
+        return op_case, convert(op_case, path, rng)
+    out = keras.layers.Conv2D(filters, (3, 3), strides=stride, padding=padding,
+                              activation=activation)(inp)
+    op_case = single_ops.OpCase("conv2d", keras.Model(inp, out), shape, (-1.5, 2.0))
+    return op_case, convert(op_case, path, rng)
+
+
+def _small_c_id(case) -> str:
+    return "x".join(map(str, case[0])) + f"_s{case[1]}{case[2]}{case[3]}_{case[4]}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", CONV_SMALL_C_CASES, ids=_small_c_id)
+def test_conv_small_c_matches_tflm(case, tmp_path: Path, runtime_work: Path) -> None:
+    """The 1-channel 3x3 direct kernel, int16 and int8 weight layouts, every host build."""
+    rng = np.random.default_rng(list(case[0]))
+    op_case, path = _conv_small_c_case(case, tmp_path / "conv.tflite", rng)
+    reference = TflmModel(path)
+    for layout in ("auto", "int8"):
+        gen = generate_c_model(path, tmp_path / f"gen_{layout}", weight_layout_request=layout)
+        assert "_rq_fast" in gen.sources[0].read_text()  # the kernel needs rq_fast
+        inputs = _inputs(op_case, gen, path, rng, count=8)
+        for variant in HOST_VARIANTS:
+            model = HostModel(gen, runtime_work, variant)
+            for x in inputs:
+                want = reference(x).astype(np.int8).tobytes()
+                assert model(x).tobytes() == want, (variant, layout)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not qemu.tools_available(), reason="needs qemu-system-arm, arm-none-eabi-gcc")
+@pytest.mark.parametrize("cpu", ["cortex-m3", "cortex-m4f"])
+def test_conv_small_c_on_cortex_m_matches_tflm(cpu: str, tmp_path: Path) -> None:
+    """The 1-channel kernel on the real instruction sets (SMLAD pairs on M4F, plain C on M3):
+    an odd-width SAME layer (pairs + one-pixel tail), a stride-2 layer and the clamped ones."""
+    rng = np.random.default_rng(11)
+    for i, case in enumerate([CONV_SMALL_C_CASES[1], CONV_SMALL_C_CASES[2],
+                              CONV_SMALL_C_CASES[-1]]):
+        _, path = _conv_small_c_case(case, tmp_path / f"conv{i}.tflite", rng)
+        reference = TflmModel(path)
+        gen = generate_c_model(path, tmp_path / f"gen{i}")
+        inputs = [rng.integers(-128, 128, gen.input_bytes, dtype=np.int8) for _ in range(2)]
+        run = qemu.run_on_qemu(gen, cpu, inputs, tmp_path / f"q{i}")
+        for x, got in zip(inputs, run.outputs, strict=True):
+            assert got.tobytes() == reference(x).astype(np.int8).tobytes(), (cpu, case)
+
+
 _MBQM_CHECK_C = r"""
 #include "kt_fixedpoint.h"
 /* Number of (x, channel) pairs where the fast requantization differs from kt_mbqm + zp. */

@@ -232,6 +232,9 @@ void kt_conv2d_s8(const kt_conv2d_params *p, const int8_t *input, int8_t *output
                   void *scratch)
 {
 #if KT_FAST_KERNELS
+    if (kt_conv2d_s8_small_c(p, input, output, scratch)) {
+        return; /* 1-channel 3x3 layers: output-channel-major direct kernel */
+    }
     const int32_t len = p->k_h * p->k_w * p->in_c;
     const int32_t len_w = KT_ROUND4(len);
     uint32_t *col16 = (uint32_t *)scratch;

@@ -107,6 +107,10 @@ typedef struct {
 void kt_conv2d_s8(const kt_conv2d_params *p, const int8_t *input, int8_t *output,
                   void *scratch);
 void kt_conv2d_s8_ref(const kt_conv2d_params *p, const int8_t *input, int8_t *output);
+/* Fast path for 1-channel 3x3 layers with rq_fast (conv2d_small_c.c): returns 0 without
+ * touching anything when the layer does not qualify, 1 when it computed the output. */
+int32_t kt_conv2d_s8_small_c(const kt_conv2d_params *p, const int8_t *input, int8_t *output,
+                             void *scratch);
 
 typedef struct {
     int32_t batches, in_h, in_w, in_c;
