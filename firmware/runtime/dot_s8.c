@@ -569,6 +569,24 @@ static KT_ALWAYS_INLINE int32_t groups4x2(const kt_dot_job *job, const int8_t *c
         int32_t a0 = job->bias[r], a1 = job->bias[r + 1];
         int32_t a2 = job->bias[r + 2], a3 = job->bias[r + 3];
         int32_t b0 = a0, b1 = a1, b2 = a2, b3 = a3;
+#if defined(__ARM_FEATURE_DSP)
+        if (s16 && !tail) {
+            /* Short rows (small K) are requantization-bound: each row pair is requantized and
+             * stored (a halfword per pixel) as soon as its 4 sums are done, so only 4 sums are
+             * live and GCC need not spill. */
+            KT_PASS2X2_S16(a0, a1, b0, b1, col16, group, len4);
+            uint32_t q = kt_requant2x2_s8(a0, a1, b0, b1, job->rq + r, lo4, hi4);
+            KT_MEMCPY(out_a + r, &q, 2);
+            q >>= 16;
+            KT_MEMCPY(out_b + r, &q, 2);
+            KT_PASS2X2_S16(a2, a3, b2, b3, col16, group + 16, len4);
+            q = kt_requant2x2_s8(a2, a3, b2, b3, job->rq + r + 2, lo4, hi4);
+            KT_MEMCPY(out_a + r + 2, &q, 2);
+            q >>= 16;
+            KT_MEMCPY(out_b + r + 2, &q, 2);
+            continue;
+        }
+#endif
 #if KT_HAVE_DSP
         (void)col16;
         if (s16) {

@@ -149,13 +149,10 @@ static KT_ALWAYS_INLINE int32_t kt_ssat8(int32_t x)
     __asm__("ssat %0, #8, %1" : "=r"(r) : "r"(x));
     return r;
 }
-static KT_ALWAYS_INLINE uint32_t kt_requant4_s8(int32_t a0, int32_t a1, int32_t a2, int32_t a3,
-                                                const kt_rq_channel *rq, uint32_t lo4, uint32_t hi4)
+/* Four saturated bytes s0..s3 packed into one word and clamped to [lo, hi] lane-wise. */
+static KT_ALWAYS_INLINE uint32_t kt_pack_clamp4_s8(int32_t s0, int32_t s1, int32_t s2, int32_t s3,
+                                                   uint32_t lo4, uint32_t hi4)
 {
-    const int32_t s0 = kt_ssat8(kt_mbqm_channel(a0, rq));
-    const int32_t s1 = kt_ssat8(kt_mbqm_channel(a1, rq + 1));
-    const int32_t s2 = kt_ssat8(kt_mbqm_channel(a2, rq + 2));
-    const int32_t s3 = kt_ssat8(kt_mbqm_channel(a3, rq + 3));
     uint32_t e, o;
     __asm__("pkhbt %0, %1, %2, lsl #16\n\tuxtb16 %0, %0" : "=&r"(e) : "r"(s0), "r"(s2));
     __asm__("pkhbt %0, %1, %2, lsl #16\n\tuxtb16 %0, %0" : "=&r"(o) : "r"(s1), "r"(s3));
@@ -165,6 +162,23 @@ static KT_ALWAYS_INLINE uint32_t kt_requant4_s8(int32_t a0, int32_t a1, int32_t 
     __asm__("ssub8 %1, %2, %3\n\tsel %0, %2, %3" : "=r"(r), "=&r"(t) : "r"(v), "r"(lo4) : "cc");
     __asm__("ssub8 %1, %0, %2\n\tsel %0, %2, %0" : "+r"(r), "=&r"(t) : "r"(hi4) : "cc");
     return r;
+}
+static KT_ALWAYS_INLINE uint32_t kt_requant4_s8(int32_t a0, int32_t a1, int32_t a2, int32_t a3,
+                                                const kt_rq_channel *rq, uint32_t lo4, uint32_t hi4)
+{
+    return kt_pack_clamp4_s8(kt_ssat8(kt_mbqm_channel(a0, rq)), kt_ssat8(kt_mbqm_channel(a1, rq + 1)),
+                             kt_ssat8(kt_mbqm_channel(a2, rq + 2)),
+                             kt_ssat8(kt_mbqm_channel(a3, rq + 3)), lo4, hi4);
+}
+/* Two channels (rq, rq + 1) of two pixels: the bytes (a0, a1, b0, b1), each channel's constants
+ * read once for both pixels. */
+static KT_ALWAYS_INLINE uint32_t kt_requant2x2_s8(int32_t a0, int32_t a1, int32_t b0, int32_t b1,
+                                                  const kt_rq_channel *rq, uint32_t lo4,
+                                                  uint32_t hi4)
+{
+    return kt_pack_clamp4_s8(kt_ssat8(kt_mbqm_channel(a0, rq)), kt_ssat8(kt_mbqm_channel(a1, rq + 1)),
+                             kt_ssat8(kt_mbqm_channel(b0, rq)), kt_ssat8(kt_mbqm_channel(b1, rq + 1)),
+                             lo4, hi4);
 }
 #endif
 #endif /* KT_HAVE_DSP */
