@@ -271,14 +271,10 @@ def _conv_fast_case(case, path: Path, rng: np.random.Generator):
     return op_case, convert(op_case, path, rng)
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("case", CONV_FAST_CASES, ids=lambda c: "x".join(map(str, c[0])) +
-                         f"_k{c[1][0]}{c[1][1]}s{c[2]}")
-def test_conv_fast_paths_match_tflm(case, tmp_path: Path, runtime_work: Path) -> None:
-    """Every CONV_2D fast path (two pixels per pass and its single-pixel tail, direct 1x1
-    columns, checked and padded im2col), with int16 and with int8 weights on the DSP build."""
-    rng = np.random.default_rng(list(case[0]))
-    op_case, path = _conv_fast_case(case, tmp_path / "conv.tflite", rng)
+def _check_conv_layouts(op_case, path: Path, rng: np.random.Generator, tmp_path: Path,
+                        runtime_work: Path) -> None:
+    """A CONV_2D model's fused fast path, int16 and int8 weight layouts, every host build,
+    against TFLite Micro."""
     reference = TflmModel(path)
     for layout in ("auto", "int8"):
         gen = generate_c_model(path, tmp_path / f"gen_{layout}", weight_layout_request=layout)
@@ -289,6 +285,17 @@ def test_conv_fast_paths_match_tflm(case, tmp_path: Path, runtime_work: Path) ->
             for x in inputs:
                 want = reference(x).astype(np.int8).tobytes()
                 assert model(x).tobytes() == want, (variant, layout)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", CONV_FAST_CASES, ids=lambda c: "x".join(map(str, c[0])) +
+                         f"_k{c[1][0]}{c[1][1]}s{c[2]}")
+def test_conv_fast_paths_match_tflm(case, tmp_path: Path, runtime_work: Path) -> None:
+    """Every CONV_2D fast path (two pixels per pass and its single-pixel tail, direct 1x1
+    columns, checked and padded im2col), with int16 and with int8 weights on the DSP build."""
+    rng = np.random.default_rng(list(case[0]))
+    op_case, path = _conv_fast_case(case, tmp_path / "conv.tflite", rng)
+    _check_conv_layouts(op_case, path, rng, tmp_path, runtime_work)
 
 
 @pytest.mark.slow
@@ -353,16 +360,7 @@ def test_conv_small_c_matches_tflm(case, tmp_path: Path, runtime_work: Path) -> 
     """The 1-channel 3x3 direct kernel, int16 and int8 weight layouts, every host build."""
     rng = np.random.default_rng(list(case[0]))
     op_case, path = _conv_small_c_case(case, tmp_path / "conv.tflite", rng)
-    reference = TflmModel(path)
-    for layout in ("auto", "int8"):
-        gen = generate_c_model(path, tmp_path / f"gen_{layout}", weight_layout_request=layout)
-        assert "_rq_fast" in gen.sources[0].read_text()  # the kernel needs rq_fast
-        inputs = _inputs(op_case, gen, path, rng, count=8)
-        for variant in HOST_VARIANTS:
-            model = HostModel(gen, runtime_work, variant)
-            for x in inputs:
-                want = reference(x).astype(np.int8).tobytes()
-                assert model(x).tobytes() == want, (variant, layout)
+    _check_conv_layouts(op_case, path, rng, tmp_path, runtime_work)
 
 
 @pytest.mark.slow

@@ -66,31 +66,6 @@ static inline uint32_t pack16(int32_t lo, int32_t hi)
 {
     return ((uint32_t)lo & 0xffffu) | ((uint32_t)hi << 16);
 }
-#if defined(__ARM_FEATURE_DSP)
-/* acc + lo(a) * hi(b) */
-static inline int32_t smlabt(uint32_t a, uint32_t b, int32_t acc)
-{
-    int32_t r;
-    __asm__("smlabt %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
-    return r;
-}
-/* acc + hi(a) * lo(b) */
-static inline int32_t smlatb(uint32_t a, uint32_t b, int32_t acc)
-{
-    int32_t r;
-    __asm__("smlatb %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
-    return r;
-}
-#else
-static inline int32_t smlabt(uint32_t a, uint32_t b, int32_t acc)
-{
-    return (int32_t)((uint32_t)acc + (uint32_t)(kt_lo16(a) * kt_hi16(b)));
-}
-static inline int32_t smlatb(uint32_t a, uint32_t b, int32_t acc)
-{
-    return (int32_t)((uint32_t)acc + (uint32_t)(kt_hi16(a) * kt_lo16(b)));
-}
-#endif
 #endif
 
 /* Two requantized outputs, clamped and stored out_c apart. On Armv7E-M branch-free: each is
@@ -181,15 +156,15 @@ static KT_ALWAYS_INLINE void channel_body(const c1_geometry *gp, const int32_t *
                 const uint32_t v2 = kt_load_u32(s + 2 * row);
                 uint32_t e = kt_sxtb16(v0), o = kt_sxtb16_ror8(v0);
                 int32_t a = kt_smlabb(o, w1_01, kt_smlad(w02_0, e, bias));
-                int32_t b = smlatb(e, w1_01, kt_smlad(w02_0, o, bias));
+                int32_t b = kt_smlatb(e, w1_01, kt_smlad(w02_0, o, bias));
                 e = kt_sxtb16(v1);
                 o = kt_sxtb16_ror8(v1);
-                a = smlabt(o, w1_01, kt_smlad(w02_1, e, a));
+                a = kt_smlabt(o, w1_01, kt_smlad(w02_1, e, a));
                 b = kt_smlatt(e, w1_01, kt_smlad(w02_1, o, b));
                 e = kt_sxtb16(v2);
                 o = kt_sxtb16_ror8(v2);
                 a = kt_smlabb(o, w1_2, kt_smlad(w02_2, e, a));
-                b = smlatb(e, w1_2, kt_smlad(w02_2, o, b));
+                b = kt_smlatb(e, w1_2, kt_smlad(w02_2, o, b));
 #else
                 /* one MLA per tap, each row's 4 input bytes loaded once for both pixels */
                 const int8_t *t = s;
