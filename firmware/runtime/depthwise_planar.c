@@ -86,6 +86,14 @@ static inline uint32_t pack_hi(uint32_t a, uint32_t b) { return a >> 16 | (b & 0
 #define KT_PL_STORE2(d, lo, hi) (store_u32(d, lo), store_u32((d) + 2, hi), (d) += 4)
 #endif
 
+/* One position's 4 channels into their planes (len halfwords apart). */
+static void copy_position(const int8_t *s, int16_t *d, int32_t len)
+{
+    for (int32_t i = 0; i < 4; ++i) {
+        d[i * len] = s[i];
+    }
+}
+
 /* Input line `line` into a slot, positions x0 .. x1 - 1 (the others hold the zero point from the
  * start): 4 channels of 4 positions at a time, per 16
  * values 4 LDR, 4 PKHBT/PKHTB, 8 SXTB16 and 4 STRD. */
@@ -102,9 +110,7 @@ static void load_line(const kt_depthwise_conv2d_params *p, const dw_view *v,
         int16_t *d = slot + g * len;
         int32_t j = x0;
         if ((j & 1) && j < x1) { /* an odd first position: word pairs start at even ones */
-            for (int32_t i = 0; i < 4; ++i) {
-                d[i * len + j] = s[i];
-            }
+            copy_position(s, d + j, len);
             ++j, s += step;
         }
         int16_t *d0 = d + j, *d1 = d0 + len, *d2 = d1 + len, *d3 = d2 + len;
@@ -127,9 +133,7 @@ static void load_line(const kt_depthwise_conv2d_params *p, const dw_view *v,
             store_u32(d + 3 * len + j, kt_sxtb16_ror8(ab13));
         }
         if (j < x1) {
-            for (int32_t i = 0; i < 4; ++i) {
-                d[i * len + j] = s[i];
-            }
+            copy_position(s, d + j, len);
         }
     }
     for (int32_t c = full; c < c_all; ++c) {
@@ -140,54 +144,10 @@ static void load_line(const kt_depthwise_conv2d_params *p, const dw_view *v,
     }
 }
 
-/* One kernel row of a pass: r = the row's plane at the pass's first position (advanced to the
- * next pass), w = the channel's weight words, k = the row's first word (W01; W12 follows). */
-#if defined(__ARM_FEATURE_DSP)
-#define KT_PL_WEIGHTS(k)                                                                      \
-    "ldrd %[wa], %[wb], [%[w], #" #k "]\n\t"
-#define KT_PL_ROW_S1(row, k)                                                                    \
-    do {                                                                                      \
-        uint32_t xa_, xb_, xc_, wa_, wb_;                                                     \
-        __asm__(KT_PL_WEIGHTS(k)                                                              \
-                "ldrd %[xa], %[xb], [%[rp]], #8\n\t"                                           \
-                "ldr %[xc], [%[rp]]\n\t"                                                       \
-                "smlad %[a0], %[xa], %[wa], %[a0]\n\t"                                        \
-                "smlabt %[a0], %[xb], %[wb], %[a0]\n\t"                                       \
-                "smlatb %[a1], %[xa], %[wa], %[a1]\n\t"                                       \
-                "smlad %[a1], %[xb], %[wb], %[a1]\n\t"                                        \
-                "smlad %[a2], %[xb], %[wa], %[a2]\n\t"                                        \
-                "smlabt %[a2], %[xc], %[wb], %[a2]\n\t"                                       \
-                "smlatb %[a3], %[xb], %[wa], %[a3]\n\t"                                       \
-                "smlad %[a3], %[xc], %[wb], %[a3]"                                            \
-                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [rp] "+r"(row),    \
-                  [xa] "=&r"(xa_), [xb] "=&r"(xb_), [xc] "=&r"(xc_), [wa] "=&r"(wa_),         \
-                  [wb] "=&r"(wb_)                                                             \
-                : [w] "r"(w)                                                                  \
-                : "memory");                                                                  \
-    } while (0)
-/* Stride 2: words A, B, C, D, then E into A's register (A is dead after o0). */
-#define KT_PL_ROW_S2(row, k)                                                                    \
-    do {                                                                                      \
-        uint32_t xa_, xb_, xc_, xd_, wa_, wb_;                                                \
-        __asm__(KT_PL_WEIGHTS(k)                                                              \
-                "ldrd %[xa], %[xb], [%[rp]], #16\n\t"                                          \
-                "ldrd %[xc], %[xd], [%[rp], #-8]\n\t"                                          \
-                "smlad %[a0], %[xa], %[wa], %[a0]\n\t"                                        \
-                "smlabt %[a0], %[xb], %[wb], %[a0]\n\t"                                       \
-                "ldr %[xa], [%[rp]]\n\t"                                                       \
-                "smlad %[a1], %[xb], %[wa], %[a1]\n\t"                                        \
-                "smlabt %[a1], %[xc], %[wb], %[a1]\n\t"                                       \
-                "smlad %[a2], %[xc], %[wa], %[a2]\n\t"                                        \
-                "smlabt %[a2], %[xd], %[wb], %[a2]\n\t"                                       \
-                "smlad %[a3], %[xd], %[wa], %[a3]\n\t"                                        \
-                "smlabt %[a3], %[xa], %[wb], %[a3]"                                           \
-                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [rp] "+r"(row),    \
-                  [xa] "=&r"(xa_), [xb] "=&r"(xb_), [xc] "=&r"(xc_), [xd] "=&r"(xd_),         \
-                  [wa] "=&r"(wa_), [wb] "=&r"(wb_)                                            \
-                : [w] "r"(w)                                                                  \
-                : "memory");                                                                  \
-    } while (0)
-#else
+/* One kernel row of a pass in C (the host's emulation; on Arm only a line shorter than a pass,
+ * which the generator does not choose): row = the row's plane at the pass's first position
+ * (advanced to the next pass), w = the channel's block, k = the row's first word's byte offset
+ * (W01; W12 follows). */
 static inline uint32_t plane_word(const int16_t *r, int32_t i)
 {
     uint32_t v;
@@ -214,16 +174,6 @@ static inline uint32_t plane_word(const int16_t *r, int32_t i)
         a3 = kt_smlabt(plane_word(row, 4), wb_, kt_smlad(plane_word(row, 3), wa_, a3));           \
         row += 8;                                                                               \
     } while (0)
-#endif
-
-static KT_ALWAYS_INLINE int32_t sat8(int32_t x)
-{
-#if defined(__ARM_FEATURE_DSP)
-    return kt_ssat8(x);
-#else
-    return kt_clamp_i32(x, -128, 127);
-#endif
-}
 
 /* kt_mbqm_dsp of a doubled accumulator d = 2 * acc (the weights and bias are stored doubled, so
  * the sums come out doubled and the LSL is saved; exact while |acc| < 2^30, the fast path's
@@ -238,8 +188,8 @@ static KT_ALWAYS_INLINE int32_t mbqm_doubled(int32_t d, int32_t offset, int32_t 
 static KT_ALWAYS_INLINE uint32_t requant2(int32_t a, int32_t b, int32_t offset, int32_t m,
                                           int32_t shift, uint32_t lo2, uint32_t hi2)
 {
-    const int32_t qa = sat8(mbqm_doubled(a, offset, m, shift));
-    const int32_t qb = sat8(mbqm_doubled(b, offset, m, shift));
+    const int32_t qa = kt_ssat8(mbqm_doubled(a, offset, m, shift));
+    const int32_t qb = kt_ssat8(mbqm_doubled(b, offset, m, shift));
     return kt_clamp16x2(((uint32_t)qa & 0xffffu) | (uint32_t)qb << 16, lo2, hi2);
 }
 

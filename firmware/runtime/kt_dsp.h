@@ -130,6 +130,7 @@ static inline int32_t kt_smlatb(uint32_t a, uint32_t b, int32_t acc)
 {
     return (int32_t)((uint32_t)acc + (uint32_t)(kt_hi16(a) * kt_lo16(b)));
 }
+static inline int32_t kt_ssat8(int32_t x) { return kt_clamp_i32(x, -128, 127); }
 static inline uint32_t kt_clamp16x2(uint32_t x, uint32_t lo2, uint32_t hi2)
 {
     const int32_t lo = kt_lo16(lo2), hi = kt_lo16(hi2);

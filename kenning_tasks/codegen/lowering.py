@@ -60,9 +60,9 @@ def rq_fast_arrays(name: str, rows: np.ndarray) -> list[ConstArray]:
 PLANAR_ROWS, PLANAR_COLS = 1, 2
 # Instructions of one 4-output pass and of the per channel and line setup of the planar
 # depthwise kernel (measured on Cortex-M4F): they pick the sweep direction with fewer of them.
-PLANAR_PASS_INSNS, PLANAR_LINE_INSNS = 77, 10
+PLANAR_PASS_INSNS, PLANAR_LINE_INSNS = 75, 10
 # Shorter lines pay the per channel and line setup and the transposition on too few outputs:
-# the 4-channel band is faster there (MobileNet's 6x6 layers: 4.1 against 5.2 instr/MAC).
+# the 4-channel band is faster there (MobileNet's 6x6 layers: 4.2 against 4.8 instr/MAC).
 PLANAR_MIN_LINE = 8
 
 
@@ -74,11 +74,19 @@ def planar_orientation(kernel: tuple[int, int], dilation: tuple[int, int],
     if kernel != (3, 3) or dilation != (1, 1):
         return 0
     costs = {}
-    for orientation, lines, along, stride in ((PLANAR_ROWS, out_hw[0], out_hw[1], strides[1]),
-                                              (PLANAR_COLS, out_hw[1], out_hw[0], strides[0])):
+    for orientation in (PLANAR_ROWS, PLANAR_COLS):
+        lines, along, stride = planar_lines(orientation, out_hw, strides)
         if stride in (1, 2) and along >= PLANAR_MIN_LINE:
             costs[orientation] = lines * (-(-along // 4) * PLANAR_PASS_INSNS + PLANAR_LINE_INSNS)
     return min(costs, key=lambda o: (costs[o], o)) if costs else 0
+
+
+def planar_lines(planar: int, out_hw: tuple[int, int],
+                 strides: tuple[int, int]) -> tuple[int, int, int]:
+    """The output lines of a sweep direction: their count, outputs per line and stride along."""
+    if planar == PLANAR_ROWS:
+        return out_hw[0], out_hw[1], strides[1]
+    return out_hw[1], out_hw[0], strides[0]
 
 
 def planar_len(along: int, stride: int) -> int:
@@ -91,7 +99,7 @@ def planar_scratch_bytes(planar: int, out_hw: tuple[int, int], strides: tuple[in
     """KT_DW_PLANAR_SCRATCH_BYTES (0 without the planar kernel)."""
     if not planar:
         return 0
-    along, stride = (out_hw[1], strides[1]) if planar == PLANAR_ROWS else (out_hw[0], strides[0])
+    _, along, stride = planar_lines(planar, out_hw, strides)
     return 8 * channels * planar_len(along, stride)
 
 
@@ -493,7 +501,7 @@ class Lowerer:
                         rq_rows: np.ndarray, input_offset: int, planar: int) -> None:
         """Weights per group of 4 channels, tap by tap (int16 in SXTB16 lane order with
         KT_DSP_WEIGHTS, int8 otherwise), or with ``planar`` on Armv7E-M per channel and kernel
-        row (planar_weights); folded bias and rq_fast padded to the groups (see
+        row (planar_channels); folded bias and rq_fast padded to the groups (see
         firmware/runtime/depthwise_conv2d.c)."""
         i = step.op.index
         _, k_h, k_w, channels = weights.shape
