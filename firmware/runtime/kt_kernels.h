@@ -144,17 +144,27 @@ typedef struct {
 void kt_depthwise_planar_s8(const kt_depthwise_conv2d_params *p, const int8_t *input,
                             int8_t *output, void *scratch);
 
+/* Armv7E-M band kernels (not planar): per group of 4 channels a block of words, the taps' int16
+ * weight pairs (2 per tap) followed by kt_dw_band_consts (depthwise_conv2d.c). */
+#define KT_DW_BAND_BLOCK_WORDS(taps) (2 * (taps) + 21)
 /* scratch (fast path), word aligned: the zero-point-padded band, KT_DW_SCRATCH_BYTES bytes with
  * KT_DSP_WEIGHTS, else KT_DW_SCRATCH_BYTES_S8 (the generator reserves the larger). */
 void kt_depthwise_conv2d_s8(const kt_depthwise_conv2d_params *p, const int8_t *input,
                             int8_t *output, void *scratch);
 void kt_depthwise_conv2d_s8_ref(const kt_depthwise_conv2d_params *p, const int8_t *input,
                                 int8_t *output);
-/* Armv7E-M: 2 * span rows (span = (k_h - 1) * dil_h + 1, a ring and its mirror) of pw =
- * (out_w - 1) * stride_w + (k_w - 1) * dil_w + 1 pixels, int16, channels padded to 4. */
+/* Armv7E-M: KT_DW_BAND_ROWS rows of pw = (out_w - 1) * stride_w + (k_w - 1) * dil_w + 1
+ * pixels, int16, channels padded to 4: a ring of span = (k_h - 1) * dil_h + 1 rows and its
+ * mirror (2 * span rows), or for short images (stride_h 1, out_h + span - 1 <= 2 * span + 2
+ * rows: MobileNet's 6x6 and 3x3 layers) every row of the taps' extent, each widened once. */
 #define KT_DW_SPAN(k_h, dil_h) (((k_h) - 1) * (dil_h) + 1)
-#define KT_DW_SCRATCH_BYTES(k_h, dil_h, pw, c)                                                  \
-    (16 * KT_DW_SPAN(k_h, dil_h) * (pw) * (((c) + 3) / 4))
+#define KT_DW_WHOLE_IMAGE(out_h, k_h, dil_h, stride_h)                                         \
+    ((stride_h) == 1 && (out_h) + KT_DW_SPAN(k_h, dil_h) - 1 <= 2 * KT_DW_SPAN(k_h, dil_h) + 2)
+#define KT_DW_BAND_ROWS(out_h, k_h, dil_h, stride_h)                                           \
+    (KT_DW_WHOLE_IMAGE(out_h, k_h, dil_h, stride_h) ? (out_h) + KT_DW_SPAN(k_h, dil_h) - 1     \
+                                                    : 2 * KT_DW_SPAN(k_h, dil_h))
+#define KT_DW_SCRATCH_BYTES(out_h, k_h, dil_h, stride_h, pw, c)                                 \
+    (8 * KT_DW_BAND_ROWS(out_h, k_h, dil_h, stride_h) * (pw) * (((c) + 3) / 4))
 /* Armv7E-M layers with stride_h > 1 use the int8 band (KT_DW_SCRATCH_BYTES_S8) too. */
 /* Elsewhere: k_h int8 NHWC rows of pw pixels, plus one word for the last group's loads. */
 #define KT_DW_SCRATCH_BYTES_S8(k_h, pw, c) ((k_h) * (pw) * (c) + 4)

@@ -103,6 +103,37 @@ def planar_scratch_bytes(planar: int, out_hw: tuple[int, int], strides: tuple[in
     return 8 * channels * planar_len(along, stride)
 
 
+def band_rows(out_h: int, k_h: int, dil_h: int, stride_h: int) -> int:
+    """KT_DW_BAND_ROWS: int16 rows of the Armv7E-M band, a ring of span rows and its mirror, or
+    every row of the taps' extent for short images (KT_DW_WHOLE_IMAGE)."""
+    span = (k_h - 1) * dil_h + 1
+    if stride_h == 1 and out_h + span - 1 <= 2 * span + 2:
+        return out_h + span - 1
+    return 2 * span
+
+
+def band_groups(grouped: np.ndarray, folded_bias: np.ndarray, rq_rows: np.ndarray,
+                act_range: tuple[int, int], channels: int, stride_w: int) -> np.ndarray:
+    """The Armv7E-M band kernels' per-group blocks (int32 words, KT_DW_BAND_BLOCK_WORDS each)
+    from [groups][taps][4] weights: per tap the int16 pairs (w0, w2), (w1, w3) (SXTB16 lane
+    order), the group's 4 biases, the requantization rows' (offset, multiplier) pairs, the 4
+    shifts e, the activation bounds as 4 replicated bytes (lo, hi), and the byte steps to the
+    next pixel of the int8 band (stride_w channels), of the output (channels) and of the int16
+    band (8 stride_w), so the assembly row loops reach everything through one pointer. Weights
+    and bias are doubled, as in planar_channels, so the kernel requantizes doubled sums without
+    a shift."""
+    groups = grouped.shape[0]
+    lanes = (2 * grouped[..., [0, 2, 1, 3]].astype(np.int64)) & 0xFFFF
+    weights = (lanes[..., 0::2] | lanes[..., 1::2] << 16).reshape(groups, -1)
+    bias = (2 * folded_bias.astype(np.int64)).reshape(groups, 4)
+    rows = quant.dsp_requant_rows(rq_rows).astype(np.int64).reshape(groups, 4, 3)
+    layer = np.array([(v & 0xFF) * 0x01010101 for v in act_range]
+                     + [stride_w * channels, channels, 8 * stride_w], dtype=np.int64)
+    block = np.concatenate([weights, bias, rows[:, :, :2].reshape(groups, 8), rows[:, :, 2],
+                            np.broadcast_to(layer, (groups, layer.size))], axis=1)
+    return quant.wrap_int32(block).reshape(-1).astype(np.int32)
+
+
 def planar_channels(kernel: np.ndarray, planar: int, folded_bias: np.ndarray,
                     rq_rows: np.ndarray) -> np.ndarray:
     """The planar kernel's per-channel blocks (int32 words, KT_DW_PLANAR_BLOCK_WORDS each) from a
@@ -487,11 +518,11 @@ class Lowerer:
                                         (out_h, out_w))
             self._depthwise_fast(step, weights, bias, rq_rows, -inp.zero_point, planar)
             pw = (out_w - 1) * geometry["stride_w"] + (k_w - 1) * geometry["dil_w"] + 1
-            span = (k_h - 1) * geometry["dil_h"] + 1
-            # the largest of the builds' bands: KT_DW_SCRATCH_BYTES (Armv7E-M: 2 * span int16
-            # rows, channels padded to 4), KT_DW_SCRATCH_BYTES_S8 (k_h int8 rows) and
+            rows = band_rows(out_h, k_h, geometry["dil_h"], geometry["stride_h"])
+            # the largest of the builds' bands: KT_DW_SCRATCH_BYTES (Armv7E-M: int16 rows,
+            # channels padded to 4), KT_DW_SCRATCH_BYTES_S8 (k_h int8 rows) and
             # KT_DW_PLANAR_SCRATCH_BYTES (Armv7E-M, planar)
-            step.scratch_bytes = max(16 * span * pw * ((in_c + 3) // 4), k_h * pw * in_c + 4,
+            step.scratch_bytes = max(8 * rows * pw * ((in_c + 3) // 4), k_h * pw * in_c + 4,
                                      planar_scratch_bytes(planar, (out_h, out_w),
                                                           (geometry["stride_h"],
                                                            geometry["stride_w"]), in_c))
@@ -499,10 +530,10 @@ class Lowerer:
 
     def _depthwise_fast(self, step: Step, weights: Tensor, bias: Tensor | None,
                         rq_rows: np.ndarray, input_offset: int, planar: int) -> None:
-        """Weights per group of 4 channels, tap by tap (int16 in SXTB16 lane order with
-        KT_DSP_WEIGHTS, int8 otherwise), or with ``planar`` on Armv7E-M per channel and kernel
-        row (planar_channels); folded bias and rq_fast padded to the groups (see
-        firmware/runtime/depthwise_conv2d.c)."""
+        """Weights per group of 4 channels, tap by tap: int8 for the portable band, on Armv7E-M
+        (KT_DSP_WEIGHTS) one block per group with the constants (band_groups), or with
+        ``planar`` per channel and kernel row (planar_channels); folded bias and rq_fast padded
+        to the groups (see firmware/runtime/depthwise_conv2d.c)."""
         i = step.op.index
         _, k_h, k_w, channels = weights.shape
         padded = -channels % 4
@@ -517,8 +548,10 @@ class Lowerer:
                                      planar_channels(weights.data[0], planar, folded, rq),
                                      guard=f"{FAST_GUARD} && {DSP_GUARD}")
         else:
-            dsp_weights = ConstArray(name, "int16_t",
-                                     grouped[..., [0, 2, 1, 3]].reshape(-1).astype(np.int16),
+            dsp_weights = ConstArray(name, "int32_t",
+                                     band_groups(grouped, folded, rq,
+                                                 (step.params["act_min"], step.params["act_max"]),
+                                                 channels, step.params["stride_w"]),
                                      guard=f"{FAST_GUARD} && {DSP_GUARD}")
         step.params["planar"] = planar
         step.arrays += [
