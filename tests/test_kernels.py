@@ -199,6 +199,12 @@ POOL_ADD_CASES = {
     "avgpool 17x17x5 global": ((17, 17, 5), "pool", ((17, 17), 1, "valid")),
     "maxpool 8x8x8 k2 s2": ((8, 8, 8), "maxpool", (2, 2, "valid")),
     "maxpool 9x9x4 k3 s2": ((9, 9, 4), "maxpool", (3, 2, "valid")),
+    # the 2x2 word paths: 16 channels stride 2 (two LDRD pairs a pixel), 12 channels (any word
+    # count), stride 1 (overlapping windows), odd input (a row and column left over)
+    "maxpool 4x4x16 k2 s2": ((4, 4, 16), "maxpool", (2, 2, "valid")),
+    "maxpool 6x6x12 k2 s2": ((6, 6, 12), "maxpool", (2, 2, "valid")),
+    "maxpool 5x5x8 k2 s1": ((5, 5, 8), "maxpool", (2, 1, "valid")),
+    "maxpool 7x5x8 k2 s2": ((7, 5, 8), "maxpool", (2, 2, "valid")),
     "add 5x3x7 dense": ((5, 3, 7), "add", None),
     "add 4x4x16 dense": ((4, 4, 16), "add", None),
     "add 3x5x6 broadcast": ((3, 5, 6), "add_broadcast", None),
@@ -496,8 +502,8 @@ def qemu_models(tmp_path_factory: pytest.TempPathFactory) -> dict:
     models["digits"] = build_example("digits", root)
     models["mixed"] = build_example("mixed", root)  # depthwise fast path, ADD, average pool
     # The paths whose Arm code differs from the host's (4-wide ADD on DSP, the pools' words).
-    on_target = ("avgpool 25x5x8 global", "maxpool 8x8x8 k2 s2", "add 5x3x7 dense",
-                 "add 3x5x6 broadcast")
+    on_target = ("avgpool 25x5x8 global", "maxpool 8x8x8 k2 s2", "maxpool 4x4x16 k2 s2",
+                 "maxpool 7x5x8 k2 s2", "add 5x3x7 dense", "add 3x5x6 broadcast")
     for i, name in enumerate(on_target):
         shape, kind, pool = POOL_ADD_CASES[name]
         keras.utils.set_random_seed(20 + i)

@@ -80,6 +80,9 @@ static int count_leading_zeros(uint32_t x)
     if (x == 0) {
         return 32;
     }
+#if defined(__GNUC__)
+    return __builtin_clz(x); /* CLZ on Armv7-M; the loop below otherwise */
+#endif
     while ((x & 0x80000000u) == 0) {
         x <<= 1;
         ++n;
@@ -106,21 +109,43 @@ static int32_t reciprocal(int32_t sum_of_exps, int *exponent)
 static void softmax_table(const kt_softmax_params *p, const int8_t *input, int8_t *output)
 {
     const int32_t *table = p->exp_table; /* indexed by max - x */
-    for (int32_t i = 0; i < p->outer; ++i) {
-        const int8_t *in = input + i * p->depth;
-        int8_t *out = output + i * p->depth;
+    /* Parameters in locals: the int8 stores may alias *p, so GCC would reload them. */
+    const int32_t depth = p->depth, outer = p->outer;
+    for (int32_t i = 0; i < outer; ++i) {
+        const int8_t *in = input + i * depth;
+        int8_t *out = output + i * depth;
         int32_t max_in_row = -128;
-        for (int32_t c = 0; c < p->depth; ++c) {
+        for (int32_t c = 0; c < depth; ++c) {
             max_in_row = kt_max_i32(max_in_row, in[c]);
         }
+        /* The exps are >= 0, so RoundingDivideByPOT(e, 12) is (e + 2^11) >> 12 (in uint32:
+         * e < 2^31 leaves no overflow). */
         int32_t sum_of_exps = 0;
-        for (int32_t c = 0; c < p->depth; ++c) {
-            sum_of_exps = kt_wrap_add(sum_of_exps,
-                                      kt_rdbypot(table[max_in_row - in[c]], KT_ACCUM_INT_BITS));
+        for (int32_t c = 0; c < depth; ++c) {
+            const uint32_t e = (uint32_t)table[max_in_row - in[c]];
+            sum_of_exps = kt_wrap_add(sum_of_exps, (int32_t)((e + (1u << (KT_ACCUM_INT_BITS - 1)))
+                                                             >> KT_ACCUM_INT_BITS));
         }
         int exponent;
         const int32_t scale = reciprocal(sum_of_exps, &exponent);
-        for (int32_t c = 0; c < p->depth; ++c) {
+        if (exponent >= 1 && exponent <= 31) {
+            /* scale > 0 and e >= 0: SaturatingRoundingDoublingHighMul is floor((s*e + 2^30) /
+             * 2^31) (no saturation: that needs both INT32_MIN), RoundingDivideByPOT of that
+             * non-negative y is floor((y + 2^(x-1)) / 2^x), and the nested floors compose:
+             * floor((s*e + 2^30 + 2^(30+x)) / 2^(31+x)), the high word of one 64-bit
+             * multiply-accumulate shifted by x - 1 (31 + x >= 32). The result is >= 0, so only
+             * the upper bound of the int8 saturation can apply. */
+            const uint64_t round = ((uint64_t)1 << 30) + ((uint64_t)1 << (30 + exponent));
+            const int shift = exponent - 1;
+            for (int32_t c = 0; c < depth; ++c) {
+                const uint32_t e = (uint32_t)table[max_in_row - in[c]];
+                const uint32_t hi = (uint32_t)(((uint64_t)(uint32_t)scale * e + round) >> 32);
+                const uint32_t v = hi >> shift;
+                out[c] = (int8_t)((v < 255u ? (int32_t)v : 255) - 128);
+            }
+            continue;
+        }
+        for (int32_t c = 0; c < depth; ++c) {
             const int32_t e = table[max_in_row - in[c]];
             out[c] = kt_sat_s8(kt_rdbypot(fx_mul(scale, e), exponent) - 128);
         }
