@@ -256,7 +256,7 @@ CONV_FAST_CASES = [
     ((9, 7, 3), (3, 3), 2, 1, "same", 6), ((7, 5, 8), (1, 1), 1, 1, "same", 16),
     ((7, 7, 12), (1, 1), 2, 1, "valid", 10), ((5, 5, 5), (1, 1), 1, 1, "valid", 7),
     ((6, 7, 4), (3, 3), 1, 2, "same", 9), ((5, 3, 2), (2, 2), 1, 1, "valid", 3),
-    # Armv7E-M's pointwise kernel (conv2d_pointwise.c, in_c 4 and 8): odd pixel counts, ReLU6
+    # Armv7E-M's pointwise kernel (conv2d_pointwise.c, in_c 4, 8 and 16): odd pixel counts, ReLU6
     # and no activation, and the clamps ("concat": ReLU, ReLU6 and plain branches sharing one
     # output scale, so act_min > -128 and act_max < 127 as in CONV_SMALL_C_CASES; "concat_hi":
     # ReLU and ReLU6, act_min -128 and act_max < 127); 6 filters: the generic path
@@ -265,6 +265,8 @@ CONV_FAST_CASES = [
     ((5, 5, 4), (1, 1), 1, 1, "valid", 4, "concat"), ((3, 3, 8), (1, 1), 1, 1, "same", 6, None),
     ((5, 3, 8), (1, 1), 1, 1, "same", 4, "concat_hi"),
     ((3, 3, 4), (1, 1), 1, 1, "valid", 8, "concat_hi"),
+    # in_c 16: the kernel for the full activation range, the generic path with a clamp
+    ((5, 3, 16), (1, 1), 1, 1, "same", 8, "relu6"), ((3, 3, 16), (1, 1), 1, 1, "same", 4, "concat"),
 ]
 
 
@@ -534,10 +536,11 @@ def qemu_models(tmp_path_factory: pytest.TempPathFactory) -> dict:
         dw = keras.layers.DepthwiseConv2D(3, padding=padding, activation="relu6")(inp)
         models[name] = convert_int8(keras.Model(inp, dw), shape,
                                     root / f"{name.replace(' ', '_')}.tflite")
-    # Armv7E-M's pointwise kernel in assembly: in_c 8 and 4, no clamp and both clamps
+    # Armv7E-M's pointwise kernel in assembly: in_c 8, 4 and 16, no clamp and the clamps
     for name, case in (("conv pointwise c8", ((7, 5, 8), (1, 1), 1, 1, "same", 12, "relu6")),
                        ("conv pointwise c4", ((5, 3, 4), (1, 1), 1, 1, "valid", 4, "concat")),
-                       ("conv pointwise hi", ((3, 5, 8), (1, 1), 1, 1, "same", 8, "concat_hi"))):
+                       ("conv pointwise hi", ((3, 5, 8), (1, 1), 1, 1, "same", 8, "concat_hi")),
+                       ("conv pointwise c16", ((3, 5, 16), (1, 1), 1, 1, "same", 12, None))):
         _, models[name] = _conv_fast_case(case, root / f"{name.replace(' ', '_')}.tflite",
                                           np.random.default_rng(12))
     # FULLY_CONNECTED with fewer than 4 rows (no widened column on DSP cores)

@@ -1,8 +1,8 @@
 /* CONV_2D fast path for pointwise layers with few input channels (MobileNet's early 1x1
  * layers, e.g. 48x48x8 -> 16), called by kt_conv2d_s8 on Armv7E-M (int16 weights, rq_fast).
  *
- * With K = in_c = 4 or 8 the generic path's per-pixel-pair column widening, dot-product call
- * and row-pair requantization cost several instructions per MAC. This kernel runs pixel-major:
+ * With K = in_c = 4, 8 or 16 the generic path's per-pixel-pair column widening, dot-product
+ * call and row-pair requantization cost several instructions per MAC. This kernel runs pixel-major:
  * a pixel's in_c int8 inputs are loaded once (one LDR per 4) and split by SXTB16 into halfword
  * lanes E = (x0, x2), O = (x1, x3) per word; then for each output channel one LDM reads the
  * channel's block (kt_pw_block below: its weights in the same lane order, so SMLAD takes them
@@ -69,10 +69,10 @@ static void build_blocks(const kt_conv2d_params *p, uint32_t *blk)
 }
 
 #if defined(__ARM_FEATURE_DSP)
-/* The loop in assembly (all 14 registers, no spills), one routine per in_c and clamp:
- * kt_pw{4,8}_{full,hi,both}(const kt_pw_run *). Per channel (in_c 8): LDM of 4 weight words
- * and the bias, 4 SMLAD, LDM of the constants, SMMLAR, ADD ... ASR #31, ASR, SSAT, and per 4
- * channels 3 BFI, the clamp, one STR, TST of the last marker and the branch. */
+/* The loop in assembly (all 14 registers), one routine per in_c and clamp:
+ * kt_pw{4,8}_{full,hi,both}(const kt_pw_run *), kt_pw16_full. Per channel (in_c 8): LDM of
+ * 4 weight words and the bias, 4 SMLAD, LDM of the constants, SMMLAR, ADD ... ASR #31, ASR,
+ * SSAT, and per 4 channels 3 BFI, the clamp, one STR, TST of the last marker and the branch. */
 typedef struct {
     const int8_t *in, *in_end;
     const uint32_t *blocks;
@@ -84,6 +84,7 @@ void kt_pw4_full(const kt_pw_run *r);
 void kt_pw4_hi(const kt_pw_run *r);
 void kt_pw4_both(const kt_pw_run *r);
 void kt_pw8_full(const kt_pw_run *r);
+void kt_pw16_full(const kt_pw_run *r);
 void kt_pw8_hi(const kt_pw_run *r);
 void kt_pw8_both(const kt_pw_run *r);
 
@@ -92,7 +93,7 @@ void kt_pw8_both(const kt_pw_run *r);
  * in_c 4: r0, r1 = E0, O0; r4..r9 = the 2 weight words, accumulator, offset, multiplier,
  * shift; r2 = block pointer. Both: r10 = out, r11 = in, r12 = output word, lr = hi4,
  * r3 (in_c 4) / r4 (in_c 8) = the saturated channel; stack: [sp] blocks, [sp, #4] in_end,
- * [sp, #8] lo4. */
+ * [sp, #8] lo4 (of 20 bytes, keeping sp 8-aligned). */
 __asm__(
     "    .syntax unified\n"
     "    .thumb\n"
@@ -157,7 +158,7 @@ __asm__(
     "    .p2align 2\n"
     "\\name:\n"
     "    push {r4-r11, lr}\n"
-    "    sub sp, sp, #12\n"
+    "    sub sp, sp, #20\n"
     "    ldr r11, [r0, #0]\n"
     "    ldr r1, [r0, #4]\n"
     "    ldr r2, [r0, #8]\n"
@@ -169,7 +170,7 @@ __asm__(
     "    str r3, [sp, #8]\n"
     "    .endm\n"
     "    .macro KT_PW_EXIT name\n"
-    "    add sp, sp, #12\n"
+    "    add sp, sp, #20\n"
     "    pop {r4-r11, pc}\n"
     "    .size \\name, . - \\name\n"
     "    .endm\n"
@@ -214,6 +215,54 @@ __asm__(
     "    bne 1b\n"
     "    KT_PW_EXIT \\name\n"
     "    .endm\n"
+    /* in_c 16 (full activation range only): r0..r7 = E0, O0, .. E3, O3, r8 = block pointer,
+     * r9 = out, r10 = accumulator, r11, r12, lr = 3 block words at a time; [sp, #12] = in.
+     * The bias is added after the products (sums are modular, so the order is free). */
+    "    .macro KT_PW16 name\n"
+    "    KT_PW_ENTRY \\name\n"
+    "    mov r9, r10\n"
+    "    str r11, [sp, #12]\n"
+    "1:\n"
+    "    ldr r10, [sp, #12]\n"
+    "    ldr r6, [r10, #12]\n"
+    "    ldr r4, [r10, #8]\n"
+    "    ldr r2, [r10, #4]\n"
+    "    ldr r0, [r10], #16\n"
+    "    str r10, [sp, #12]\n"
+    "    sxtb16 r7, r6, ror #8\n"
+    "    sxtb16 r6, r6\n"
+    "    sxtb16 r5, r4, ror #8\n"
+    "    sxtb16 r4, r4\n"
+    "    sxtb16 r3, r2, ror #8\n"
+    "    sxtb16 r2, r2\n"
+    "    sxtb16 r1, r0, ror #8\n"
+    "    sxtb16 r0, r0\n"
+    "    ldr r8, [sp, #0]\n"
+    "2:\n"
+    "    ldmia r8!, {r11, r12, lr}\n"
+    "    smuad r10, r11, r0\n"
+    "    smlad r10, r12, r1, r10\n"
+    "    smlad r10, lr, r2, r10\n"
+    "    ldmia r8!, {r11, r12, lr}\n"
+    "    smlad r10, r11, r3, r10\n"
+    "    smlad r10, r12, r4, r10\n"
+    "    smlad r10, lr, r5, r10\n"
+    "    ldmia r8!, {r11, r12, lr}\n"
+    "    smlad r10, r11, r6, r10\n"
+    "    smlad r10, r12, r7, r10\n"
+    "    add r10, r10, lr\n"
+    "    ldmia r8!, {r11, r12, lr}\n"
+    "    KT_PW_RQ r10, r11, r12, lr, r11\n"
+    "    strb r11, [r9], #1\n"
+    "    tst lr, #0x100\n"
+    "    beq 2b\n"
+    "    ldr r10, [sp, #12]\n"
+    "    ldr r11, [sp, #4]\n"
+    "    cmp r10, r11\n"
+    "    bne 1b\n"
+    "    KT_PW_EXIT \\name\n"
+    "    .endm\n"
+    "    KT_PW16 kt_pw16_full\n"
     "    KT_PW8 kt_pw8_full, 0, 0\n"
     "    KT_PW8 kt_pw8_hi, 0, 1\n"
     "    KT_PW8 kt_pw8_both, 1, 1\n"
@@ -228,7 +277,9 @@ static void run_blocks(const kt_conv2d_params *p, const int8_t *input, int8_t *o
     const uint32_t hi4 = ((uint32_t)p->act_max & 0xffu) * 0x01010101u;
     const kt_pw_run r = {input, input + pixels * p->in_c, blocks, output, lo4, hi4};
     const int32_t lo = p->act_min > -128, hi = p->act_max < 127;
-    if (p->in_c == 8) {
+    if (p->in_c == 16) {
+        kt_pw16_full(&r); /* only with act_min -128, act_max 127 (kt_conv2d_s8_pointwise) */
+    } else if (p->in_c == 8) {
         if (lo) {
             kt_pw8_both(&r);
         } else if (hi) {
@@ -252,7 +303,7 @@ static void run_blocks(const kt_conv2d_params *p, const int8_t *input, int8_t *o
 {
     const int32_t in_c = p->in_c, out_c = p->out_c, lo = p->act_min, hi = p->act_max;
     for (int32_t n = 0; n < pixels; ++n, input += in_c) {
-        uint32_t x[4]; /* E0, O0, E1, O1 */
+        uint32_t x[8]; /* E0, O0, E1, O1, ... */
         for (int32_t j = 0; j < in_c / 4; ++j) {
             const uint32_t v = kt_load_u32(input + 4 * j);
             x[2 * j] = kt_sxtb16(v);
@@ -279,7 +330,8 @@ int32_t kt_conv2d_s8_pointwise(const kt_conv2d_params *p, const int8_t *input, i
 {
     if (!KT_CONV_POINTWISE_SHAPE(p->k_h, p->k_w, p->stride_h, p->stride_w, p->pad_h, p->pad_w,
                                  p->in_c, p->out_c) ||
-        !p->rq_fast || !p->weights_s16) {
+        !p->rq_fast || !p->weights_s16 ||
+        (p->in_c == 16 && (p->act_min > -128 || p->act_max < 127))) {
         return 0;
     }
     uint32_t *blocks = (uint32_t *)scratch;

@@ -187,7 +187,7 @@ def conv_pointwise_scratch_bytes(kernel: tuple[int, int], stride: tuple[int, int
     """KT_CONV_POINTWISE_BYTES for the layers KT_CONV_POINTWISE_SHAPE accepts (Armv7E-M's
     pointwise kernel, firmware/runtime/conv2d_pointwise.c: one block of in_c / 2 + 4 words per
     output channel, built at each call), else 0."""
-    if kernel != (1, 1) or stride != (1, 1) or pad != (0, 0) or in_c not in (4, 8) or out_c % 4:
+    if kernel != (1, 1) or stride != (1, 1) or pad != (0, 0) or in_c not in (4, 8, 16) or out_c % 4:
         return 0
     return 4 * out_c * (in_c // 2 + 4)
 
