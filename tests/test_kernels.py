@@ -262,18 +262,39 @@ CONV_FAST_CASES = [
     ((9, 7, 3), (3, 3), 2, 1, "same", 6), ((7, 5, 8), (1, 1), 1, 1, "same", 16),
     ((7, 7, 12), (1, 1), 2, 1, "valid", 10), ((5, 5, 5), (1, 1), 1, 1, "valid", 7),
     ((6, 7, 4), (3, 3), 1, 2, "same", 9), ((5, 3, 2), (2, 2), 1, 1, "valid", 3),
+    # Armv7E-M's pointwise kernel (conv2d_pointwise.c, in_c 4, 8 and 16): odd pixel counts, ReLU6
+    # and no activation, and the clamps ("concat": ReLU, ReLU6 and plain branches sharing one
+    # output scale, so act_min > -128 and act_max < 127 as in CONV_SMALL_C_CASES; "concat_hi":
+    # ReLU and ReLU6, act_min -128 and act_max < 127); 6 filters: the generic path
+    ((9, 5, 8), (1, 1), 1, 1, "valid", 12, "relu6"), ((5, 3, 4), (1, 1), 1, 1, "same", 8, None),
+    ((7, 3, 4), (1, 1), 1, 1, "same", 4, "relu6"), ((3, 7, 8), (1, 1), 1, 1, "same", 8, "concat"),
+    ((5, 5, 4), (1, 1), 1, 1, "valid", 4, "concat"), ((3, 3, 8), (1, 1), 1, 1, "same", 6, None),
+    ((5, 3, 8), (1, 1), 1, 1, "same", 4, "concat_hi"),
+    ((3, 3, 4), (1, 1), 1, 1, "valid", 8, "concat_hi"),
+    # in_c 16: the kernel for the full activation range, the generic path with a clamp
+    ((5, 3, 16), (1, 1), 1, 1, "same", 8, "relu6"), ((3, 3, 16), (1, 1), 1, 1, "same", 4, "concat"),
 ]
 
 
 def _conv_fast_case(case, path: Path, rng: np.random.Generator):
     import keras
 
-    shape, kernel, stride, dilation, padding, filters = case
+    shape, kernel, stride, dilation, padding, filters, *rest = case
+    activation = rest[0] if rest else "relu"
     keras.utils.set_random_seed(4)
     inp = keras.Input(shape, batch_size=1)
-    out = keras.layers.Conv2D(filters, kernel, strides=stride, dilation_rate=dilation,
-                              padding=padding, activation="relu")(inp)
-    op_case = single_ops.OpCase("conv2d", keras.Model(inp, out), shape, (-1.5, 2.0))
+    value_range = (-1.5, 2.0)
+    if activation in ("concat", "concat_hi"):
+        acts = ("relu", "relu6", None) if activation == "concat" else ("relu", "relu6")
+        out = keras.layers.Concatenate()([
+            keras.layers.Conv2D(filters, kernel, strides=stride, dilation_rate=dilation,
+                                padding=padding, activation=act)(inp)
+            for act in acts])
+        value_range = (-6.0, 9.0)
+    else:
+        out = keras.layers.Conv2D(filters, kernel, strides=stride, dilation_rate=dilation,
+                                  padding=padding, activation=activation)(inp)
+    op_case = single_ops.OpCase("conv2d", keras.Model(inp, out), shape, value_range)
     return op_case, convert(op_case, path, rng)
 
 
@@ -295,7 +316,7 @@ def _check_conv_layouts(op_case, path: Path, rng: np.random.Generator, tmp_path:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("case", CONV_FAST_CASES, ids=lambda c: "x".join(map(str, c[0])) +
-                         f"_k{c[1][0]}{c[1][1]}s{c[2]}")
+                         f"_k{c[1][0]}{c[1][1]}s{c[2]}" + "".join(f"_{a}" for a in c[6:]))
 def test_conv_fast_paths_match_tflm(case, tmp_path: Path, runtime_work: Path) -> None:
     """Every CONV_2D fast path (two pixels per pass and its single-pixel tail, direct 1x1
     columns, checked and padded im2col), with int16 and with int8 weights on the DSP build."""
@@ -521,6 +542,13 @@ def qemu_models(tmp_path_factory: pytest.TempPathFactory) -> dict:
         dw = keras.layers.DepthwiseConv2D(3, padding=padding, activation="relu6")(inp)
         models[name] = convert_int8(keras.Model(inp, dw), shape,
                                     root / f"{name.replace(' ', '_')}.tflite")
+    # Armv7E-M's pointwise kernel in assembly: in_c 8, 4 and 16, no clamp and the clamps
+    for name, case in (("conv pointwise c8", ((7, 5, 8), (1, 1), 1, 1, "same", 12, "relu6")),
+                       ("conv pointwise c4", ((5, 3, 4), (1, 1), 1, 1, "valid", 4, "concat")),
+                       ("conv pointwise hi", ((3, 5, 8), (1, 1), 1, 1, "same", 8, "concat_hi")),
+                       ("conv pointwise c16", ((3, 5, 16), (1, 1), 1, 1, "same", 12, None))):
+        _, models[name] = _conv_fast_case(case, root / f"{name.replace(' ', '_')}.tflite",
+                                          np.random.default_rng(12))
     # FULLY_CONNECTED with fewer than 4 rows (no widened column on DSP cores)
     for i, (n_in, n_out) in enumerate(FC_FEW_ROWS_CASES[:3]):
         keras.utils.set_random_seed(30 + i)

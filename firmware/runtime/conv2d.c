@@ -259,6 +259,9 @@ void kt_conv2d_s8(const kt_conv2d_params *p, const int8_t *input, int8_t *output
     if (kt_conv2d_s8_small_c(p, input, output, scratch)) {
         return; /* 1-channel 3x3 layers: output-channel-major direct kernel */
     }
+    if (kt_conv2d_s8_pointwise(p, input, output, scratch)) {
+        return; /* 1x1 layers with 4 or 8 input channels on Armv7E-M: pixel-major kernel */
+    }
     const int32_t len = p->k_h * p->k_w * p->in_c;
     const int32_t len_w = KT_ROUND4(len);
     uint32_t *col16 = (uint32_t *)scratch;

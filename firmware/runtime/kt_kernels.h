@@ -111,6 +111,18 @@ void kt_conv2d_s8_ref(const kt_conv2d_params *p, const int8_t *input, int8_t *ou
  * touching anything when the layer does not qualify, 1 when it computed the output. */
 int32_t kt_conv2d_s8_small_c(const kt_conv2d_params *p, const int8_t *input, int8_t *output,
                              void *scratch);
+/* Fast path for pointwise layers with 4, 8 or 16 input channels on Armv7E-M (conv2d_pointwise.c):
+ * 1x1 kernel, stride 1, no padding, out_c a multiple of 4, int16 weights and rq_fast (in_c 16:
+ * activation range [-128, 127] only); returns 0
+ * without touching anything otherwise. Its scratch: KT_CONV_POINTWISE_BYTES, reserved by the
+ * generator (lowering.conv_pointwise_scratch_bytes) for the shapes KT_CONV_POINTWISE_SHAPE
+ * accepts: one block of in_c / 2 + 4 words per output channel. */
+#define KT_CONV_POINTWISE_SHAPE(k_h, k_w, stride_h, stride_w, pad_h, pad_w, in_c, out_c)       \
+    ((k_h) == 1 && (k_w) == 1 && (stride_h) == 1 && (stride_w) == 1 && (pad_h) == 0 &&         \
+     (pad_w) == 0 && ((in_c) == 4 || (in_c) == 8 || (in_c) == 16) && (out_c) % 4 == 0)
+#define KT_CONV_POINTWISE_BYTES(in_c, out_c) (4 * (out_c) * ((in_c) / 2 + 4))
+int32_t kt_conv2d_s8_pointwise(const kt_conv2d_params *p, const int8_t *input, int8_t *output,
+                               void *scratch);
 
 typedef struct {
     int32_t batches, in_h, in_w, in_c;

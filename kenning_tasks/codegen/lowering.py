@@ -213,6 +213,16 @@ def conv_scratch_bytes(length: int) -> int:
     return 2 * (col16_bytes(words) + words + 4)
 
 
+def conv_pointwise_scratch_bytes(kernel: tuple[int, int], stride: tuple[int, int],
+                                 pad: tuple[int, int], in_c: int, out_c: int) -> int:
+    """KT_CONV_POINTWISE_BYTES for the layers KT_CONV_POINTWISE_SHAPE accepts (Armv7E-M's
+    pointwise kernel, firmware/runtime/conv2d_pointwise.c: one block of in_c / 2 + 4 words per
+    output channel, built at each call), else 0."""
+    if kernel != (1, 1) or stride != (1, 1) or pad != (0, 0) or in_c not in (4, 8, 16) or out_c % 4:
+        return 0
+    return 4 * out_c * (in_c // 2 + 4)
+
+
 # Largest zero-point-padded input copy a fast CONV_2D gets in the arena (bounds-check-free
 # im2col); bigger padded inputs keep the per-tap checks instead of doubling their memory.
 MAX_PADDED_COPY_BYTES = 4096
@@ -477,7 +487,10 @@ class Lowerer:
             (geometry["stride_h"], geometry["stride_w"]), (geometry["dil_h"], geometry["dil_w"]),
             (geometry["pad_h"], geometry["pad_w"]))
         step.params["padded_copy"] = int(padded > 0)
-        step.scratch_bytes = conv_scratch_bytes(length) + padded
+        pointwise = conv_pointwise_scratch_bytes(
+            (k_h, k_w), (geometry["stride_h"], geometry["stride_w"]),
+            (geometry["pad_h"], geometry["pad_w"]), in_c, out_c)
+        step.scratch_bytes = max(conv_scratch_bytes(length) + padded, pointwise)
         return step
 
     def _depthwise_conv2d(self, op: Operator) -> Step:
