@@ -352,6 +352,8 @@ CONV_SMALL_C_CASES = [
     ((8, 8, 1), 1, "same", 8, "relu"), ((9, 7, 1), 1, "same", 5, "relu6"),
     ((10, 9, 1), 2, "same", 6, None), ((7, 9, 1), 1, "valid", 4, "relu"),
     ((12, 11, 1), 2, "valid", 3, "relu6"), ((5, 6, 1), 1, "valid", 9, None),
+    # more channels than one block of the Armv7E-M pass (8): a block of 8, then one of 4
+    ((8, 8, 1), 1, "same", 12, "relu"),
     # ReLU, ReLU6 and plain layers on one input, concatenated: CONCATENATION shares one
     # output scale, so the activations clamp inside [-128, 127] (act_min > -128, act_max < 127)
     ((9, 9, 1), 1, "same", 7, "concat"),
@@ -395,9 +397,11 @@ def test_conv_small_c_matches_tflm(case, tmp_path: Path, runtime_work: Path) -> 
 @pytest.mark.parametrize("cpu", ["cortex-m3", "cortex-m4f"])
 def test_conv_small_c_on_cortex_m_matches_tflm(cpu: str, tmp_path: Path) -> None:
     """The 1-channel kernel on the real instruction sets (SMLAD pairs on M4F, plain C on M3):
-    an odd-width SAME layer (pairs + one-pixel tail), a stride-2 layer and the clamped ones."""
+    an odd-width SAME layer (pairs + one-pixel tail), a stride-2 layer, the clamped ones, a
+    VALID layer whose last pixel ends at the input's last byte and a two-block one (12 filters)."""
     rng = np.random.default_rng(11)
     for i, case in enumerate([CONV_SMALL_C_CASES[1], CONV_SMALL_C_CASES[2],
+                              CONV_SMALL_C_CASES[3], CONV_SMALL_C_CASES[-2],
                               CONV_SMALL_C_CASES[-1]]):
         _, path = _conv_small_c_case(case, tmp_path / f"conv{i}.tflite", rng)
         reference = TflmModel(path)

@@ -11,7 +11,12 @@
  * Arithmetic is the same as the reference: acc = folded_bias + sum w * x (int32, |acc| < 2^30
  * as the generator guarantees for rq_fast), requantized by kt_mbqm_channel, clamped.
  *
- * Armv7E-M: two horizontally adjacent pixels (stride_w 1) share each kernel row's input word
+ * With KT_DSP_REQUANT (Armv7E-M and its host emulation) the kernel instead runs pixel-major
+ * (c1_image below): a pixel's taps are widened into registers once and meet every output
+ * channel's constants, streamed by two LDMs per channel: about 14 instructions per 9 MACs.
+ *
+ * Otherwise (channel-major, below), on DSP targets two horizontally adjacent pixels (stride_w 1)
+ * share each kernel row's input word
  * x0..x3: SXTB16 gives E = (x0, x2) and O = (x1, x3), so with W = (w0, w2) pixel a gets
  * SMLAD(W, E) + w1 * lo(O) and pixel b SMLAD(W, O) + w1 * hi(E): per row and pair one LDR,
  * two SXTB16, two SMLAD and two halfword MACs for 6 MACs. The word read ends at the pair's
@@ -37,6 +42,24 @@ static void channel_weights(const kt_conv2d_params *p, int32_t oc, int32_t *w)
     const int32_t base = full ? g * 4 * rows + r * 4 : oc * rows;
     const int32_t chunk = full ? 16 : 4;
     const int32_t tail = full ? g * 4 * rows + 4 * len4 + r * (rows - len4) : oc * rows + len4;
+    if (s16 && full) {
+        /* the common case, unrolled: chunk j of row r at 16 j + 4 r, no tail (12 = 3 chunks) */
+        const uint8_t *q = (const uint8_t *)p->weights + 2 * base;
+        int16_t v[9];
+        KT_MEMCPY(&v[0], q + 0, 2);
+        KT_MEMCPY(&v[2], q + 2, 2);
+        KT_MEMCPY(&v[1], q + 4, 2);
+        KT_MEMCPY(&v[3], q + 6, 2);
+        KT_MEMCPY(&v[4], q + 32, 2);
+        KT_MEMCPY(&v[6], q + 34, 2);
+        KT_MEMCPY(&v[5], q + 36, 2);
+        KT_MEMCPY(&v[7], q + 38, 2);
+        KT_MEMCPY(&v[8], q + 64, 2);
+        for (int32_t k = 0; k < 9; ++k) {
+            w[k] = v[k];
+        }
+        return;
+    }
     for (int32_t k = 0; k < 9; ++k) {
         const int32_t pos = s16 ? lane[k] : k;
         const int32_t at = pos < len4 ? base + (pos >> 2) * chunk + (pos & 3) : tail + pos - len4;
@@ -214,7 +237,12 @@ static void pad_c1(const kt_conv2d_params *p, const int8_t *image, int8_t *padde
                    int32_t pw)
 {
     const int8_t zp = (int8_t)(-p->input_offset);
-    for (int32_t i = 0; i < ph * pw; ++i) {
+    const uint32_t zp4 = (uint32_t)(uint8_t)zp * 0x01010101u;
+    int32_t i = 0;
+    for (; i + 4 <= ph * pw; i += 4) { /* whole words (unaligned stores are fine on Armv7-M) */
+        KT_MEMCPY(padded + i, &zp4, sizeof zp4);
+    }
+    for (; i < ph * pw; ++i) {
         padded[i] = zp;
     }
     const int32_t y0 = kt_max_i32(0, -p->pad_h), y1 = kt_min_i32(p->in_h, ph - p->pad_h);
@@ -222,11 +250,191 @@ static void pad_c1(const kt_conv2d_params *p, const int8_t *image, int8_t *padde
     for (int32_t y = y0; y < y1; ++y) {
         int8_t *dst = padded + (y + p->pad_h) * pw + p->pad_w;
         const int8_t *src = image + y * p->in_w;
-        for (int32_t x = x0; x < x1; ++x) {
+        int32_t x = x0;
+        for (; x + 4 <= x1; x += 4) {
+            KT_MEMCPY(dst + x, src + x, 4);
+        }
+        for (; x < x1; ++x) {
             dst[x] = src[x];
         }
     }
 }
+
+#if KT_DSP_REQUANT
+/* Armv7E-M (and its host emulation): pixel-major. Each output pixel's 9 taps are widened once
+ * into 5 registers, d0..d2 = SXTB16 of kernel row r's word (x_r0, x_r2) and
+ * d3 = (x_01, x_11), d4 = (x_21, -), and then reused by every output channel of a group, whose
+ * constants are streamed from a stack block (two LDMs per channel in the asm):
+ *   k0 = (2w0, 2w2), k1 = (2w3, 2w5), k2 = (2w6, 2w8), k3 = (2w1, 2w4),
+ *   k4 = 2w7 << 16 | last << 8 | shift, k5 = 2 folded_bias, offset, multiplier, act_min, act_max
+ * (last marks the group's final channel; ASR by register reads only k4's low byte).
+ * Requantization is kt_mbqm_dsp with the accumulator's doubling folded into the constants:
+ * the weights (|2w| <= 256 fits int16) and the bias are doubled once, so the sum is acc2 = 2 acc
+ * directly (exact: |acc| < 2^30, and wrapping int32 addition makes a doubled bias that leaves
+ * int32 harmless as the total fits), and t = SMMLAR(acc2, m, offset) + (acc2 >> 31) >> shift,
+ * the sign of acc2 being that of acc. Outputs of one pixel are adjacent (NHWC), so the store
+ * pointer just advances. */
+#define C1_GROUP 8
+#define C1_WORDS 10
+
+static void c1_block(const kt_conv2d_params *p, int32_t oc0, int32_t n, int32_t *blk)
+{
+    for (int32_t i = 0; i < n; ++i, blk += C1_WORDS) {
+        const int32_t oc = oc0 + i;
+        int32_t w[9];
+        channel_weights(p, oc, w);
+        const kt_rq_channel *c = &p->rq_fast[oc];
+        blk[0] = (int32_t)pack16(2 * w[0], 2 * w[2]);
+        blk[1] = (int32_t)pack16(2 * w[3], 2 * w[5]);
+        blk[2] = (int32_t)pack16(2 * w[6], 2 * w[8]);
+        blk[3] = (int32_t)pack16(2 * w[1], 2 * w[4]);
+        blk[4] = (int32_t)(((uint32_t)(2 * w[7]) << 16) | ((uint32_t)(i == n - 1) << 8) |
+                           (uint32_t)c->shift);
+        blk[5] = (int32_t)((uint32_t)p->folded_bias[oc] << 1);
+        blk[6] = c->offset;
+        blk[7] = c->multiplier;
+        blk[8] = p->act_min;
+        blk[9] = p->act_max;
+    }
+}
+
+/* One pixel over a block's channels in C (byte loads: safe at the image's last tap). */
+static void c1_pixel_c(const int8_t *s, int32_t row, const int32_t *k, int8_t *out)
+{
+    for (;; k += C1_WORDS) {
+        int32_t acc = k[5];
+        const uint32_t w01 = (uint32_t)k[3];
+        const int32_t wr[3] = {(int16_t)w01, (int16_t)(w01 >> 16), (int16_t)((uint32_t)k[4] >> 16)};
+        for (int32_t r = 0; r < 3; ++r) {
+            const int8_t *t = s + r * row;
+            const uint32_t w02 = (uint32_t)k[r];
+            acc = (int32_t)((uint32_t)acc + (uint32_t)((int16_t)w02 * t[0]) +
+                            (uint32_t)(wr[r] * t[1]) + (uint32_t)((int16_t)(w02 >> 16) * t[2]));
+        }
+        const int32_t sh = k[4] & 0xff;
+        const int32_t v = (kt_smmlar(acc, k[7], k[6]) + (acc >> 31)) >> sh;
+        *out++ = (int8_t)kt_clamp_i32(v, k[8], k[9]);
+        if (k[4] & 0x100) {
+            return;
+        }
+    }
+}
+
+#if defined(__ARM_FEATURE_DSP)
+/* The asm form of c1_pixel_c (one word load per kernel row; the byte after the taps is read). */
+#define C1_PIXEL_ASM(CLAMP)                                                                      \
+    "ldr r5, [r2, r3]\n\t"                                                                       \
+    "ldr r6, [r2, r3, lsl #1]\n\t"                                                               \
+    "ldr r4, [r2]\n\t"                                                                           \
+    "sxtb16 r2, r4, ror #8\n\t"                                                                  \
+    "sxtb16 r4, r4\n\t"                                                                          \
+    "sxtb16 r3, r5, ror #8\n\t"                                                                  \
+    "sxtb16 r5, r5\n\t"                                                                          \
+    "sxtb16 r8, r6, ror #8\n\t"                                                                  \
+    "sxtb16 r6, r6\n\t"                                                                          \
+    "pkhbt r7, r2, r3, lsl #16\n"                                                                \
+    "1:\n\t"                                                                                     \
+    "ldm r1!, {r2, r3, r9, r10, r11, r12}\n\t"                                                   \
+    "smlad r12, r4, r2, r12\n\t"                                                                 \
+    "smlad r12, r5, r3, r12\n\t"                                                                 \
+    "smlad r12, r6, r9, r12\n\t"                                                                 \
+    "smlad r12, r7, r10, r12\n\t"                                                                \
+    "smlabt r12, r8, r11, r12\n\t"                                                               \
+    "ldm r1!, {r2, r3, r9, r10}\n\t"                                                             \
+    "smmlar r2, r12, r3, r2\n\t"                                                                 \
+    "add r2, r2, r12, asr #31\n\t"                                                               \
+    "asr r2, r2, r11\n\t"                                                                        \
+    "ssat r2, #8, r2\n\t" CLAMP "strb r2, [r0], #1\n\t"                                          \
+    "tst r11, #256\n\t"                                                                          \
+    "beq 1b\n\t"
+/* [act_min, act_max] inside [-128, 127]: byte-lane max/min (SSUB8 sets GE, SEL picks) */
+#define C1_CLAMP                                                                                 \
+    "ssub8 r3, r2, r9\n\t"                                                                       \
+    "sel r2, r2, r9\n\t"                                                                         \
+    "ssub8 r3, r2, r10\n\t"                                                                      \
+    "sel r2, r10, r2\n\t"
+
+/* m >= 1 pixels of one output row; ctx = {blk, s, row, stride_w, skip, s_end}, ctx[1] is
+ * advanced (the asm keeps only the block pointer and out in registers across pixels). */
+static KT_ALWAYS_INLINE int8_t *c1_row(int32_t *ctx, int8_t *out, const int32_t full)
+{
+    register int8_t *r0 __asm__("r0") = out;
+    register int32_t *r1 __asm__("r1") = ctx;
+#define C1_ROW_ASM(CLAMP)                                                                        \
+    "mov lr, r1\n\t"                                                                             \
+    "ldm lr, {r1, r2, r3}\n"                                                                     \
+    "2:\n\t" C1_PIXEL_ASM(CLAMP) "ldm lr, {r1, r2, r3, r9, r10, r11}\n\t"                        \
+    "add r2, r2, r9\n\t"                                                                         \
+    "add r0, r0, r10\n\t"                                                                        \
+    "str r2, [lr, #4]\n\t"                                                                       \
+    "cmp r2, r11\n\t"                                                                            \
+    "bne 2b\n\t"
+    if (full) {
+        __asm__ volatile(C1_ROW_ASM("")
+                         : "+r"(r0), "+r"(r1)
+                         :
+                         : "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12",
+                           "lr", "cc", "memory");
+    } else {
+        __asm__ volatile(C1_ROW_ASM(C1_CLAMP)
+                         : "+r"(r0), "+r"(r1)
+                         :
+                         : "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12",
+                           "lr", "cc", "memory");
+    }
+#undef C1_ROW_ASM
+    return r0;
+}
+#endif
+
+/* The pixels of one image for one block of channels; out points at the block's first channel.
+ * With unsafe_last, the image's last pixel takes c1_pixel_c (its word read could leave the
+ * input). */
+static KT_ALWAYS_INLINE void c1_pixels(const kt_conv2d_params *p, const int8_t *src, int32_t row,
+                                       const int32_t *blk, int32_t n, int32_t unsafe_last,
+                                       int8_t *out, const int32_t full)
+{
+    const int32_t out_h = p->out_h, out_w = p->out_w, skip = p->out_c - n;
+    const int32_t stride_w = p->stride_w, step_y = p->stride_h * row;
+    for (int32_t oy = 0; oy < out_h; ++oy, src += step_y) {
+        const int8_t *s = src;
+        int32_t m = oy == out_h - 1 ? out_w - unsafe_last : out_w;
+#if defined(__ARM_FEATURE_DSP)
+        if (m > 0) {
+            int32_t ctx[6] = {(int32_t)(uintptr_t)blk, (int32_t)(uintptr_t)s, row, stride_w, skip,
+                              (int32_t)(uintptr_t)(s + m * stride_w)};
+            out = c1_row(ctx, out, full);
+            s += m * stride_w;
+            m = 0;
+        }
+#endif
+        (void)full;
+        for (; m > 0; --m, s += stride_w) { /* the host's emulated build */
+            c1_pixel_c(s, row, blk, out);
+            out += n + skip;
+        }
+        if (m == 0 && oy == out_h - 1 && unsafe_last) {
+            c1_pixel_c(s, row, blk, out);
+        }
+    }
+}
+
+static KT_NOINLINE void c1_image(const kt_conv2d_params *p, const int8_t *src, int32_t row,
+                                 int32_t unsafe_last, int8_t *out)
+{
+    int32_t blk[C1_GROUP * C1_WORDS];
+    const int32_t full = p->act_min == -128 && p->act_max == 127;
+    for (int32_t oc = 0; oc < p->out_c; oc += C1_GROUP) {
+        const int32_t n = kt_min_i32(C1_GROUP, p->out_c - oc);
+        c1_block(p, oc, n, blk);
+        if (full) {
+            c1_pixels(p, src, row, blk, n, unsafe_last, out + oc, 1);
+        } else {
+            c1_pixels(p, src, row, blk, n, unsafe_last, out + oc, 0);
+        }
+    }
+}
+#endif
 
 int32_t kt_conv2d_s8_small_c(const kt_conv2d_params *p, const int8_t *input, int8_t *output,
                              void *scratch)
@@ -252,6 +460,14 @@ int32_t kt_conv2d_s8_small_c(const kt_conv2d_params *p, const int8_t *input, int
             src = padded;
             row = pw;
         }
+#if KT_DSP_REQUANT
+        /* the asm reads one byte past each pixel's taps: inside the padded copy's slack, and
+         * inside the image except, perhaps, at the last pixel */
+        const int32_t last = (p->out_h - 1) * p->stride_h * row + (p->out_w - 1) * p->stride_w;
+        const int32_t unsafe_last = inside && last + 2 * row + 3 >= p->in_h * p->in_w;
+        c1_image(p, src, row, unsafe_last, output + b * pixels);
+        continue;
+#endif
         const c1_geometry g = {p->out_h, p->out_w, p->stride_w, p->stride_h * row, row,
                                p->out_c, p->act_min, p->act_max};
         for (int32_t oc = 0; oc < p->out_c; ++oc) {
