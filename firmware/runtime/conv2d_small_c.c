@@ -322,7 +322,7 @@ static void c1_pixel_c(const int8_t *s, int32_t row, const int32_t *k, int8_t *o
 
 #if defined(__ARM_FEATURE_DSP)
 /* The asm form of c1_pixel_c (one word load per kernel row; the byte after the taps is read). */
-#define C1_PIXEL_ASM(CLAMP)                                                                      \
+#define C1_PIXEL_ASM(CLAMP, PAIR)                                                                    \
     "ldr r5, [r2, r3]\n\t"                                                                       \
     "ldr r6, [r2, r3, lsl #1]\n\t"                                                               \
     "ldr r4, [r2]\n\t"                                                                           \
@@ -333,7 +333,10 @@ static void c1_pixel_c(const int8_t *s, int32_t row, const int32_t *k, int8_t *o
     "sxtb16 r8, r6, ror #8\n\t"                                                                  \
     "sxtb16 r6, r6\n\t"                                                                          \
     "pkhbt r7, r2, r3, lsl #16\n"                                                                \
-    "1:\n\t"                                                                                     \
+    "1:\n\t" C1_CHANNEL_ASM(CLAMP) PAIR "tst r11, #256\n\t"                                      \
+    "beq 1b\n\t"
+/* One channel of the block: its 9 MACs onto the doubled bias, requantized, stored. */
+#define C1_CHANNEL_ASM(CLAMP)                                                                    \
     "ldm r1!, {r2, r3, r9, r10, r11, r12}\n\t"                                                   \
     "smlad r12, r4, r2, r12\n\t"                                                                 \
     "smlad r12, r5, r3, r12\n\t"                                                                 \
@@ -344,9 +347,7 @@ static void c1_pixel_c(const int8_t *s, int32_t row, const int32_t *k, int8_t *o
     "smmlar r2, r12, r3, r2\n\t"                                                                 \
     "add r2, r2, r12, asr #31\n\t"                                                               \
     "asr r2, r2, r11\n\t"                                                                        \
-    "ssat r2, #8, r2\n\t" CLAMP "strb r2, [r0], #1\n\t"                                          \
-    "tst r11, #256\n\t"                                                                          \
-    "beq 1b\n\t"
+    "ssat r2, #8, r2\n\t" CLAMP "strb r2, [r0], #1\n\t"
 /* [act_min, act_max] inside [-128, 127]: byte-lane max/min (SSUB8 sets GE, SEL picks) */
 #define C1_CLAMP                                                                                 \
     "ssub8 r3, r2, r9\n\t"                                                                       \
@@ -355,33 +356,39 @@ static void c1_pixel_c(const int8_t *s, int32_t row, const int32_t *k, int8_t *o
     "sel r2, r10, r2\n\t"
 
 /* m >= 1 pixels of one output row; ctx = {blk, s, row, stride_w, skip, s_end}, ctx[1] is
- * advanced (the asm keeps only the block pointer and out in registers across pixels). */
-static KT_ALWAYS_INLINE int8_t *c1_row(int32_t *ctx, int8_t *out, const int32_t full)
+ * advanced (the asm keeps only the block pointer and out in registers across pixels). With
+ * `pairs` (an even number of channels in the block, the last flag on the second of a pair) two
+ * channels run per loop test. */
+static KT_ALWAYS_INLINE int8_t *c1_row(int32_t *ctx, int8_t *out, const int32_t full,
+                                       const int32_t pairs)
 {
     register int8_t *r0 __asm__("r0") = out;
     register int32_t *r1 __asm__("r1") = ctx;
-#define C1_ROW_ASM(CLAMP)                                                                        \
+#define C1_ROW_ASM(CLAMP, PAIR)                                                                  \
     "mov lr, r1\n\t"                                                                             \
     "ldm lr, {r1, r2, r3}\n"                                                                     \
-    "2:\n\t" C1_PIXEL_ASM(CLAMP) "ldm lr, {r1, r2, r3, r9, r10, r11}\n\t"                        \
+    "2:\n\t" C1_PIXEL_ASM(CLAMP, PAIR) "ldm lr, {r1, r2, r3, r9, r10, r11}\n\t"                  \
     "add r2, r2, r9\n\t"                                                                         \
     "add r0, r0, r10\n\t"                                                                        \
     "str r2, [lr, #4]\n\t"                                                                       \
     "cmp r2, r11\n\t"                                                                            \
     "bne 2b\n\t"
-    if (full) {
-        __asm__ volatile(C1_ROW_ASM("")
-                         : "+r"(r0), "+r"(r1)
-                         :
-                         : "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12",
-                           "lr", "cc", "memory");
+#define C1_ROW_CALL(CLAMP, PAIR)                                                                 \
+    __asm__ volatile(C1_ROW_ASM(CLAMP, PAIR)                                                     \
+                     : "+r"(r0), "+r"(r1)                                                        \
+                     :                                                                           \
+                     : "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12",       \
+                       "lr", "cc", "memory")
+    if (full && pairs) {
+        C1_ROW_CALL("", C1_CHANNEL_ASM(""));
+    } else if (full) {
+        C1_ROW_CALL("", "");
+    } else if (pairs) {
+        C1_ROW_CALL(C1_CLAMP, C1_CHANNEL_ASM(C1_CLAMP));
     } else {
-        __asm__ volatile(C1_ROW_ASM(C1_CLAMP)
-                         : "+r"(r0), "+r"(r1)
-                         :
-                         : "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12",
-                           "lr", "cc", "memory");
+        C1_ROW_CALL(C1_CLAMP, "");
     }
+#undef C1_ROW_CALL
 #undef C1_ROW_ASM
     return r0;
 }
@@ -403,7 +410,7 @@ static KT_ALWAYS_INLINE void c1_pixels(const kt_conv2d_params *p, const int8_t *
         if (m > 0) {
             int32_t ctx[6] = {(int32_t)(uintptr_t)blk, (int32_t)(uintptr_t)s, row, stride_w, skip,
                               (int32_t)(uintptr_t)(s + m * stride_w)};
-            out = c1_row(ctx, out, full);
+            out = n % 2 ? c1_row(ctx, out, full, 0) : c1_row(ctx, out, full, 1);
             s += m * stride_w;
             m = 0;
         }
