@@ -73,6 +73,13 @@ static void copy_s8(int8_t *dst, const int8_t *src, int32_t n)
 
 static void fill_s8(int8_t *dst, int8_t value, int32_t n)
 {
+    /* whole words first: a padded image is hundreds of bytes, and the firmware's
+     * -ffreestanding build keeps a byte loop as it is (~3 instructions per byte) */
+    const uint32_t word = (uint32_t)(uint8_t)value * 0x01010101u;
+    for (; n >= 8; n -= 8, dst += 8) {
+        KT_MEMCPY(dst, &word, 4);
+        KT_MEMCPY(dst + 4, &word, 4);
+    }
     for (int32_t i = 0; i < n; ++i) {
         dst[i] = value;
     }
