@@ -20,6 +20,8 @@ int kt_port_read_byte(uint32_t timeout_ms);
 /* Monotonic 64-bit tick counter and its rate; used for timeouts and to time inference. */
 uint64_t kt_port_ticks(void);
 uint32_t kt_port_tick_hz(void);
+/* Its low 32 bits, cheaper: the per-operator marks inside a measured section read it. */
+uint32_t kt_port_ticks32(void);
 
 /* A measured section (one inference): start returns the tick count at its start, stop at its
  * end. A port keeps the section free of anything but the measured code, and may align its

@@ -33,7 +33,7 @@ static uint32_t op_marks_n;   /* readings taken so far in this inference */
 
 void kt_op_mark(void)
 {
-    uint32_t now = (uint32_t)kt_port_ticks(); /* first: the reading is the op's boundary */
+    uint32_t now = kt_port_ticks32(); /* first: the reading is the op's boundary */
     if (op_marks_n < OP_MARKS) {
         op_marks[op_marks_n++] = now;
     }

@@ -56,6 +56,7 @@ typedef struct {
     int8_t *out;               /* ... into here (the zero point is in the constants) */
     int32_t act_min, act_max;
     uint32_t act_min4, act_max4; /* the bounds' bytes replicated to 4 lanes (kt_requant4_s8) */
+    int32_t full;                /* [act_min, act_max] = [-128, 127]: SSAT alone clamps */
 } kt_sink;
 
 static KT_ALWAYS_INLINE void sink(const kt_sink *s, int32_t r, int32_t sum)
@@ -75,8 +76,9 @@ static KT_ALWAYS_INLINE void sink4(const kt_sink *s, int32_t r, int32_t a0, int3
 {
 #if defined(__ARM_FEATURE_DSP)
     if (!s->acc) {
-        const uint32_t word = kt_requant4_s8(a0, a1, a2, a3, s->rq + r, s->act_min4,
-                                             s->act_max4);
+        const uint32_t word = s->full ? kt_requant4_full_s8(a0, a1, a2, a3, s->rq + r)
+                                      : kt_requant4_s8(a0, a1, a2, a3, s->rq + r, s->act_min4,
+                                                       s->act_max4);
         KT_MEMCPY(s->out + r, &word, 4);
         return;
     }
@@ -556,8 +558,10 @@ static KT_ALWAYS_INLINE void sink4x2(const kt_dot_job *job, int32_t r, int32_t a
 /* The groups of 4 rows for one weight layout (s16 is a constant after inlining). */
 static KT_ALWAYS_INLINE int32_t groups4x2(const kt_dot_job *job, const int8_t *col_a,
                                           const int8_t *col_b, const uint32_t *col16,
-                                          int8_t *out_a, int8_t *out_b, int32_t s16)
+                                          int8_t *out_a, int8_t *out_b, int32_t s16,
+                                          const int32_t full)
 {
+    (void)full;
     const int32_t len = job->len;
     const int32_t len4 = len & ~3;
     const int32_t tail = len - len4;
@@ -574,13 +578,16 @@ static KT_ALWAYS_INLINE int32_t groups4x2(const kt_dot_job *job, const int8_t *c
             /* Short rows (small K) are requantization-bound: each row pair is requantized and
              * stored (a halfword per pixel) as soon as its 4 sums are done, so only 4 sums are
              * live and GCC need not spill. */
+            /* full: the activation range is [-128, 127], SSAT alone clamps */
             KT_PASS2X2_S16(a0, a1, b0, b1, col16, group, len4);
-            uint32_t q = kt_requant2x2_s8(a0, a1, b0, b1, job->rq + r, lo4, hi4);
+            uint32_t q = full ? kt_requant2x2_full_s8(a0, a1, b0, b1, job->rq + r)
+                              : kt_requant2x2_s8(a0, a1, b0, b1, job->rq + r, lo4, hi4);
             KT_MEMCPY(out_a + r, &q, 2);
             q >>= 16;
             KT_MEMCPY(out_b + r, &q, 2);
             KT_PASS2X2_S16(a2, a3, b2, b3, col16, group + 16, len4);
-            q = kt_requant2x2_s8(a2, a3, b2, b3, job->rq + r + 2, lo4, hi4);
+            q = full ? kt_requant2x2_full_s8(a2, a3, b2, b3, job->rq + r + 2)
+                     : kt_requant2x2_s8(a2, a3, b2, b3, job->rq + r + 2, lo4, hi4);
             KT_MEMCPY(out_a + r + 2, &q, 2);
             q >>= 16;
             KT_MEMCPY(out_b + r + 2, &q, 2);
@@ -627,10 +634,13 @@ void kt_dot_requant2_s8(const kt_dot_job *job, const int8_t *col_a, const int8_t
     const int32_t esize = KT_PACKED_WEIGHT_BYTES(job->weights_s16);
 #if KT_HAVE_DSP
     const int32_t len4 = len & ~3;
-    int32_t r = job->weights_s16 ? groups4x2(job, col_a, col_b, col16, out_a, out_b, 1)
-                                 : groups4x2(job, col_a, col_b, col16, out_a, out_b, 0);
+    const int32_t full = job->act_min == -128 && job->act_max == 127;
+    int32_t r = job->weights_s16 && full
+                    ? groups4x2(job, col_a, col_b, col16, out_a, out_b, 1, 1)
+                : job->weights_s16 ? groups4x2(job, col_a, col_b, col16, out_a, out_b, 1, 0)
+                                   : groups4x2(job, col_a, col_b, col16, out_a, out_b, 0, 0);
 #else
-    int32_t r = groups4x2(job, col_a, col_b, col16, out_a, out_b, 0);
+    int32_t r = groups4x2(job, col_a, col_b, col16, out_a, out_b, 0, 0);
 #endif
     for (; r < job->n_rows; ++r) { /* leftover rows are stored row-major */
         const int8_t *row = job->rows + r * len * esize;
@@ -668,16 +678,22 @@ void kt_dot_rows_s8(const int8_t *col, const uint32_t *col16, const int8_t *rows
                     int32_t n_rows, int32_t len, int32_t weights_s16, const int32_t *acc_init,
                     int32_t *out)
 {
-    const kt_sink to_acc = {out, 0, 0, 0, 0, 0, 0};
+    const kt_sink to_acc = {out, 0, 0, 0, 0, 0, 0, 0};
     dot_rows(col, col16, rows, n_rows, len, weights_s16, acc_init, &to_acc);
 }
 
 void kt_dot_requant_s8(const kt_dot_job *job, const int8_t *col, const uint32_t *col16,
                        int8_t *out)
 {
-    const kt_sink to_s8 = {0, job->rq, out, job->act_min, job->act_max,
-                           (uint32_t)(uint8_t)job->act_min * 0x01010101u,
-                           (uint32_t)(uint8_t)job->act_max * 0x01010101u};
+    const uint32_t lo4 = (uint32_t)(uint8_t)job->act_min * 0x01010101u;
+    const uint32_t hi4 = (uint32_t)(uint8_t)job->act_max * 0x01010101u;
+    if (job->act_min == -128 && job->act_max == 127) { /* a copy of the loops without clamps */
+        const kt_sink to_s8 = {0, job->rq, out, -128, 127, lo4, hi4, 1};
+        dot_rows(col, col16, job->rows, job->n_rows, job->len, job->weights_s16, job->bias,
+                 &to_s8);
+        return;
+    }
+    const kt_sink to_s8 = {0, job->rq, out, job->act_min, job->act_max, lo4, hi4, 0};
     dot_rows(col, col16, job->rows, job->n_rows, job->len, job->weights_s16, job->bias,
              &to_s8);
 }

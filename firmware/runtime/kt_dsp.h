@@ -171,6 +171,30 @@ static KT_ALWAYS_INLINE uint32_t kt_requant4_s8(int32_t a0, int32_t a1, int32_t 
                              kt_ssat8(kt_mbqm_channel(a2, rq + 2)),
                              kt_ssat8(kt_mbqm_channel(a3, rq + 3)), lo4, hi4);
 }
+/* Four saturated bytes packed into one word, for the activation range [-128, 127], where the
+ * saturation is the whole clamp. */
+static KT_ALWAYS_INLINE uint32_t kt_pack4_s8(int32_t s0, int32_t s1, int32_t s2, int32_t s3)
+{
+    uint32_t e, o;
+    __asm__("pkhbt %0, %1, %2, lsl #16\n\tuxtb16 %0, %0" : "=&r"(e) : "r"(s0), "r"(s2));
+    __asm__("pkhbt %0, %1, %2, lsl #16\n\tuxtb16 %0, %0" : "=&r"(o) : "r"(s1), "r"(s3));
+    return e | o << 8;
+}
+/* kt_requant4_s8 for the activation range [-128, 127]. */
+static KT_ALWAYS_INLINE uint32_t kt_requant4_full_s8(int32_t a0, int32_t a1, int32_t a2,
+                                                     int32_t a3, const kt_rq_channel *rq)
+{
+    return kt_pack4_s8(kt_ssat8(kt_mbqm_channel(a0, rq)), kt_ssat8(kt_mbqm_channel(a1, rq + 1)),
+                       kt_ssat8(kt_mbqm_channel(a2, rq + 2)),
+                       kt_ssat8(kt_mbqm_channel(a3, rq + 3)));
+}
+/* kt_requant2x2_s8 (below) for the activation range [-128, 127]. */
+static KT_ALWAYS_INLINE uint32_t kt_requant2x2_full_s8(int32_t a0, int32_t a1, int32_t b0,
+                                                       int32_t b1, const kt_rq_channel *rq)
+{
+    return kt_pack4_s8(kt_ssat8(kt_mbqm_channel(a0, rq)), kt_ssat8(kt_mbqm_channel(a1, rq + 1)),
+                       kt_ssat8(kt_mbqm_channel(b0, rq)), kt_ssat8(kt_mbqm_channel(b1, rq + 1)));
+}
 /* Two channels (rq, rq + 1) of two pixels: the bytes (a0, a1, b0, b1), each channel's constants
  * read once for both pixels. */
 static KT_ALWAYS_INLINE uint32_t kt_requant2x2_s8(int32_t a0, int32_t a1, int32_t b0, int32_t b1,

@@ -76,6 +76,11 @@ uint64_t kt_port_ticks(void)
     return ticks;
 }
 
+uint32_t kt_port_ticks32(void)
+{
+    return (uint32_t)kt_port_ticks();
+}
+
 int kt_driver_irq(uint32_t irq)
 {
     if (irq != TIMER0_IRQ) {

@@ -55,6 +55,19 @@ uint64_t kt_port_ticks(void)
     return base + (SYSTICK_PERIOD - value) % SYSTICK_PERIOD;
 }
 
+uint32_t kt_port_ticks32(void)
+{
+    /* epoch's low word is enough (the period divides 2^32), read as a word on its own;
+     * the period is a power of two, so the modulo is a mask */
+    const volatile uint32_t *epoch_lo = (const volatile uint32_t *)(const volatile void *)&epoch;
+    uint32_t base, value;
+    do {
+        base = *epoch_lo; /* little-endian: the low word first */
+        value = SYST_CVR;
+    } while (base != *epoch_lo);
+    return base + ((SYSTICK_PERIOD - value) & (SYSTICK_PERIOD - 1u));
+}
+
 uint64_t kt_port_timing_start(void)
 {
     uint64_t now = kt_port_ticks();

@@ -92,6 +92,11 @@ uint64_t kt_port_ticks(void)
 #endif
 }
 
+uint32_t kt_port_ticks32(void)
+{
+    return (uint32_t)kt_port_ticks();
+}
+
 uint64_t kt_port_timing_start(void)
 {
     return kt_port_ticks();
