@@ -263,40 +263,19 @@ static void pad_c1(const kt_conv2d_params *p, const int8_t *image, int8_t *padde
 #if KT_DSP_REQUANT
 /* Armv7E-M (and its host emulation): pixel-major. Each output pixel's 9 taps are widened once
  * into 5 registers, d0..d2 = SXTB16 of kernel row r's word (x_r0, x_r2) and
- * d3 = (x_01, x_11), d4 = (x_21, -), and then reused by every output channel of a group, whose
- * constants are streamed from a stack block (two LDMs per channel in the asm):
+ * d3 = (x_01, x_11), d4 = (x_21, -), and then reused by every output channel, whose constants
+ * the generator stores as one block of KT_CONV_C1_WORDS words per channel (p->c1_blocks,
+ * kenning_tasks.codegen.lowering.small_c_blocks), streamed by two LDMs per channel in the asm:
  *   k0 = (2w0, 2w2), k1 = (2w3, 2w5), k2 = (2w6, 2w8), k3 = (2w1, 2w4),
  *   k4 = 2w7 << 16 | last << 8 | shift, k5 = 2 folded_bias, offset, multiplier, act_min, act_max
- * (last marks the group's final channel; ASR by register reads only k4's low byte).
+ * (last marks the final channel; ASR by register reads only k4's low byte).
  * Requantization is kt_mbqm_dsp with the accumulator's doubling folded into the constants:
  * the weights (|2w| <= 256 fits int16) and the bias are doubled once, so the sum is acc2 = 2 acc
  * directly (exact: |acc| < 2^30, and wrapping int32 addition makes a doubled bias that leaves
  * int32 harmless as the total fits), and t = SMMLAR(acc2, m, offset) + (acc2 >> 31) >> shift,
  * the sign of acc2 being that of acc. Outputs of one pixel are adjacent (NHWC), so the store
  * pointer just advances. */
-#define C1_GROUP 8
-#define C1_WORDS 10
-
-static void c1_block(const kt_conv2d_params *p, int32_t oc0, int32_t n, int32_t *blk)
-{
-    for (int32_t i = 0; i < n; ++i, blk += C1_WORDS) {
-        const int32_t oc = oc0 + i;
-        int32_t w[9];
-        channel_weights(p, oc, w);
-        const kt_rq_channel *c = &p->rq_fast[oc];
-        blk[0] = (int32_t)pack16(2 * w[0], 2 * w[2]);
-        blk[1] = (int32_t)pack16(2 * w[3], 2 * w[5]);
-        blk[2] = (int32_t)pack16(2 * w[6], 2 * w[8]);
-        blk[3] = (int32_t)pack16(2 * w[1], 2 * w[4]);
-        blk[4] = (int32_t)(((uint32_t)(2 * w[7]) << 16) | ((uint32_t)(i == n - 1) << 8) |
-                           (uint32_t)c->shift);
-        blk[5] = (int32_t)((uint32_t)p->folded_bias[oc] << 1);
-        blk[6] = c->offset;
-        blk[7] = c->multiplier;
-        blk[8] = p->act_min;
-        blk[9] = p->act_max;
-    }
-}
+#define C1_WORDS KT_CONV_C1_WORDS
 
 /* One pixel over a block's channels in C (byte loads: safe at the image's last tap). */
 static void c1_pixel_c(const int8_t *s, int32_t row, const int32_t *k, int8_t *out)
@@ -429,16 +408,10 @@ static KT_ALWAYS_INLINE void c1_pixels(const kt_conv2d_params *p, const int8_t *
 static KT_NOINLINE void c1_image(const kt_conv2d_params *p, const int8_t *src, int32_t row,
                                  int32_t unsafe_last, int8_t *out)
 {
-    int32_t blk[C1_GROUP * C1_WORDS];
-    const int32_t full = p->act_min == -128 && p->act_max == 127;
-    for (int32_t oc = 0; oc < p->out_c; oc += C1_GROUP) {
-        const int32_t n = kt_min_i32(C1_GROUP, p->out_c - oc);
-        c1_block(p, oc, n, blk);
-        if (full) {
-            c1_pixels(p, src, row, blk, n, unsafe_last, out + oc, 1);
-        } else {
-            c1_pixels(p, src, row, blk, n, unsafe_last, out + oc, 0);
-        }
+    if (p->act_min == -128 && p->act_max == 127) {
+        c1_pixels(p, src, row, p->c1_blocks, p->out_c, unsafe_last, out, 1);
+    } else {
+        c1_pixels(p, src, row, p->c1_blocks, p->out_c, unsafe_last, out, 0);
     }
 }
 #endif
@@ -450,6 +423,11 @@ int32_t kt_conv2d_s8_small_c(const kt_conv2d_params *p, const int8_t *input, int
         !p->rq_fast) {
         return 0;
     }
+#if KT_DSP_REQUANT
+    if (!p->c1_blocks) {
+        return 0;
+    }
+#endif
     const int32_t ph = (p->out_h - 1) * p->stride_h + 3;
     const int32_t pw = (p->out_w - 1) * p->stride_w + 3;
     const int32_t inside = p->pad_h == 0 && p->pad_w == 0 && ph <= p->in_h && pw <= p->in_w;

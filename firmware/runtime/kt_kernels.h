@@ -100,7 +100,17 @@ typedef struct {
     int32_t padded_copy;
     /* Fast build: 1 = weights widened to int16 (only with KT_DSP_WEIGHTS), 0 = int8 pack4. */
     int32_t weights_s16;
+    /* KT_DSP_REQUANT builds, 1-channel 3x3 layers: KT_CONV_C1_WORDS words of constants per
+     * output channel for conv2d_small_c.c (the generator's small_c_blocks); else NULL. */
+    const int32_t *c1_blocks;
 } kt_conv2d_params;
+#define KT_CONV_C1_WORDS 10
+/* A constant only the KT_DSP_REQUANT builds have (the generator guards its array so). */
+#if KT_DSP_REQUANT
+#define KT_DSP_REQUANT_ONLY(x) (x)
+#else
+#define KT_DSP_REQUANT_ONLY(x) 0
+#endif
 
 /* scratch: KT_CONV_SCRATCH_BYTES(k_h * k_w * in_c) bytes (+ the padded copy with padded_copy),
  * word aligned (fast path only). */

@@ -103,6 +103,28 @@ def planar_scratch_bytes(planar: int, out_hw: tuple[int, int], strides: tuple[in
     return 8 * channels * planar_len(along, stride)
 
 
+def small_c_blocks(kernel: np.ndarray, folded_bias: np.ndarray, rq_rows: np.ndarray,
+                   act_range: tuple[int, int]) -> np.ndarray:
+    """conv2d_small_c.c's per-channel blocks (int32 words, KT_CONV_C1_WORDS each) from a
+    [channels][9] 1-channel 3x3 kernel: the int16 pairs (w0, w2), (w3, w5), (w6, w8), (w1, w4),
+    then 2 w7 << 16 | last << 8 | e (last marks the final channel), the bias, the Armv7E-M
+    requantization row's offset and multiplier, and the activation bounds. Weights and bias are
+    doubled: the kernel requantizes the doubled sum without a shift (see planar_channels)."""
+    w = 2 * kernel.astype(np.int64)
+    channels = w.shape[0]
+
+    def pairs(lo: int, hi: int) -> np.ndarray:
+        return (w[:, lo] & 0xFFFF) | (w[:, hi] & 0xFFFF) << 16
+
+    rows = quant.dsp_requant_rows(rq_rows).astype(np.int64)
+    last = (np.arange(channels) == channels - 1).astype(np.int64)
+    block = np.stack([pairs(0, 2), pairs(3, 5), pairs(6, 8), pairs(1, 4),
+                      (w[:, 7] & 0xFFFF) << 16 | last << 8 | rows[:, 2],
+                      2 * folded_bias.astype(np.int64), rows[:, 0], rows[:, 1],
+                      np.full(channels, act_range[0]), np.full(channels, act_range[1])], axis=1)
+    return quant.wrap_int32(block).reshape(-1).astype(np.int32)
+
+
 def band_rows(out_h: int, k_h: int, dil_h: int, stride_h: int) -> int:
     """KT_DW_BAND_ROWS: int16 rows of the Armv7E-M band, a ring of span rows and its mirror, or
     every row of the taps' extent for short images (KT_DW_WHOLE_IMAGE)."""
@@ -393,17 +415,18 @@ class Lowerer:
         step.params["rq"] = f"{{kt_op{i}_mult, kt_op{i}_shift}}"
 
     def _fast_requant(self, step: Step, mults: np.ndarray, shifts: np.ndarray,
-                      weights: Tensor, bias: Tensor | None) -> None:
+                      weights: Tensor, bias: Tensor | None) -> np.ndarray | None:
         channels = len(mults)
         acc_bound = quant.accumulator_bound(weights.data.reshape(channels, -1), _bias_data(bias))
         rows = quant.fast_requant_rows(mults, shifts, int(step.params["output_offset"]),
                                        acc_bound)
         if rows is None:
             step.params["rq_fast"] = "0"
-            return
+            return None
         name = f"kt_op{step.op.index}_rq_fast"
         step.arrays += rq_fast_arrays(name, rows)
         step.params["rq_fast"] = FastOrRef(fast=name, ref="0")
+        return rows
 
     def _packed_weights(self, step: Step, weights: Tensor, channels: int,
                         pad_to_words: bool) -> None:
@@ -423,7 +446,7 @@ class Lowerer:
         step.params["weights_s16"] = DSP_GUARD
 
     def _folded_bias(self, step: Step, weights: Tensor, bias: Tensor | None, channels: int,
-                     input_offset: int, pad_to_words: bool = False) -> None:
+                     input_offset: int, pad_to_words: bool = False) -> np.ndarray:
         # bias + input_offset * sum(w): lets the fast kernels multiply raw int8 inputs.
         w = weights.data.reshape(channels, -1).astype(np.int64)
         base = bias.data.astype(np.int64).reshape(-1) if bias is not None else 0
@@ -434,6 +457,7 @@ class Lowerer:
         # The fast kernels only read the folded bias, so the plain one stays out of their build.
         step.params["bias"] = FastOrRef(fast="0", ref=step.params["bias"])
         self._packed_weights(step, weights, channels, pad_to_words)
+        return folded
 
     # -- operators ---------------------------------------------------------------------------
 
@@ -476,9 +500,17 @@ class Lowerer:
             act_min=act_min, act_max=act_max, weights=const_name(weights),
             bias=const_name(bias) if bias is not None else "0",
         )
-        self._folded_bias(step, weights, bias, out_c, -inp.zero_point, pad_to_words=True)
+        folded = self._folded_bias(step, weights, bias, out_c, -inp.zero_point, pad_to_words=True)
         self._requant_arrays(step, mults, shifts)
-        self._fast_requant(step, mults, shifts, weights, bias)
+        rq_rows = self._fast_requant(step, mults, shifts, weights, bias)
+        if rq_rows is not None and in_c == 1 and (k_h, k_w) == (3, 3) and \
+                (geometry["dil_h"], geometry["dil_w"]) == (1, 1):
+            name = f"kt_op{op.index}_c1_blocks"
+            step.arrays.append(ConstArray(
+                name, "int32_t",
+                small_c_blocks(weights.data.reshape(out_c, 9), folded, rq_rows, (act_min, act_max)),
+                guard=f"{FAST_GUARD} && {DSP_REQUANT_GUARD}"))
+            step.params["c1_blocks"] = FastOrRef(fast=f"KT_DSP_REQUANT_ONLY({name})", ref="0")
         step.macs = n * out_h * out_w * out_c * k_h * k_w * in_c
         step.takes_scratch = True
         length = k_h * k_w * in_c
