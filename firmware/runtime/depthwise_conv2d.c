@@ -79,6 +79,12 @@ static KT_ALWAYS_INLINE int8_t requant(int32_t acc, const kt_rq_channel *rq, int
 /* ---- The int8 band (Cortex-M0/M3, and strided layers on Armv7E-M) ----------------------- */
 static void fill_s8(int8_t *dst, int8_t value, int32_t n)
 {
+    /* whole words first: the firmware's -ffreestanding build keeps a byte loop as it is */
+    const uint32_t word = (uint32_t)(uint8_t)value * 0x01010101u;
+    for (; n >= 8; n -= 8, dst += 8) {
+        KT_MEMCPY(dst, &word, 4);
+        KT_MEMCPY(dst + 4, &word, 4);
+    }
     for (int32_t i = 0; i < n; ++i) {
         dst[i] = value;
     }
@@ -86,6 +92,12 @@ static void fill_s8(int8_t *dst, int8_t value, int32_t n)
 
 static void copy_s8(int8_t *dst, const int8_t *src, int32_t n)
 {
+    for (; n >= 16; n -= 16, dst += 16, src += 16) { /* 4 word copies per loop test */
+        KT_MEMCPY(dst, src, 4);
+        KT_MEMCPY(dst + 4, src + 4, 4);
+        KT_MEMCPY(dst + 8, src + 8, 4);
+        KT_MEMCPY(dst + 12, src + 12, 4);
+    }
     for (; n >= 8; n -= 8, dst += 8, src += 8) {
         KT_MEMCPY(dst, src, 8);
     }
