@@ -71,20 +71,6 @@ static void copy_s8(int8_t *dst, const int8_t *src, int32_t n)
     }
 }
 
-static void fill_s8(int8_t *dst, int8_t value, int32_t n)
-{
-    /* whole words first: a padded image is hundreds of bytes, and the firmware's
-     * -ffreestanding build keeps a byte loop as it is (~3 instructions per byte) */
-    const uint32_t word = (uint32_t)(uint8_t)value * 0x01010101u;
-    for (; n >= 8; n -= 8, dst += 8) {
-        KT_MEMCPY(dst, &word, 4);
-        KT_MEMCPY(dst + 4, &word, 4);
-    }
-    for (int32_t i = 0; i < n; ++i) {
-        dst[i] = value;
-    }
-}
-
 /* im2col of one output pixel: out-of-image taps get the input zero point, so together with the
  * folded bias (bias + input_offset * sum(w)) they contribute exactly zero, as in the reference. */
 static void im2col_pixel(const kt_conv2d_params *p, const int8_t *image, int32_t oy, int32_t ox,
@@ -103,7 +89,7 @@ static void im2col_pixel(const kt_conv2d_params *p, const int8_t *image, int32_t
     for (int32_t ky = 0; ky < p->k_h; ++ky) {
         const int32_t iy = iy0 + p->dil_h * ky;
         if (iy < 0 || iy >= p->in_h) {
-            fill_s8(col, pad_value, row_bytes);
+            kt_fill_s8(col, pad_value, row_bytes);
         } else if (contiguous) {
             const int32_t at = (iy * p->in_w + ix0) * p->in_c;
             if (at + run_words <= image_bytes) {
@@ -117,7 +103,7 @@ static void im2col_pixel(const kt_conv2d_params *p, const int8_t *image, int32_t
             for (int32_t kx = 0; kx < p->k_w; ++kx) {
                 const int32_t ix = ix0 + p->dil_w * kx;
                 if (ix < 0 || ix >= p->in_w) {
-                    fill_s8(col + kx * p->in_c, pad_value, p->in_c);
+                    kt_fill_s8(col + kx * p->in_c, pad_value, p->in_c);
                 } else {
                     copy_s8(col + kx * p->in_c, image + (iy * p->in_w + ix) * p->in_c, p->in_c);
                 }
@@ -166,7 +152,7 @@ static void pad_image(const kt_conv2d_params *p, const int8_t *image, int8_t *pa
                       int32_t ph, int32_t pw)
 {
     const int32_t c = p->in_c;
-    fill_s8(padded, (int8_t)(-p->input_offset), ph * pw * c);
+    kt_fill_s8(padded, (int8_t)(-p->input_offset), ph * pw * c);
     const int32_t y0 = kt_max_i32(0, -p->pad_h), y1 = kt_min_i32(p->in_h, ph - p->pad_h);
     const int32_t x0 = kt_max_i32(0, -p->pad_w), x1 = kt_min_i32(p->in_w, pw - p->pad_w);
     for (int32_t y = y0; y < y1; ++y) {
@@ -284,8 +270,8 @@ void kt_conv2d_s8(const kt_conv2d_params *p, const int8_t *input, int8_t *output
      * the padding taps of the columns are zeroed once (only word-run im2col writes them, and
      * they meet zero weights). */
     const int32_t dot_len = p->weights_s16 ? len_w : len;
-    fill_s8(col_a + len, 0, len_w - len);
-    fill_s8(col_b + len, 0, len_w - len);
+    kt_fill_s8(col_a + len, 0, len_w - len);
+    kt_fill_s8(col_b + len, 0, len_w - len);
     const kt_dot_job job = {p->weights, p->folded_bias, p->rq_fast, p->out_c, dot_len,
                             p->act_min, p->act_max, p->weights_s16};
     conv_src s = {input, input, p->in_w * p->in_c, COL_CHECKED, 0, 0, 0};

@@ -77,19 +77,6 @@ static KT_ALWAYS_INLINE int8_t requant(int32_t acc, const kt_rq_channel *rq, int
 }
 
 /* ---- The int8 band (Cortex-M0/M3, and strided layers on Armv7E-M) ----------------------- */
-static void fill_s8(int8_t *dst, int8_t value, int32_t n)
-{
-    /* whole words first: the firmware's -ffreestanding build keeps a byte loop as it is */
-    const uint32_t word = (uint32_t)(uint8_t)value * 0x01010101u;
-    for (; n >= 8; n -= 8, dst += 8) {
-        KT_MEMCPY(dst, &word, 4);
-        KT_MEMCPY(dst + 4, &word, 4);
-    }
-    for (int32_t i = 0; i < n; ++i) {
-        dst[i] = value;
-    }
-}
-
 static void copy_s8(int8_t *dst, const int8_t *src, int32_t n)
 {
     for (; n >= 16; n -= 16, dst += 16, src += 16) { /* 4 word copies per loop test */
@@ -121,12 +108,12 @@ static void fill_band(const kt_depthwise_conv2d_params *p, const int8_t *image, 
     for (int32_t ky = 0; ky < p->k_h; ++ky, band += pw * c) {
         const int32_t iy = oy * p->stride_h - p->pad_h + ky * p->dil_h;
         if (iy < 0 || iy >= p->in_h) {
-            fill_s8(band, zp, pw * c);
+            kt_fill_s8(band, zp, pw * c);
             continue;
         }
-        fill_s8(band, zp, x0 * c);
+        kt_fill_s8(band, zp, x0 * c);
         copy_s8(band + x0 * c, image + (iy * p->in_w + x0 - p->pad_w) * c, (x1 - x0) * c);
-        fill_s8(band + x1 * c, zp, (pw - x1) * c);
+        kt_fill_s8(band + x1 * c, zp, (pw - x1) * c);
     }
 }
 

@@ -21,6 +21,20 @@
 #define KT_MEMCPY memcpy
 #endif
 
+/* n bytes of value, whole words first: the firmware's -ffreestanding build keeps a byte loop as
+ * it is (~3 instructions per byte), and padded images and bands are hundreds of bytes. */
+static inline void kt_fill_s8(int8_t *dst, int8_t value, int32_t n)
+{
+    const uint32_t word = (uint32_t)(uint8_t)value * 0x01010101u;
+    for (; n >= 8; n -= 8, dst += 8) {
+        KT_MEMCPY(dst, &word, 4);
+        KT_MEMCPY(dst + 4, &word, 4);
+    }
+    for (int32_t i = 0; i < n; ++i) {
+        dst[i] = value;
+    }
+}
+
 /* The fast CONV_2D / FULLY_CONNECTED paths (im2col + kt_dot_rows_s8, bias pre-folded) are used
  * on Arm by default; the plain reference loops elsewhere. Either can be forced with
  * -DKT_FAST_KERNELS=0/1 (the host tests build both). */
