@@ -567,6 +567,14 @@ def qemu_models(tmp_path_factory: pytest.TempPathFactory) -> dict:
         models[f"fc {n_in}to{n_out} {act}"] = convert_int8(
             keras.Model(inp, keras.layers.Dense(n_out, activation=act)(inp)), (n_in,),
             root / f"fc_rq{i}.tflite")
+    # the clamp (act_min > -128, act_max < 127): ReLU, ReLU6 and plain layers concatenated share
+    # one output scale
+    keras.utils.set_random_seed(43)
+    inp = keras.Input((36,), batch_size=1)
+    out = keras.layers.Concatenate()([keras.layers.Dense(7, activation=act)(inp)
+                                      for act in ("relu", "relu6", None)])
+    models["fc 36to7 concat"] = convert_int8(keras.Model(inp, out), (36,),
+                                             root / "fc_rq_concat.tflite")
     # Armv7E-M's planar 3x3 kernel in assembly: rows and columns, strides 1 and 2, upper bound
     # or not, last passes moved back (aligned or not)
     for name, shape, stride, activation in (("dw planar rows", (6, 13, 8), 1, "relu"),
