@@ -163,7 +163,7 @@ def test_depthwise_fast_path_matches_tflm(case, tmp_path: Path, runtime_work: Pa
 
 # FULLY_CONNECTED with fewer than 4 rows (no widened column on DSP builds, rows in pairs and a
 # single one), and with leftover rows after the 4-row groups (6 and 7 outputs).
-FC_FEW_ROWS_CASES = [(256, 2), (37, 1), (40, 3), (24, 6), (33, 7)]
+FC_FEW_ROWS_CASES = [(256, 2), (37, 1), (40, 3), (24, 6), (33, 7), (36, 7), (20, 5)]
 
 
 @pytest.mark.slow
@@ -559,6 +559,22 @@ def qemu_models(tmp_path_factory: pytest.TempPathFactory) -> dict:
         inp = keras.Input((n_in,), batch_size=1)
         models[f"fc {n_in}to{n_out}"] = convert_int8(
             keras.Model(inp, keras.layers.Dense(n_out)(inp)), (n_in,), root / f"fc{i}.tflite")
+    # ... and Armv7E-M's int16 requantizing loops (dot_s8.c requant_rows_s16_dsp): groups of 4
+    # rows, an odd chunk count, leftover rows reading the widened column, with and without a clamp
+    for i, (n_in, n_out, act) in enumerate(((36, 7, "relu6"), (20, 5, None), (24, 6, "relu"))):
+        keras.utils.set_random_seed(40 + i)
+        inp = keras.Input((n_in,), batch_size=1)
+        models[f"fc {n_in}to{n_out} {act}"] = convert_int8(
+            keras.Model(inp, keras.layers.Dense(n_out, activation=act)(inp)), (n_in,),
+            root / f"fc_rq{i}.tflite")
+    # the clamp (act_min > -128, act_max < 127): ReLU, ReLU6 and plain layers concatenated share
+    # one output scale
+    keras.utils.set_random_seed(43)
+    inp = keras.Input((36,), batch_size=1)
+    out = keras.layers.Concatenate()([keras.layers.Dense(7, activation=act)(inp)
+                                      for act in ("relu", "relu6", None)])
+    models["fc 36to7 concat"] = convert_int8(keras.Model(inp, out), (36,),
+                                             root / "fc_rq_concat.tflite")
     # Armv7E-M's planar 3x3 kernel in assembly: rows and columns, strides 1 and 2, upper bound
     # or not, last passes moved back (aligned or not)
     for name, shape, stride, activation in (("dw planar rows", (6, 13, 8), 1, "relu"),

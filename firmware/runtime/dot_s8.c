@@ -119,7 +119,16 @@ static KT_ALWAYS_INLINE void sink4(const kt_sink *s, int32_t r, int32_t a0, int3
 
 void kt_widen_col_s8(const int8_t *col, int32_t len, uint32_t *col16)
 {
-    for (int32_t k = 0; k + 4 <= len; k += 4) {
+    int32_t k = 0;
+    for (; k + 8 <= len; k += 8) { /* two words per loop test */
+        const uint32_t x = kt_load_u32(col + k), y = kt_load_u32(col + k + 4);
+        col16[0] = kt_sxtb16(x);
+        col16[1] = kt_sxtb16_ror8(x);
+        col16[2] = kt_sxtb16(y);
+        col16[3] = kt_sxtb16_ror8(y);
+        col16 += 4;
+    }
+    for (; k + 4 <= len; k += 4) {
         const uint32_t x = kt_load_u32(col + k);
         *col16++ = kt_sxtb16(x);      /* (x0, x2) */
         *col16++ = kt_sxtb16_ror8(x); /* (x1, x3) */
@@ -674,6 +683,175 @@ void kt_dot_requant2_s8(const kt_dot_job *job, const int8_t *col_a, const int8_t
     }
 }
 
+#if defined(__ARM_FEATURE_DSP)
+/* ---- FULLY_CONNECTED (and a CONV_2D's odd pixel) on Armv7E-M with int16 weights ----------
+ * dot_rows_s16's loops with the requantization written out: per group of 4 rows the constants
+ * are read through one post-incremented pointer (LDRD offset, multiplier; LDR shift), each lane
+ * is kt_mbqm_dsp (LSL, SMMLAR, ADD ASR #31, ASR) + SSAT, and the 4 bytes are packed (PKHBT,
+ * UXTB16, ORR) and stored by one post-incremented STR: 34 instructions in 3 scratch registers
+ * (4 more for the lane-wise clamp of kt_pack_clamp4_s8), where GCC's version spilled the
+ * constants through the stack (~60). The same arithmetic as kt_requant4_s8 / _full_s8. */
+#define KT_RQ_LANE(A)                                                                        \
+    "ldrd %[o], %[m], [%[rq]], #12\n\t"                                                       \
+    "lsl %[t], %[" #A "], #1\n\t"                                                             \
+    "smmlar %[t], %[t], %[m], %[o]\n\t"                                                       \
+    "ldr %[m], [%[rq], #-4]\n\t"                                                              \
+    "add %[" #A "], %[t], %[" #A "], asr #31\n\t"                                             \
+    "asr %[" #A "], %[" #A "], %[m]\n\t"                                                      \
+    "ssat %[" #A "], #8, %[" #A "]\n\t"
+#define KT_RQ_PACK4                                                                          \
+    KT_RQ_LANE(a0) KT_RQ_LANE(a1) KT_RQ_LANE(a2) KT_RQ_LANE(a3)                              \
+    "pkhbt %[t], %[a0], %[a2], lsl #16\n\t"                                                   \
+    "uxtb16 %[t], %[t]\n\t"                                                                   \
+    "pkhbt %[o], %[a1], %[a3], lsl #16\n\t"                                                   \
+    "uxtb16 %[o], %[o]\n\t"                                                                   \
+    "orr %[t], %[t], %[o], lsl #8\n\t"
+#define KT_RQ_OPERANDS(A0, A1, A2, A3, RQ, OUT)                                              \
+    [a0] "+r"(A0), [a1] "+r"(A1), [a2] "+r"(A2), [a3] "+r"(A3), [rq] "+r"(RQ),               \
+        [out] "+r"(OUT), [o] "=&r"(o_), [m] "=&r"(m_), [t] "=&r"(t_)
+/* [act_min, act_max] = [-128, 127]: SSAT is the whole clamp. */
+#define KT_REQUANT4_FULL_STORE(A0, A1, A2, A3, RQ, OUT)                                      \
+    do {                                                                                     \
+        uint32_t o_, m_, t_;                                                                 \
+        __asm__ volatile(KT_RQ_PACK4 "str %[t], [%[out]], #4"                                 \
+                         : KT_RQ_OPERANDS(A0, A1, A2, A3, RQ, OUT)                           \
+                         :                                                                   \
+                         : "memory", "cc");                                                  \
+    } while (0)
+/* Otherwise the bounds lane-wise: SSUB8 + SEL for max(lo4), then min(hi4). */
+#define KT_REQUANT4_CLAMP_STORE(A0, A1, A2, A3, RQ, OUT, LO4, HI4)                           \
+    do {                                                                                     \
+        uint32_t o_, m_, t_;                                                                 \
+        __asm__ volatile(KT_RQ_PACK4 "ssub8 %[o], %[t], %[lo]\n\t"                            \
+                                     "sel %[t], %[t], %[lo]\n\t"                              \
+                                     "ssub8 %[o], %[t], %[hi]\n\t"                            \
+                                     "sel %[t], %[hi], %[t]\n\t"                              \
+                                     "str %[t], [%[out]], #4"                                 \
+                         : KT_RQ_OPERANDS(A0, A1, A2, A3, RQ, OUT)                           \
+                         : [lo] "r"(LO4), [hi] "r"(HI4)                                      \
+                         : "memory", "cc");                                                  \
+    } while (0)
+
+static KT_ALWAYS_INLINE int8_t requant_one_dsp(int32_t a, const kt_rq_channel *c, int32_t full,
+                                               int32_t lo, int32_t hi)
+{
+    /* exact: [lo, hi] lies inside [-128, 127], so clamping the saturated value suffices */
+    const int32_t z = kt_ssat8(kt_mbqm_channel(a, c));
+    return (int8_t)(full ? z : kt_clamp_i32(z, lo, hi));
+}
+
+/* Two row-major int16 rows (len % 4 == 0, 2-aligned: read by LDR) against the column: from
+ * col16 when widened, else widening each column word on the fly. */
+static KT_ALWAYS_INLINE void pair_s16(const int16_t *w0, const int16_t *w1, const int8_t *col,
+                                      const uint32_t *col16, int32_t len, int32_t *acc0,
+                                      int32_t *acc1, const int32_t widened)
+{
+    int32_t a0 = *acc0, a1 = *acc1;
+    const int16_t *const w0_end = w0 + len;
+    if (widened && len) {
+        /* GCC splits the column pair into two LDR with separate increments: written out, 8 MACs
+         * are LDRD + 4 LDR + 4 SMLAD + the loop test. */
+        uint32_t ce_, co_, x_;
+        __asm__("1:\n\t"
+                "ldrd %[ce], %[co], [%[c]], #8\n\t"
+                "ldr %[x], [%[w0]], #4\n\t"
+                "smlad %[a0], %[x], %[ce], %[a0]\n\t"
+                "ldr %[x], [%[w0]], #4\n\t"
+                "smlad %[a0], %[x], %[co], %[a0]\n\t"
+                "ldr %[x], [%[w1]], #4\n\t"
+                "smlad %[a1], %[x], %[ce], %[a1]\n\t"
+                "ldr %[x], [%[w1]], #4\n\t"
+                "smlad %[a1], %[x], %[co], %[a1]\n\t"
+                "cmp %[w0], %[end]\n\t"
+                "bne 1b"
+                : [a0] "+r"(a0), [a1] "+r"(a1), [c] "+r"(col16), [w0] "+r"(w0), [w1] "+r"(w1),
+                  [ce] "=&r"(ce_), [co] "=&r"(co_), [x] "=&r"(x_)
+                : [end] "r"(w0_end)
+                : "memory", "cc");
+        *acc0 = a0;
+        *acc1 = a1;
+        return;
+    }
+    while (w0 != w0_end) {
+        uint32_t ce, co;
+        if (widened) {
+            ce = col16[0], co = col16[1];
+            col16 += 2;
+        } else {
+            const uint32_t x = kt_load_u32(col);
+            col += 4;
+            ce = kt_sxtb16(x), co = kt_sxtb16_ror8(x);
+        }
+        a0 = kt_smlad(load_w16x2(w0), ce, a0);
+        a0 = kt_smlad(load_w16x2(w0 + 2), co, a0);
+        a1 = kt_smlad(load_w16x2(w1), ce, a1);
+        a1 = kt_smlad(load_w16x2(w1 + 2), co, a1);
+        w0 += 4;
+        w1 += 4;
+    }
+    *acc0 = a0;
+    *acc1 = a1;
+}
+
+static KT_ALWAYS_INLINE void requant_rows_s16_dsp(const kt_dot_job *job, const int8_t *col,
+                                                  const uint32_t *col16, int8_t *out,
+                                                  const int32_t full)
+{
+    /* len % 4 == 0 (kt_dot_requant_s8): no tail weights after a group's chunks */
+    const int32_t len = job->len, n_rows = job->n_rows;
+    const int32_t n4 = n_rows & ~3;
+    const int16_t *rows16 = (const int16_t *)(const void *)job->rows;
+    const uint32_t lo4 = (uint32_t)(uint8_t)job->act_min * 0x01010101u;
+    const uint32_t hi4 = (uint32_t)(uint8_t)job->act_max * 0x01010101u;
+    /* the groups lie back to back: one weight pointer walks them all */
+    const kt_u64_alias *w = (const kt_u64_alias *)(const void *)rows16;
+    const int32_t *bias = job->bias;
+    const kt_rq_channel *rq = job->rq;
+    const uint32_t *c_end = col16 + len / 2;
+    int8_t *o = out;
+    int8_t *const o_end = out + n4;
+    while (o != o_end) {
+        int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
+        bias += 4;
+        const uint32_t *c = col16;
+        if ((len / 4) & 1) {
+            KT_DSP_CHUNK(a0, a1, a2, a3, c, w);
+        }
+        while (c != c_end) {
+            KT_DSP_CHUNK(a0, a1, a2, a3, c, w);
+            KT_DSP_CHUNK(a0, a1, a2, a3, c, w);
+        }
+        if (full) {
+            KT_REQUANT4_FULL_STORE(a0, a1, a2, a3, rq, o);
+        } else {
+            KT_REQUANT4_CLAMP_STORE(a0, a1, a2, a3, rq, o, lo4, hi4);
+        }
+    }
+    /* Leftover rows (at most 3), row-major, two at a time. With groups before them col16 has
+     * been filled (fully_connected.c widens it when out_depth >= 4) and they read it; a layer
+     * of fewer than 4 rows widens the int8 column on the fly. */
+    const int32_t lo = job->act_min, hi = job->act_max;
+    for (int32_t r = n4; r < n_rows; r += 2) {
+        const int32_t two = r + 1 < n_rows;
+        const int16_t *w0 = rows16 + r * len;
+        const int16_t *w1 = two ? w0 + len : w0; /* a last single row: computed twice */
+        int32_t a0 = bias[0], a1 = two ? bias[1] : 0;
+        bias += 2;
+        if (n4) {
+            pair_s16(w0, w1, col, col16, len, &a0, &a1, 1);
+        } else {
+            pair_s16(w0, w1, col, col16, len, &a0, &a1, 0);
+        }
+        o[0] = requant_one_dsp(a0, rq, full, lo, hi);
+        if (two) {
+            o[1] = requant_one_dsp(a1, rq + 1, full, lo, hi);
+        }
+        o += 2;
+        rq += 2;
+    }
+}
+#endif
+
 void kt_dot_rows_s8(const int8_t *col, const uint32_t *col16, const int8_t *rows,
                     int32_t n_rows, int32_t len, int32_t weights_s16, const int32_t *acc_init,
                     int32_t *out)
@@ -685,6 +863,16 @@ void kt_dot_rows_s8(const int8_t *col, const uint32_t *col16, const int8_t *rows
 void kt_dot_requant_s8(const kt_dot_job *job, const int8_t *col, const uint32_t *col16,
                        int8_t *out)
 {
+#if defined(__ARM_FEATURE_DSP)
+    if (job->weights_s16 && !(job->len & 3)) { /* else dot_rows_s16, which reads the tails */
+        if (job->act_min == -128 && job->act_max == 127) { /* a copy without clamps */
+            requant_rows_s16_dsp(job, col, col16, out, 1);
+        } else {
+            requant_rows_s16_dsp(job, col, col16, out, 0);
+        }
+        return;
+    }
+#endif
     const uint32_t lo4 = (uint32_t)(uint8_t)job->act_min * 0x01010101u;
     const uint32_t hi4 = (uint32_t)(uint8_t)job->act_max * 0x01010101u;
     if (job->act_min == -128 && job->act_max == 127) { /* a copy of the loops without clamps */
