@@ -262,6 +262,8 @@ CONV_FAST_CASES = [
     ((9, 7, 3), (3, 3), 2, 1, "same", 6), ((7, 5, 8), (1, 1), 1, 1, "same", 16),
     ((7, 7, 12), (1, 1), 2, 1, "valid", 10), ((5, 5, 5), (1, 1), 1, 1, "valid", 7),
     ((6, 7, 4), (3, 3), 1, 2, "same", 9), ((5, 3, 2), (2, 2), 1, 1, "valid", 3),
+]
+POINTWISE_CASES = [
     # Armv7E-M's pointwise kernel (conv2d_pointwise.c, in_c 4, 8 and 16): odd pixel counts, ReLU6
     # and no activation, and the clamps ("concat": ReLU, ReLU6 and plain branches sharing one
     # output scale, so act_min > -128 and act_max < 127 as in CONV_SMALL_C_CASES; "concat_hi":
@@ -274,6 +276,7 @@ CONV_FAST_CASES = [
     # in_c 16: the kernel for the full activation range, the generic path with a clamp
     ((5, 3, 16), (1, 1), 1, 1, "same", 8, "relu6"), ((3, 3, 16), (1, 1), 1, 1, "same", 4, "concat"),
 ]
+CONV_FAST_CASES += POINTWISE_CASES
 
 
 def _conv_fast_case(case, path: Path, rng: np.random.Generator):
@@ -332,12 +335,15 @@ def test_conv_fast_paths_on_cortex_m_match_tflm(cpu: str, tmp_path: Path) -> Non
     """The CONV_2D fast paths on the real instruction sets (SMLAD inline assembly, int8 weights
     widened by SXTB16 on the DSP cores), both weight layouts."""
     rng = np.random.default_rng(9)
-    # Without DSP both layouts are the same int8 pack4 build: one run is enough there.
-    layouts = ("auto",) if cpu == "cortex-m3" else ("auto", "int8")
-    for i, case in enumerate(CONV_FAST_CASES):
+    # Without DSP both layouts are the same int8 pack4 build: one run is enough there. The
+    # pointwise kernel is Armv7E-M-only and int16-only (the host tests cover the generic path
+    # on those shapes): its cases run on the DSP cores' default layout.
+    dsp = cpu != "cortex-m3"
+    for i, case in enumerate(CONV_FAST_CASES if dsp else CONV_FAST_CASES[:-len(POINTWISE_CASES)]):
         _, path = _conv_fast_case(case, tmp_path / f"conv{i}.tflite", rng)
         reference = TflmModel(path)
-        for layout in layouts:
+        pointwise = case in POINTWISE_CASES
+        for layout in ("auto", "int8") if dsp and not pointwise else ("auto",):
             gen = generate_c_model(path, tmp_path / f"gen{i}_{layout}",
                                    weight_layout_request=layout)
             inputs = [rng.integers(-128, 128, gen.input_bytes, dtype=np.int8) for _ in range(2)]
